@@ -1,0 +1,55 @@
+"""`python -m bot [serve|migrate|worker]`: one entry point for every run mode."""
+
+import argparse
+import logging
+import sys
+
+from dotenv import load_dotenv
+
+from bot.config import ConfigError, Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Baton: Sales to CS handoffs in Slack")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="HTTP server on $PORT: /slack/events, /webhooks/*, /healthz")
+    sub.add_parser("migrate", help="upgrade the database schema to the newest version")
+    sub.add_parser("worker", help="the scheduler process")
+    args = parser.parse_args(argv)
+
+    load_dotenv(override=False)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env(require_slack=args.command != "migrate")
+    except ConfigError as exc:
+        print(f"baton: {exc}", file=sys.stderr)
+        return 2
+
+    from bot import server
+
+    try:
+        if args.command == "migrate":
+            from bot.db import migrate
+
+            migrate(settings.database_url)
+            print("baton: database schema is up to date")
+        elif args.command == "worker":
+            server.worker(settings)
+        else:
+            if not settings.handoff_channel:
+                print(
+                    "baton: BATON_HANDOFF_CHANNEL is not set (where to get it: the id of the CS channel, "
+                    "channel details > About, starts with C)",
+                    file=sys.stderr,
+                )
+                return 2
+            socket_mode = args.command is None and bool(settings.slack_app_token)
+            server.serve(settings, socket_mode=socket_mode)
+    except server.SchemaOutOfDate as exc:
+        print(exc.code, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

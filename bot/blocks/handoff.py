@@ -1,0 +1,543 @@
+"""Block Kit for the handoff: the modal, the card in the CS channel, its small modals and thread posts."""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from pydantic import BaseModel
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    NumberInputElement,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.i18n import format_date, has, t
+from bot.money import format_amount
+from bot.text import escape_mrkdwn, truncate
+
+# --- ids (one place; a test checks each action id has a listener) -----------------------------------
+HANDOFF_MODAL = "handoff_submit"
+ASK_AE_MODAL = "handoff_ask_ae_submit"
+BAD_FIT_MODAL = "handoff_bad_fit_submit"
+ACCEPT = "handoff_accept"
+ASK_AE = "handoff_ask_ae"
+FLAG_BAD_FIT = "handoff_flag_bad_fit"
+EDIT = "handoff_edit"
+FILL = "handoff_fill"
+VALUE = "value"  # action id of every input element; the block id names the field
+QUESTION_BLOCK = "question"
+REASON_BLOCK = "reason"
+
+SECTION_LIMIT = 3000
+MAX_CHECKLIST = 20
+CURRENCIES = ("USD", "KRW", "EUR", "GBP", "JPY")
+
+
+class HandoffMeta(BaseModel):
+    """What the handoff modal carries in private_metadata."""
+
+    handoff_id: int | None = None
+    form_id: str
+    locale: str = "en"
+
+    def dump(self) -> str:
+        raw = self.model_dump_json(exclude_none=True)
+        assert len(raw) <= 3000, "private_metadata over Slack's 3,000 characters"
+        return raw
+
+
+class ThreadMeta(BaseModel):
+    """What the Ask-AE and bad-fit modals carry."""
+
+    handoff_id: int
+    locale: str = "en"
+
+    def dump(self) -> str:
+        return self.model_dump_json()
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    kind: str  # text, multiline, date, user, amount, number, icp
+    optional: bool
+    max_length: int | None = None
+
+
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("customer_name", "text", False, 255),
+    FieldSpec("crm_ref", "text", True, 255),
+    FieldSpec("products_sold", "multiline", False, 3000),
+    FieldSpec("arr", "amount", False, 50),
+    FieldSpec("contract_start", "date", False),
+    FieldSpec("term_months", "number", True),
+    FieldSpec("renewal_date", "date", False),
+    FieldSpec("why_bought", "multiline", False, 3000),
+    FieldSpec("business_goals", "multiline", False, 3000),
+    FieldSpec("success_criteria", "multiline", False, 3000),
+    FieldSpec("stakeholders", "multiline", False, 3000),
+    FieldSpec("promises", "multiline", True, 3000),
+    FieldSpec("risks", "multiline", True, 3000),
+    FieldSpec("kickoff_date", "date", True),
+    FieldSpec("ae_user", "user", False),
+    FieldSpec("se_user", "user", True),
+    FieldSpec("csm_user", "user", True),
+    FieldSpec("icp_fit", "icp", True),
+    FieldSpec("competitors", "multiline", True, 1000),
+    FieldSpec("tech_requirements", "multiline", True, 3000),
+    FieldSpec("links", "multiline", True, 3000),
+    FieldSpec("feature_requests", "multiline", True, 3000),
+)
+ICP_FITS = ("strong", "good", "partial", "bad")
+
+
+def _plain(text: str, limit: int = 75) -> PlainTextObject:
+    return PlainTextObject(text=truncate(text, limit), emoji=True)
+
+
+def _icp_option(locale: str, value: str) -> Option:
+    return Option(value=value, text=_plain(t(locale, f"handoff.icp.{value}")))
+
+
+def _element(spec: FieldSpec, locale: str, initial: str | None):
+    placeholder = t(locale, f"handoff.field.{spec.name}.placeholder")
+    if spec.kind == "date":
+        return DatePickerElement(
+            action_id=VALUE, initial_date=initial or None, placeholder=_plain(placeholder)
+        )
+    if spec.kind == "user":
+        return UserSelectElement(
+            action_id=VALUE, initial_user=initial or None, placeholder=_plain(placeholder)
+        )
+    if spec.kind == "number":
+        return NumberInputElement(
+            action_id=VALUE,
+            is_decimal_allowed=False,
+            min_value="1",
+            max_value="120",
+            initial_value=initial or None,
+            placeholder=_plain(placeholder),
+        )
+    if spec.kind == "icp":
+        return StaticSelectElement(
+            action_id=VALUE,
+            placeholder=_plain(placeholder),
+            options=[_icp_option(locale, v) for v in ICP_FITS],
+            initial_option=_icp_option(locale, initial) if initial in ICP_FITS else None,
+        )
+    return PlainTextInputElement(
+        action_id=VALUE,
+        multiline=spec.kind == "multiline",
+        max_length=spec.max_length,
+        initial_value=(initial or "")[: spec.max_length] or None,
+        placeholder=_plain(placeholder, 150),
+    )
+
+
+def handoff_modal(locale: str, meta: HandoffMeta, initial: dict[str, str | None], *, editing: bool) -> View:
+    """The handoff form; `initial` holds field values (ISO dates, user ids) to prefill."""
+    blocks: list[Block] = [
+        ContextBlock(elements=[MarkdownTextObject(text=t(locale, "handoff.modal.intro"))]),
+    ]
+    for spec in FIELDS:
+        blocks.append(
+            InputBlock(
+                block_id=spec.name,
+                label=_plain(t(locale, f"handoff.field.{spec.name}"), 2000),
+                hint=_plain(t(locale, f"handoff.field.{spec.name}.hint"), 2000)
+                if has(f"handoff.field.{spec.name}.hint")
+                else None,
+                element=_element(spec, locale, initial.get(spec.name)),
+                optional=spec.optional,
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=HANDOFF_MODAL,
+        title=_plain(t(locale, "handoff.modal.title_edit" if editing else "handoff.modal.title"), 24),
+        submit=_plain(t(locale, "handoff.modal.submit"), 24),
+        close=_plain(t(locale, "common.cancel"), 24),
+        private_metadata=meta.dump(),
+        blocks=blocks,
+    )
+
+
+def _text_modal(
+    locale: str, callback_id: str, title_key: str, block_id: str, label_key: str, meta: str, intro: str
+):
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        title=_plain(t(locale, title_key), 24),
+        submit=_plain(t(locale, "common.send"), 24),
+        close=_plain(t(locale, "common.cancel"), 24),
+        private_metadata=meta,
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=truncate(intro, SECTION_LIMIT))),
+            InputBlock(
+                block_id=block_id,
+                label=_plain(t(locale, label_key), 2000),
+                element=PlainTextInputElement(action_id=VALUE, multiline=True, max_length=3000),
+            ),
+        ],
+    )
+
+
+def ask_ae_modal(locale: str, handoff_id: int, customer: str, ae_user_id: str | None) -> View:
+    """Small modal asking the AE a question in the card's thread."""
+    intro = t(locale, "handoff.ask.intro", customer=escape_mrkdwn(customer), ae=_user(ae_user_id, locale))
+    meta = ThreadMeta(handoff_id=handoff_id, locale=locale).dump()
+    return _text_modal(
+        locale, ASK_AE_MODAL, "handoff.ask.title", QUESTION_BLOCK, "handoff.ask.label", meta, intro
+    )
+
+
+def bad_fit_modal(locale: str, handoff_id: int, customer: str) -> View:
+    """Small modal asking why the customer is a bad fit."""
+    intro = t(locale, "handoff.bad_fit.intro", customer=escape_mrkdwn(customer))
+    meta = ThreadMeta(handoff_id=handoff_id, locale=locale).dump()
+    return _text_modal(
+        locale, BAD_FIT_MODAL, "handoff.bad_fit.title", REASON_BLOCK, "handoff.bad_fit.label", meta, intro
+    )
+
+
+# --- the card ---------------------------------------------------------------------------------------
+
+
+def _user(user_id: str | None, locale: str) -> str:
+    return f"<@{user_id}>" if user_id else t(locale, "common.unknown")
+
+
+def _field(locale: str, key: str, value: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=truncate(f"*{t(locale, key)}*\n{value}", 2000))
+
+
+def _section(locale: str, key: str, body: str | None) -> SectionBlock | None:
+    if not body:
+        return None
+    head = f"*{t(locale, key)}*\n"
+    return SectionBlock(
+        text=MarkdownTextObject(text=head + truncate(escape_mrkdwn(body), SECTION_LIMIT - len(head)))
+    )
+
+
+def _ts(dt: datetime | None) -> str:
+    # Slack renders <!date> in each reader's own time zone; the fallback is UTC.
+    if dt is None:
+        return ""
+    epoch = int(dt.timestamp())
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{dt.strftime('%Y-%m-%d %H:%M UTC')}>"
+
+
+@dataclass(frozen=True)
+class PromiseLine:
+    text: str
+    owner_user_id: str | None
+    owner_name: str | None
+    due_date: date | None
+    done: bool
+
+
+@dataclass(frozen=True)
+class StakeholderLine:
+    role: str | None
+    name: str
+    title: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class CardData:
+    """Everything the card shows, read from the database by the caller."""
+
+    handoff_id: int
+    customer: str
+    status: str
+    version: int
+    arr: object | None
+    currency: str | None
+    contract_start: date | None
+    term_months: int | None
+    renewal_date: date | None
+    kickoff_date: date | None
+    ae_user_id: str | None
+    se_user_id: str | None
+    csm_user_id: str | None
+    submitted_by: str | None
+    submitted_at: datetime | None
+    accepted_by: str | None
+    accepted_at: datetime | None
+    bad_fit_by: str | None
+    bad_fit_reason: str | None
+    bad_fit_at: datetime | None
+    products_sold: str | None
+    why_bought: str | None
+    business_goals: str | None
+    success_criteria: str | None
+    risks: str | None
+    icp_fit: str | None
+    competitors: str | None
+    tech_requirements: str | None
+    links: str | None
+    feature_requests: str | None
+    promises: Sequence[PromiseLine]
+    stakeholders: Sequence[StakeholderLine]
+    filled: int
+    total: int
+
+
+def _promise_lines(locale: str, promises: Sequence[PromiseLine]) -> str:
+    lines = []
+    for p in promises[:MAX_CHECKLIST]:
+        bits = [("☑ " if p.done else "☐ ") + escape_mrkdwn(truncate(p.text, 300))]
+        if p.owner_user_id or p.owner_name:
+            bits.append(f"<@{p.owner_user_id}>" if p.owner_user_id else escape_mrkdwn(p.owner_name or ""))
+        if p.due_date:
+            bits.append(t(locale, "handoff.card.due", date=format_date(p.due_date, locale)))
+        lines.append(" · ".join(bits))
+    if len(promises) > MAX_CHECKLIST:
+        lines.append(t(locale, "common.and_more", count=len(promises) - MAX_CHECKLIST))
+    return "\n".join(lines)
+
+
+def _stakeholder_lines(stakeholders: Sequence[StakeholderLine]) -> str:
+    lines = []
+    for s in stakeholders[:MAX_CHECKLIST]:
+        bits = [f"*{escape_mrkdwn(s.role)}*: " if s.role else ""]
+        bits.append(escape_mrkdwn(s.name))
+        if s.title:
+            bits.append(f", {escape_mrkdwn(s.title)}")
+        if s.email:
+            bits.append(f" ({escape_mrkdwn(s.email)})")
+        lines.append("".join(bits))
+    return "\n".join(lines)
+
+
+def _mrkdwn_section(locale: str, key: str, body_mrkdwn: str) -> SectionBlock | None:
+    if not body_mrkdwn:
+        return None
+    head = f"*{t(locale, key)}*\n"
+    return SectionBlock(text=MarkdownTextObject(text=head + truncate(body_mrkdwn, SECTION_LIMIT - len(head))))
+
+
+def handoff_card(d: CardData, locale: str) -> tuple[list[Block], str]:
+    """The card posted to the CS channel, and its notification text; at most 50 blocks whatever the data."""
+    customer = escape_mrkdwn(d.customer)
+    blocks: list[Block | None] = [
+        HeaderBlock(text=_plain(t(locale, "handoff.card.header", customer=d.customer), 150)),
+    ]
+    amount = format_amount(d.arr, d.currency, locale) if d.arr is not None and d.currency else "—"
+    renewal = format_date(d.renewal_date, locale)
+    if d.term_months:
+        renewal += " " + t(locale, "handoff.card.term", months=d.term_months)
+    fields = [
+        _field(locale, "handoff.card.arr", amount),
+        _field(locale, "handoff.card.renewal", renewal),
+        _field(locale, "handoff.card.ae", _user(d.ae_user_id, locale)),
+        _field(locale, "handoff.card.contract_start", format_date(d.contract_start, locale)),
+        _field(locale, "handoff.card.kickoff", format_date(d.kickoff_date, locale)),
+        _field(
+            locale, "handoff.card.completeness", t(locale, "handoff.card.filled", n=d.filled, total=d.total)
+        ),
+    ]
+    if d.se_user_id:
+        fields.append(_field(locale, "handoff.card.se", _user(d.se_user_id, locale)))
+    if d.csm_user_id:
+        fields.append(_field(locale, "handoff.card.csm", _user(d.csm_user_id, locale)))
+    if d.icp_fit:
+        fields.append(_field(locale, "handoff.card.icp", t(locale, f"handoff.icp.{d.icp_fit}")))
+    blocks.append(SectionBlock(fields=fields))
+    blocks += [
+        _section(locale, "handoff.field.products_sold", d.products_sold),
+        _section(locale, "handoff.field.why_bought", d.why_bought),
+        _section(locale, "handoff.field.business_goals", d.business_goals),
+        _section(locale, "handoff.field.success_criteria", d.success_criteria),
+        _mrkdwn_section(locale, "handoff.card.promises", _promise_lines(locale, d.promises)),
+        _section(locale, "handoff.field.risks", d.risks),
+        _mrkdwn_section(locale, "handoff.field.stakeholders", _stakeholder_lines(d.stakeholders)),
+    ]
+    extra = [
+        (k, v)
+        for k, v in (
+            ("handoff.field.competitors", d.competitors),
+            ("handoff.field.tech_requirements", d.tech_requirements),
+            ("handoff.field.links", d.links),
+            ("handoff.field.feature_requests", d.feature_requests),
+        )
+        if v
+    ]
+    if extra:
+        budget = SECTION_LIMIT // len(extra) - 40
+        body = "\n".join(f"*{t(locale, k)}*: {truncate(escape_mrkdwn(v), budget)}" for k, v in extra)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(body, SECTION_LIMIT))))
+
+    status = [t(locale, "handoff.card.submitted", user=_user(d.submitted_by, locale), at=_ts(d.submitted_at))]
+    if d.accepted_by:
+        status.append(
+            t(locale, "handoff.card.accepted", user=_user(d.accepted_by, locale), at=_ts(d.accepted_at))
+        )
+    if d.bad_fit_by:
+        status.append(
+            t(
+                locale,
+                "handoff.card.bad_fit",
+                user=_user(d.bad_fit_by, locale),
+                at=_ts(d.bad_fit_at),
+                reason=truncate(escape_mrkdwn(d.bad_fit_reason or ""), 500),
+            )
+        )
+    blocks.append(DividerBlock())
+    blocks.append(
+        ContextBlock(elements=[MarkdownTextObject(text=truncate(" · ".join(status), SECTION_LIMIT))])
+    )
+
+    value = str(d.handoff_id)
+    buttons = []
+    if not d.accepted_by:
+        buttons.append(
+            ButtonElement(
+                text=_plain(t(locale, "handoff.card.accept")), action_id=ACCEPT, value=value, style="primary"
+            )
+        )
+    buttons.append(
+        ButtonElement(text=_plain(t(locale, "handoff.card.ask_ae")), action_id=ASK_AE, value=value)
+    )
+    if not d.bad_fit_by:
+        buttons.append(
+            ButtonElement(
+                text=_plain(t(locale, "handoff.card.flag_bad_fit")),
+                action_id=FLAG_BAD_FIT,
+                value=value,
+                style="danger",
+            )
+        )
+    editors = sorted({u for u in (d.ae_user_id, d.submitted_by) if u})
+    buttons.append(
+        ButtonElement(
+            text=_plain(t(locale, "handoff.card.edit")),
+            action_id=EDIT,
+            value=value,
+            visible_to_user_ids=editors or None,  # only the AE and the submitter see Edit
+        )
+    )
+    blocks.append(ActionsBlock(block_id=f"handoff_actions_{d.handoff_id}", elements=buttons))
+    text = t(locale, "handoff.card.text", customer=customer, amount=amount)
+    return [b for b in blocks if b is not None][:50], text
+
+
+# --- messages around the card ------------------------------------------------------------------------
+
+
+def ask_ae_thread_message(
+    locale: str, ae_user_id: str | None, asker: str, question: str
+) -> tuple[list[Block], str]:
+    """The question posted in the card's thread, mentioning the AE."""
+    text = t(locale, "handoff.ask.thread", ae=_user(ae_user_id, locale), asker=f"<@{asker}>")
+    body = truncate(escape_mrkdwn(question), SECTION_LIMIT - len(text) - 2)
+    return [
+        SectionBlock(text=MarkdownTextObject(text=f"{text}\n>{body.replace(chr(10), chr(10) + '>')}"[:3000]))
+    ], text
+
+
+def bad_fit_thread_message(locale: str, flagger: str, reason: str) -> tuple[list[Block], str]:
+    """The bad-fit reason posted in the card's thread."""
+    text = t(locale, "handoff.bad_fit.thread", user=f"<@{flagger}>")
+    body = truncate(escape_mrkdwn(reason), SECTION_LIMIT - len(text) - 2)
+    return [
+        SectionBlock(text=MarkdownTextObject(text=f"{text}\n>{body.replace(chr(10), chr(10) + '>')}"[:3000]))
+    ], text
+
+
+def fill_request(
+    locale: str,
+    handoff_id: int,
+    deal: str,
+    customer: str,
+    amount: str | None,
+    owner_found: bool,
+    owner_email: str | None,
+) -> tuple[list[Block], str]:
+    """The DM to a deal's owner (or the channel post when no owner is found) with a Fill handoff button."""
+    key = "handoff.fill.dm" if owner_found else "handoff.fill.unowned"
+    text = t(
+        locale,
+        key,
+        deal=escape_mrkdwn(deal),
+        customer=escape_mrkdwn(customer),
+        amount=amount or "—",
+        email=escape_mrkdwn(owner_email or t(locale, "common.unknown")),
+    )
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT))),
+        ActionsBlock(
+            block_id=f"handoff_fill_{handoff_id}",
+            elements=[
+                ButtonElement(
+                    text=_plain(t(locale, "handoff.fill.button")),
+                    action_id=FILL,
+                    value=str(handoff_id),
+                    style="primary",
+                )
+            ],
+        ),
+    ]
+    return blocks, truncate(text, 3000)
+
+
+def initial_values(h, stakeholders_text: str | None = None) -> dict[str, str | None]:
+    """Modal prefill from a handoff row (draft or submitted)."""
+
+    def iso(d):
+        return d.isoformat() if d else None
+
+    arr = None
+    if h.arr is not None:
+        arr = f"{h.currency or ''} {h.arr:,.2f}".strip().removesuffix(".00")
+    return {
+        "customer_name": h.customer_name,
+        "crm_ref": h.crm_company_id or h.crm_deal_id,
+        "products_sold": h.products_sold or h.crm_deal_name,
+        "arr": arr,
+        "contract_start": iso(h.contract_start),
+        "term_months": str(h.term_months) if h.term_months else None,
+        "renewal_date": iso(h.renewal_date),
+        "why_bought": h.why_bought,
+        "business_goals": h.business_goals,
+        "success_criteria": h.success_criteria,
+        "stakeholders": stakeholders_text if stakeholders_text is not None else h.stakeholders_text,
+        "promises": h.promises_text,
+        "risks": h.risks,
+        "kickoff_date": iso(h.kickoff_date),
+        "ae_user": h.ae_user_id,
+        "se_user": h.se_user_id,
+        "csm_user": h.csm_user_id,
+        "icp_fit": h.icp_fit,
+        "competitors": h.competitors,
+        "tech_requirements": h.tech_requirements,
+        "links": h.links,
+        "feature_requests": h.feature_requests,
+    }
+
+
+def dumps_blocks(blocks: Sequence[Block]) -> list[dict]:
+    """Blocks as the JSON-able dicts the Web API takes."""
+    return [b.to_dict() for b in blocks]
+
+
+def view_json(view: View) -> dict:
+    return json.loads(json.dumps(view.to_dict()))

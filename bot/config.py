@@ -1,0 +1,169 @@
+"""Settings loaded from the environment (and `.env`), validated once at start-up."""
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_HUBSPOT_API_URL = "https://api.hubapi.com"
+DEFAULT_DATABASE_URL = "sqlite:///baton.db"
+LOCALES = ("en", "ko")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line naming the variable."""
+
+
+# Where an operator finds each value; used in the one-line start-up error.
+WHERE = {
+    "SLACK_BOT_TOKEN": "Slack app > OAuth & Permissions > Bot User OAuth Token (xoxb-...)",
+    "SLACK_SIGNING_SECRET": "Slack app > Basic Information > App Credentials > Signing Secret",
+    "SLACK_APP_TOKEN": "Slack app > Basic Information > App-Level Tokens, scope connections:write (xapp-...)",
+    "SLACK_API_URL": "leave unset for https://slack.com/api/",
+    "DATABASE_URL": "e.g. sqlite:///baton.db or postgresql://user:pass@host/db",
+    "PORT": "a TCP port number such as 3000",
+    "BATON_HANDOFF_CHANNEL": "the id of the CS channel (channel details > About, starts with C)",
+    "BATON_DEFAULT_LOCALE": "en or ko",
+    "BATON_DEFAULT_CURRENCY": "an ISO 4217 code such as USD or KRW",
+    "HUBSPOT_CLIENT_SECRET": "HubSpot developer account > your app > Auth > Client secret",
+    "HUBSPOT_ACCESS_TOKEN": "HubSpot > Settings > Integrations > Private Apps > Access token",
+    "HUBSPOT_API_URL": "leave unset for https://api.hubapi.com",
+    "HUBSPOT_CLOSED_WON_STAGES": "comma list of HubSpot deal stage ids, default closedwon",
+    "BATON_WEBHOOK_SECRET": "any long random string shared with your CRM automation (openssl rand -hex 32)",
+    "BATON_PUBLIC_URL": "the public https URL Slack and HubSpot call, e.g. https://baton.example.com",
+    "WEB_CONCURRENCY": "number of HTTP worker processes, e.g. 1",
+    "BATON_LISTENER_THREADS": "number of Bolt listener threads, e.g. 32",
+}
+
+
+def _err(name: str, problem: str) -> ConfigError:
+    return ConfigError(f"{name} {problem} (where to get it: {WHERE.get(name, 'see .env.example')})")
+
+
+def normalize_database_url(url: str) -> str:
+    """Map Heroku-style postgres:// and bare postgresql:// to psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str
+    slack_signing_secret: str
+    database_url: str = DEFAULT_DATABASE_URL
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    port: int = 3000
+    handoff_channel: str | None = None
+    default_locale: str = "en"
+    default_currency: str = "USD"
+    hubspot_client_secret: str | None = None
+    hubspot_access_token: str | None = None
+    hubspot_api_url: str = DEFAULT_HUBSPOT_API_URL
+    hubspot_closed_won_stages: frozenset[str] = field(default_factory=lambda: frozenset({"closedwon"}))
+    webhook_secret: str | None = None
+    public_url: str | None = None
+    web_concurrency: int = 1
+    listener_threads: int = 32
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, require_slack: bool = True) -> "Settings":
+        """Read and validate every setting; raise ConfigError naming the first bad variable."""
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value.strip() if value and value.strip() else None
+
+        token = get("SLACK_BOT_TOKEN")
+        secret = get("SLACK_SIGNING_SECRET")
+        if require_slack:
+            if not token:
+                raise _err("SLACK_BOT_TOKEN", "is not set")
+            if not token.startswith("xoxb-"):
+                raise _err("SLACK_BOT_TOKEN", "must start with xoxb-")
+            if not secret:
+                raise _err("SLACK_SIGNING_SECRET", "is not set")
+            if not re.fullmatch(r"[0-9A-Za-z_\-]{8,}", secret):
+                raise _err("SLACK_SIGNING_SECRET", "looks malformed")
+        app_token = get("SLACK_APP_TOKEN")
+        if app_token and not app_token.startswith("xapp-"):
+            raise _err("SLACK_APP_TOKEN", "must start with xapp-")
+
+        api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+        if not re.match(r"https?://", api_url):
+            raise _err("SLACK_API_URL", "must be an http(s) URL")
+        if not api_url.endswith("/"):
+            api_url += "/"
+
+        db_url = normalize_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+        if not (db_url.startswith("sqlite") or db_url.startswith("postgresql")):
+            raise _err("DATABASE_URL", "must be a sqlite:/// or postgres:// URL")
+
+        def integer(name: str, default: int, lo: int, hi: int) -> int:
+            raw = get(name)
+            if raw is None:
+                return default
+            if not raw.isdigit() or not lo <= int(raw) <= hi:
+                raise _err(name, f"must be a whole number from {lo} to {hi}, got {raw!r}")
+            return int(raw)
+
+        channel = get("BATON_HANDOFF_CHANNEL")
+        if channel and not re.fullmatch(r"[CG][A-Z0-9]{2,}", channel):
+            raise _err("BATON_HANDOFF_CHANNEL", f"must be a channel id like C0123ABCD, got {channel!r}")
+
+        locale = (get("BATON_DEFAULT_LOCALE") or "en").lower()
+        if locale not in LOCALES:
+            raise _err("BATON_DEFAULT_LOCALE", f"must be en or ko, got {locale!r}")
+
+        currency = (get("BATON_DEFAULT_CURRENCY") or "USD").upper()
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise _err("BATON_DEFAULT_CURRENCY", f"must be a 3-letter currency code, got {currency!r}")
+
+        hubspot_url = (get("HUBSPOT_API_URL") or DEFAULT_HUBSPOT_API_URL).rstrip("/")
+        if not re.match(r"https?://", hubspot_url):
+            raise _err("HUBSPOT_API_URL", "must be an http(s) URL")
+        stages = frozenset(
+            s.strip() for s in (get("HUBSPOT_CLOSED_WON_STAGES") or "closedwon").split(",") if s.strip()
+        )
+        if not stages:
+            raise _err("HUBSPOT_CLOSED_WON_STAGES", "must list at least one stage id")
+
+        webhook_secret = get("BATON_WEBHOOK_SECRET")
+        if webhook_secret and len(webhook_secret) < 16:
+            raise _err("BATON_WEBHOOK_SECRET", "must be at least 16 characters")
+        public_url = get("BATON_PUBLIC_URL")
+        if public_url and not re.match(r"https?://[^/]+", public_url):
+            raise _err("BATON_PUBLIC_URL", "must be an absolute http(s) URL")
+
+        return cls(
+            slack_bot_token=token or "",
+            slack_signing_secret=secret or "",
+            slack_app_token=app_token,
+            slack_api_url=api_url,
+            database_url=db_url,
+            port=integer("PORT", 3000, 1, 65535),
+            handoff_channel=channel,
+            default_locale=locale,
+            default_currency=currency,
+            hubspot_client_secret=get("HUBSPOT_CLIENT_SECRET"),
+            hubspot_access_token=get("HUBSPOT_ACCESS_TOKEN"),
+            hubspot_api_url=hubspot_url,
+            hubspot_closed_won_stages=stages,
+            webhook_secret=webhook_secret,
+            public_url=public_url.rstrip("/") if public_url else None,
+            web_concurrency=integer("WEB_CONCURRENCY", 1, 1, 64),
+            listener_threads=integer("BATON_LISTENER_THREADS", 32, 4, 512),
+        )
+
+    def __repr__(self) -> str:  # never print secrets
+        db = _redact_url(self.database_url)
+        return f"Settings(database_url={db!r}, slack_api_url={self.slack_api_url!r})"
+
+
+def _redact_url(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@]+@", r"//\1:***@", url)

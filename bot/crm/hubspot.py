@@ -1,0 +1,289 @@
+"""HubSpot CRM v3 client (sync httpx): read a deal with its primary company and owner.
+
+Blocking and retrying with sleeps, so use it from background jobs, never from a Slack listener.
+Retries 429/5xx/transport errors with exponential backoff honouring ``Retry-After``; other 4xx
+fail at once. The access token is sent only in the Authorization header and is never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Self
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+HUBSPOT_API_BASE = "https://api.hubapi.com"
+DEAL_PROPERTIES = (
+    "dealname",
+    "amount",
+    "dealstage",
+    "closedate",
+    "hubspot_owner_id",
+    "deal_currency_code",
+    "pipeline",
+)
+COMPANY_PROPERTIES = ("name", "domain")
+BACKOFF_BASE_S = 0.5
+BACKOFF_MAX_S = 30.0
+_ID_RE = re.compile(r"[0-9]{1,30}")
+
+
+class HubSpotError(Exception):
+    """A HubSpot call failed. ``retryable`` says whether trying again later may succeed.
+
+    ``retry_after`` is set when HubSpot asked to wait longer than this client blocks for.
+    """
+
+    def __init__(
+        self, status: int | None, message: str, retryable: bool = False, *, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class DealInfo:
+    deal_id: str
+    name: str | None
+    amount: Decimal | None
+    currency: str | None
+    close_date: date | None
+    stage: str | None
+    company_id: str | None
+    company_name: str | None
+    company_domain: str | None
+    owner_id: str | None
+    owner_email: str | None
+    owner_name: str | None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def parse_hubspot_amount(value: Any) -> Decimal | None:
+    """HubSpot number property ("120000", "1500.50") -> Decimal; empty or invalid -> None."""
+    if (text := _text(value)) is None:
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        log.warning("HubSpot amount %r is not a number; ignored", text[:40])
+        return None
+    return amount if amount.is_finite() else None
+
+
+def parse_hubspot_date(value: Any) -> date | None:
+    """HubSpot date/datetime property ("2026-11-20T09:31:00.000Z", "2026-11-20", epoch ms) -> UTC date."""
+    if (text := _text(value)) is None:
+        return None
+    try:
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text) / 1000, tz=UTC).date()
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
+        return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
+    except (ValueError, OverflowError, OSError):
+        log.warning("HubSpot date %r is not a date; ignored", text[:40])
+        return None
+
+
+def _check_id(value: str | int, kind: str) -> str:
+    text = str(value).strip()
+    if not _ID_RE.fullmatch(text):
+        raise ValueError(f"HubSpot {kind} id must be numeric, got {text[:40]!r}")
+    return text
+
+
+def _primary_company_id(deal: Mapping[str, Any]) -> str | None:
+    """The deal's primary company ("deal_to_company"), else the first associated one."""
+    results = ((deal.get("associations") or {}).get("companies") or {}).get("results") or []
+    refs = [
+        (r.get("type"), _text(r.get("id"))) for r in results if isinstance(r, dict) and _text(r.get("id"))
+    ]
+    primary = [cid for kind, cid in refs if kind == "deal_to_company"]
+    return (primary or [cid for _, cid in refs] or [None])[0]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        seconds = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None  # absent or an HTTP-date: use our own backoff
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
+
+
+class HubSpotClient:
+    """``HubSpotClient(HUBSPOT_API_BASE, token)``; use as a context manager or call ``close()``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        *,
+        timeout: float = 10.0,
+        max_retries: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not access_token:
+            raise ValueError("HubSpot access token is not configured")
+        self._token = access_token
+        self._max_retries = max_retries
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"HubSpotClient(base_url={str(self._http.base_url)!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- endpoints -----------------------------------------------------------------------------
+
+    def get_deal(self, deal_id: str | int) -> dict:
+        return self._get(
+            f"/crm/v3/objects/deals/{_check_id(deal_id, 'deal')}",
+            {"properties": ",".join(DEAL_PROPERTIES), "associations": "companies"},
+        )
+
+    def get_company(self, company_id: str | int) -> dict:
+        return self._get(
+            f"/crm/v3/objects/companies/{_check_id(company_id, 'company')}",
+            {"properties": ",".join(COMPANY_PROPERTIES)},
+        )
+
+    def get_owner(self, owner_id: str | int) -> dict:
+        return self._get(f"/crm/v3/owners/{_check_id(owner_id, 'owner')}")
+
+    def fetch_deal_info(self, deal_id: str | int) -> DealInfo:
+        """Deal + primary company + owner. A missing company or owner gives None fields."""
+        deal = self.get_deal(deal_id)
+        props = deal.get("properties") or {}
+        company_id = _primary_company_id(deal)
+        company = self._get_optional(self.get_company, company_id).get("properties") or {}
+        owner_id = _text(props.get("hubspot_owner_id"))
+        owner = self._get_optional(self.get_owner, owner_id)
+        owner_name = " ".join(filter(None, (_text(owner.get("firstName")), _text(owner.get("lastName")))))
+        return DealInfo(
+            deal_id=_text(deal.get("id")) or str(deal_id),
+            name=_text(props.get("dealname")),
+            amount=parse_hubspot_amount(props.get("amount")),
+            currency=_text(props.get("deal_currency_code")),
+            close_date=parse_hubspot_date(props.get("closedate")),
+            stage=_text(props.get("dealstage")),
+            company_id=company_id,
+            company_name=_text(company.get("name")),
+            company_domain=_text(company.get("domain")),
+            owner_id=owner_id,
+            owner_email=_text(owner.get("email")),
+            owner_name=owner_name or None,
+        )
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _get_optional(self, getter: Callable[[str], dict], object_id: str | None) -> dict:
+        if object_id is None or not _ID_RE.fullmatch(object_id):
+            return {}
+        try:
+            return getter(object_id)
+        except HubSpotError as exc:
+            if exc.status != 404:
+                raise
+            log.info("HubSpot object %s not found; leaving its fields empty", object_id)
+            return {}
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "[redacted]")
+
+    def _error(self, response: httpx.Response, path: str) -> HubSpotError:
+        status = response.status_code
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            detail = f"{data.get('category') or 'error'}: {data.get('message') or ''}"
+            if data.get("correlationId"):
+                detail += f" (correlationId {data['correlationId']})"
+        else:
+            detail = " ".join(response.text.split())[:200]
+        retryable = status == 429 or status >= 500
+        return HubSpotError(
+            status,
+            self._scrub(f"HubSpot GET {path} -> {status} {detail}")[:500],
+            retryable,
+            retry_after=_retry_after(response) if retryable else None,
+        )
+
+    def _get(self, path: str, params: Mapping[str, str] | None = None) -> dict:
+        attempt = 0
+        while True:
+            try:
+                response = self._http.get(path, params=params)
+            except httpx.TransportError as exc:
+                err = HubSpotError(
+                    None, self._scrub(f"HubSpot GET {path} failed: {type(exc).__name__}: {exc}"), True
+                )
+            else:
+                if response.is_success:
+                    try:
+                        data = response.json()
+                    except ValueError:
+                        data = None
+                    if not isinstance(data, dict):
+                        raise HubSpotError(
+                            response.status_code, f"HubSpot GET {path} returned a non-object body"
+                        )
+                    return data
+                err = self._error(response, path)
+                if not err.retryable:
+                    raise err
+            # Our backoff is capped; a longer Retry-After is not slept through here: the caller reschedules.
+            delay = err.retry_after
+            if delay is None:
+                delay = min(BACKOFF_BASE_S * 2 ** min(attempt, 16), BACKOFF_MAX_S)
+            if attempt >= self._max_retries or delay > BACKOFF_MAX_S:
+                raise HubSpotError(
+                    err.status,
+                    f"{err.message} (gave up after {attempt + 1} attempts)",
+                    True,
+                    retry_after=err.retry_after,
+                )
+            attempt += 1
+            log.warning(
+                "HubSpot GET %s -> %s; retry %d/%d in %.1fs",
+                path,
+                err.status,
+                attempt,
+                self._max_retries,
+                delay,
+            )
+            self._sleep(delay)

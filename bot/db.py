@@ -1,0 +1,78 @@
+"""Engine and session factory; SQLite runs in WAL mode, PostgreSQL with explicit pool sizes."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """Create the engine for `url` with the pragmas and pool settings Baton relies on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 2.0})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001 - DB-API connection
+            # WAL lets readers run beside the one writer; NORMAL sync is safe in WAL (platform rules).
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=2000")
+            cur.close()
+
+        return engine
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=5,
+        pool_timeout=2,
+        pool_pre_ping=True,
+    )
+
+
+class Sessions:
+    """Unit-of-work factory: `with sessions.begin() as db:` commits on success, rolls back on error."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as db:
+            with db.begin():
+                yield db
+
+
+def alembic_config(url: str):
+    """Alembic config pointing at `migrations/` and `url`, without an ini file."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Upgrade the database at `url` to `revision`."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+def schema_status(engine: Engine) -> tuple[str | None, str]:
+    """Return (current revision, head revision) so start-up can refuse an out-of-date schema."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    head = script.get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, head

@@ -1,0 +1,453 @@
+"""Sends the outbox to Slack: renders each row from current data, retries 429/5xx, never posts twice.
+
+A chat.postMessage carries `metadata.event_payload.outbox_id`. Before a retry whose earlier attempt
+may have landed (timeout, 5xx, a crash between sending and recording), the channel is searched for
+that id and the found message's ts is recorded instead of posting again.
+"""
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from sqlmodel import Session
+
+from bot.blocks import handoff as hb
+from bot.blocks.help import help_message
+from bot.db import Sessions
+from bot.i18n import normalize_locale
+from bot.models import Customer, Handoff, OutboxMessage
+from bot.money import format_amount
+from bot.services import handoff as hs
+from bot.services.queue import backoff, claim, due_ids
+from bot.slack_users import UserDirectory
+
+log = logging.getLogger("baton.outbox")
+
+METADATA_TYPE = "baton_outbox"
+LEASE = timedelta(seconds=60)
+# Errors that no retry can fix: the message itself is wrong. Everything else is retried.
+PERMANENT = {
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+    "msg_blocks_too_long",
+    "invalid_arguments",
+    "invalid_metadata_format",
+    "invalid_metadata_schema",
+    "no_text",
+    "too_many_attachments",
+    "cant_update_message",
+    "edit_window_closed",
+    "message_not_found",
+}
+# Errors an admin must fix (invite the bot, fix the token): retried slowly, logged loudly.
+NEEDS_ADMIN = {
+    "not_in_channel",
+    "channel_not_found",
+    "is_archived",
+    "invalid_auth",
+    "account_inactive",
+    "missing_scope",
+    "token_revoked",
+    "not_authed",
+    "restricted_action",
+}
+
+
+@dataclass
+class Send:
+    method: str
+    kwargs: dict[str, Any]
+    on_sent: Callable[[Session, str, str], None] | None = None
+
+
+@dataclass
+class Defer:
+    seconds: float
+    reason: str
+
+
+@dataclass
+class Drop:
+    reason: str
+
+
+Render = Send | Defer | Drop
+
+
+@dataclass
+class Renderers:
+    """Kind -> function(db, team_id, params) returning what to send now."""
+
+    table: dict[str, Callable[[Session, str, dict], Render]] = field(default_factory=dict)
+
+    def register(self, kind: str):
+        def deco(fn):
+            self.table[kind] = fn
+            return fn
+
+        return deco
+
+
+class Outbox:
+    """Delivers outbox rows; `run_once` for tests and the CLI, `start` for a background thread."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        client: WebClient,
+        clock: Callable[[], datetime],
+        renderers: Renderers,
+    ):
+        self.sessions = sessions
+        self.client = client
+        self.clock = clock
+        self.renderers = renderers
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- running ------------------------------------------------------------------------------------
+    def wake(self) -> None:
+        """Tell the background thread there is new work (called after a commit that enqueued)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="baton-outbox", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # keep delivering whatever one row does
+                log.exception("outbox loop error")
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+
+    def run_once(self) -> int:
+        """Process every due row once; returns how many were attempted."""
+        now = self.clock()
+        with self.sessions.begin() as db:
+            ids = due_ids(db, OutboxMessage, now)
+        done = 0
+        for row_id in ids:
+            with self.sessions.begin() as db:
+                if not claim(db, OutboxMessage, row_id, self.clock(), LEASE):
+                    continue
+            self._deliver(row_id)
+            done += 1
+        return done
+
+    # -- one row ------------------------------------------------------------------------------------
+    def _deliver(self, row_id: int) -> None:
+        with self.sessions.begin() as db:
+            row = db.get(OutboxMessage, row_id)
+            params = json.loads(row.payload)
+            renderer = self.renderers.table.get(row.method)
+            try:
+                result = (
+                    renderer(db, row.team_id, params) if renderer else Drop(f"no renderer for {row.method}")
+                )
+            except SlackApiError as exc:  # a lookup the renderer needed failed
+                result = exc
+            status, attempts = row.status, row.attempts
+        if isinstance(result, SlackApiError):
+            self._failed(row_id, attempts, result)
+            return
+        if isinstance(result, Drop):
+            log.warning("outbox %s dropped: %s", row_id, result.reason)
+            self._finish(row_id, status="dropped", error=result.reason)
+            return
+        if isinstance(result, Defer):
+            self._reschedule(row_id, timedelta(seconds=result.seconds), result.reason)
+            return
+
+        send = result
+        posting = send.method == "chat.postMessage"
+        if posting:
+            send.kwargs["metadata"] = {"event_type": METADATA_TYPE, "event_payload": {"outbox_id": row_id}}
+            if status == "sending":  # an earlier attempt may have landed
+                try:
+                    found = self._find_posted(row_id, send.kwargs)
+                except _Retry as exc:
+                    self._failed(row_id, attempts, exc)
+                    return
+                if found:
+                    self._finish(
+                        row_id, status="sent", channel=send.kwargs["channel"], ts=found, on_sent=send.on_sent
+                    )
+                    return
+            with self.sessions.begin() as db:
+                row = db.get(OutboxMessage, row_id)
+                row.status, row.sending_since = "sending", self.clock()
+                db.add(row)
+        try:
+            resp = getattr(self.client, _python_name(send.method))(**send.kwargs)
+        except (SlackApiError, SlackRequestError, OSError) as exc:
+            self._failed(row_id, attempts, exc)
+            return
+        channel = resp.get("channel") or send.kwargs.get("channel")
+        ts = resp.get("ts") or resp.get("message_ts") or send.kwargs.get("ts")
+        self._finish(row_id, status="sent", channel=channel, ts=ts, on_sent=send.on_sent)
+
+    def _find_posted(self, row_id: int, kwargs: dict) -> str | None:
+        """The ts of the message this row already posted, if Slack has it."""
+        channel, thread_ts = kwargs["channel"], kwargs.get("thread_ts")
+        with self.sessions.begin() as db:
+            since = db.get(OutboxMessage, row_id).created_at
+        oldest = f"{since.timestamp() - 60:.6f}"
+        try:
+            if thread_ts:
+                resp = self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=200
+                )
+            else:
+                resp = self.client.conversations_history(
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200
+                )
+        except (SlackApiError, SlackRequestError, OSError) as exc:
+            raise _Retry(exc) from exc
+        for message in resp.get("messages", []):
+            meta = message.get("metadata") or {}
+            if (
+                meta.get("event_type") == METADATA_TYPE
+                and meta.get("event_payload", {}).get("outbox_id") == row_id
+            ):
+                return message["ts"]
+        return None
+
+    def _finish(self, row_id, *, status, channel=None, ts=None, error=None, on_sent=None) -> None:
+        with self.sessions.begin() as db:
+            row = db.get(OutboxMessage, row_id)
+            row.status, row.lease_until, row.last_error = status, None, error
+            if status == "sent":
+                row.sent_channel, row.sent_ts, row.sent_at = channel, ts, self.clock()
+                if on_sent is not None:
+                    on_sent(db, channel, ts)
+            db.add(row)
+
+    def _reschedule(self, row_id: int, delay: timedelta, error: str) -> None:
+        with self.sessions.begin() as db:
+            row = db.get(OutboxMessage, row_id)
+            row.next_attempt_at, row.lease_until, row.last_error = self.clock() + delay, None, error[:2000]
+            db.add(row)
+
+    def _failed(self, row_id: int, attempts: int, exc: Exception) -> None:
+        if isinstance(exc, _Retry):
+            exc = exc.cause
+        if isinstance(exc, SlackApiError):
+            error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            status = exc.response.status_code if exc.response is not None else 0
+            if status == 429:
+                retry_after = float(
+                    exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 1))
+                )
+                log.info("outbox %s rate limited; retrying in %ss", row_id, retry_after)
+                self._reschedule(row_id, timedelta(seconds=max(retry_after, 1)), "ratelimited")
+                return
+            if error in PERMANENT:
+                log.error(
+                    "outbox %s failed permanently: %s %s",
+                    row_id,
+                    error,
+                    exc.response.get("response_metadata"),
+                )
+                self._finish(row_id, status="failed", error=error)
+                return
+            if error in NEEDS_ADMIN:
+                log.error("outbox %s cannot be delivered until an admin acts: %s", row_id, error)
+                self._reschedule(row_id, backoff(attempts, cap=1800), error)
+                return
+            detail = f"HTTP {status} {error}".strip()
+        else:
+            detail = f"{type(exc).__name__}: {exc}"
+        log.warning("outbox %s attempt %s failed (%s); will retry", row_id, attempts, detail)
+        self._reschedule(row_id, backoff(attempts), detail)
+
+
+class _Retry(Exception):
+    def __init__(self, cause: Exception):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _python_name(method: str) -> str:
+    return method.replace(".", "_")
+
+
+# --- renderers for the handoff -----------------------------------------------------------------------
+
+
+def card_data(db: Session, h: Handoff) -> hb.CardData:
+    """What the handoff card shows, read from the database."""
+    filled, total = hs.completeness(h)
+    customer = db.get(Customer, h.customer_id) if h.customer_id else None
+    return hb.CardData(
+        handoff_id=h.id,
+        customer=(customer.name if customer else None) or h.customer_name or "—",
+        status=h.status,
+        version=h.version,
+        arr=h.arr,
+        currency=h.currency,
+        contract_start=h.contract_start,
+        term_months=h.term_months,
+        renewal_date=h.renewal_date,
+        kickoff_date=h.kickoff_date,
+        ae_user_id=h.ae_user_id,
+        se_user_id=h.se_user_id,
+        csm_user_id=h.csm_user_id,
+        submitted_by=h.submitted_by,
+        submitted_at=h.submitted_at,
+        accepted_by=h.accepted_by,
+        accepted_at=h.accepted_at,
+        bad_fit_by=h.bad_fit_by,
+        bad_fit_reason=h.bad_fit_reason,
+        bad_fit_at=h.bad_fit_at,
+        products_sold=h.products_sold,
+        why_bought=h.why_bought,
+        business_goals=h.business_goals,
+        success_criteria=h.success_criteria,
+        risks=h.risks,
+        icp_fit=h.icp_fit,
+        competitors=h.competitors,
+        tech_requirements=h.tech_requirements,
+        links=h.links,
+        feature_requests=h.feature_requests,
+        promises=[
+            hb.PromiseLine(p.text, p.owner_user_id, p.owner_name, p.due_date, p.status == "done")
+            for p in hs.promises_of(db, h)
+        ],
+        stakeholders=[
+            hb.StakeholderLine(s.role, s.name, s.title, s.email) for s in hs.stakeholders_of(db, h)
+        ],
+        filled=filled,
+        total=total,
+    )
+
+
+def renderers(users: UserDirectory, client: WebClient, default_locale: str) -> Renderers:
+    """Renderers for every outbox kind Baton queues."""
+    r = Renderers()
+    channel_locale = normalize_locale(default_locale)
+
+    def load(db: Session, team_id: str, params: dict) -> Handoff | None:
+        return db.get(Handoff, params["handoff_id"]) if params.get("handoff_id") else None
+
+    @r.register("handoff_card.post")
+    def _post(db, team_id, params):
+        h = load(db, team_id, params)
+        if h is None or h.team_id != team_id:
+            return Drop("handoff gone")
+        if h.card_ts:
+            return Drop("card already posted")
+        blocks, text = hb.handoff_card(card_data(db, h), channel_locale)
+        hid = h.id
+
+        def on_sent(db2: Session, channel: str, ts: str) -> None:
+            row = db2.get(Handoff, hid)
+            row.card_channel, row.card_ts = channel, ts
+            db2.add(row)
+
+        kwargs = {
+            "channel": h.card_channel,
+            "blocks": hb.dumps_blocks(blocks),
+            "text": text,
+            "unfurl_links": False,
+        }
+        return Send("chat.postMessage", kwargs, on_sent)
+
+    @r.register("handoff_card.update")
+    def _update(db, team_id, params):
+        h = load(db, team_id, params)
+        if h is None or h.team_id != team_id:
+            return Drop("handoff gone")
+        if not h.card_ts:
+            return Defer(5, "card not posted yet")
+        blocks, text = hb.handoff_card(card_data(db, h), channel_locale)
+        return Send(
+            "chat.update",
+            {"channel": h.card_channel, "ts": h.card_ts, "blocks": hb.dumps_blocks(blocks), "text": text},
+        )
+
+    def thread_post(h: Handoff, blocks, text) -> Render:
+        if not h.card_ts:
+            return Defer(5, "card not posted yet")
+        return Send(
+            "chat.postMessage",
+            {
+                "channel": h.card_channel,
+                "thread_ts": h.card_ts,
+                "blocks": hb.dumps_blocks(blocks),
+                "text": text,
+            },
+        )
+
+    @r.register("handoff.ask_ae")
+    def _ask(db, team_id, params):
+        h = load(db, team_id, params)
+        if h is None or h.team_id != team_id:
+            return Drop("handoff gone")
+        blocks, text = hb.ask_ae_thread_message(
+            channel_locale, h.ae_user_id, params["asker"], params["question"]
+        )
+        return thread_post(h, blocks, text)
+
+    @r.register("handoff.bad_fit")
+    def _bad_fit(db, team_id, params):
+        h = load(db, team_id, params)
+        if h is None or h.team_id != team_id:
+            return Drop("handoff gone")
+        blocks, text = hb.bad_fit_thread_message(channel_locale, params["flagger"], params["reason"])
+        return thread_post(h, blocks, text)
+
+    @r.register("handoff.fill_request")
+    def _fill(db, team_id, params):
+        h = load(db, team_id, params)
+        if h is None or h.team_id != team_id:
+            return Drop("handoff gone")
+        owner = params.get("owner_user_id")
+        if owner:
+            locale = users.locale(team_id, owner)
+            channel = client.conversations_open(users=owner)["channel"]["id"]
+        else:
+            locale, channel = channel_locale, params["channel"]
+        amount = format_amount(h.arr, h.currency, locale) if h.arr is not None and h.currency else None
+        blocks, text = hb.fill_request(
+            locale,
+            h.id,
+            h.crm_deal_name or h.customer_name or "",
+            h.customer_name or "",
+            amount,
+            owner_found=bool(owner),
+            owner_email=h.crm_owner_email,
+        )
+        return Send("chat.postMessage", {"channel": channel, "blocks": hb.dumps_blocks(blocks), "text": text})
+
+    @r.register("reply.help")
+    def _help(db, team_id, params):
+        blocks, text = help_message(users.locale(team_id, params.get("user")))
+        return Send(
+            "chat.postMessage",
+            {
+                "channel": params["channel"],
+                "thread_ts": params["thread_ts"],
+                "blocks": hb.dumps_blocks(blocks),
+                "text": text,
+            },
+        )
+
+    return r

@@ -1,0 +1,86 @@
+"""Everything the app needs at run time, built once from Settings (no globals, nothing at import time)."""
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.crm.hubspot import HubSpotClient
+from bot.db import Sessions, make_engine
+from bot.delivery import Outbox, renderers
+from bot.inbox import Inbox
+from bot.slack_users import UserDirectory
+
+log = logging.getLogger("baton")
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    sessions: Sessions
+    client: WebClient
+    clock: Callable[[], datetime]
+    users: UserDirectory
+    outbox: Outbox
+    inbox: Inbox
+    hubspot_factory: Callable[[], HubSpotClient | None]
+    _team_id: str | None = None
+    _team_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def team_id(self) -> str:
+        """The installed workspace's team id (auth.test, asked once): CRM webhooks carry no Slack team."""
+        with self._team_lock:
+            if self._team_id is None:
+                self._team_id = self.client.auth_test()["team_id"]
+            return self._team_id
+
+    def start_background(self) -> None:
+        """Start delivering the outbox and processing the inbox in this process."""
+        self.outbox.start()
+        self.inbox.start()
+
+    def stop_background(self) -> None:
+        self.inbox.stop()
+        self.outbox.stop()
+
+
+def build_deps(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = system_clock,
+    hubspot_sleep: Callable[[float], None] | None = None,
+) -> Deps:
+    """Wire the engine, Slack client, user directory, outbox and inbox for `settings`."""
+    engine = make_engine(settings.database_url)
+    sessions = Sessions(engine)
+    # 10 s instead of slack_sdk's 30 s; 429s are retried by the outbox, never by sleeping in a listener.
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    users = UserDirectory(client, sessions, settings.default_locale, clock)
+    outbox = Outbox(sessions, client, clock, renderers(users, client, settings.default_locale))
+
+    def hubspot() -> HubSpotClient | None:
+        if not settings.hubspot_access_token:
+            return None
+        kwargs = {"sleep": hubspot_sleep} if hubspot_sleep else {}
+        return HubSpotClient(settings.hubspot_api_url, settings.hubspot_access_token, **kwargs)
+
+    deps = Deps(
+        settings=settings,
+        sessions=sessions,
+        client=client,
+        clock=clock,
+        users=users,
+        outbox=outbox,
+        inbox=None,  # type: ignore[arg-type]
+        hubspot_factory=hubspot,
+    )
+    deps.inbox = Inbox(settings, sessions, users, deps.team_id, clock, hubspot, on_enqueued=outbox.wake)
+    return deps

@@ -1,0 +1,50 @@
+"""Message catalog: every user-facing string, in English and Korean."""
+
+import string
+from datetime import date
+
+from bot.i18n.en import MESSAGES as EN
+from bot.i18n.ko import MESSAGES as KO
+
+CATALOGS: dict[str, dict[str, str]] = {"en": EN, "ko": KO}
+SUPPORTED = tuple(CATALOGS)
+
+
+def normalize_locale(locale: str | None, default: str = "en") -> str:
+    """Map a Slack locale such as `ko-KR` or `en-US` to a catalog we have."""
+    if locale:
+        lang = locale.replace("_", "-").split("-")[0].lower()
+        if lang in CATALOGS:
+            return lang
+    return default if default in CATALOGS else "en"
+
+
+def t(locale: str, key: str, /, **params: object) -> str:
+    """The message `key` in `locale` with `params` filled in; falls back to English, never raises."""
+    catalog = CATALOGS.get(locale, EN)
+    template = catalog.get(key) or EN.get(key)
+    if template is None:
+        raise KeyError(f"message {key!r} is in no catalog")
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return EN[key].format(**params) if key in EN else template
+
+
+def has(key: str) -> bool:
+    """Whether the catalog defines `key` (optional texts such as field hints)."""
+    return key in EN
+
+
+def placeholders(template: str) -> set[str]:
+    """Names used as {name} in a template (for the catalog consistency test)."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def format_date(d: date | None, locale: str) -> str:
+    """A date as people write it: `Dec 1, 2026` / `2026년 12월 1일`."""
+    if d is None:
+        return "—"
+    if locale == "ko":
+        return f"{d.year}년 {d.month}월 {d.day}일"
+    return f"{d.strftime('%b')} {d.day}, {d.year}"

@@ -1,0 +1,196 @@
+"""CRM webhook deliveries: stored before answering (inbox), processed afterwards with retries."""
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.crm.events import is_closed_won, parse_generic_deal, parse_hubspot_events
+from bot.crm.hubspot import HubSpotClient, HubSpotError
+from bot.db import Sessions
+from bot.models import WebhookEvent
+from bot.services import handoff as hs
+from bot.services import outbox
+from bot.services.queue import backoff, claim, due_ids
+from bot.slack_users import UserDirectory
+
+log = logging.getLogger("baton.inbox")
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 30  # with the 5-minute cap: about two hours of retrying
+
+
+def store(db: Session, source: str, items: list[tuple[str, dict]], now: datetime) -> int:
+    """Insert (event_key, payload) rows once each; a redelivered key is ignored. Returns rows added."""
+    if not items:
+        return 0
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    rows = [
+        {
+            "source": source,
+            "event_key": key[:255],
+            "payload": json.dumps(payload, default=str),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "received_at": now,
+        }
+        for key, payload in items
+    ]
+    stmt = insert(WebhookEvent).values(rows).on_conflict_do_nothing(index_elements=["source", "event_key"])
+    return db.exec(stmt).rowcount  # type: ignore[call-overload]
+
+
+class Inbox:
+    """Turns stored CRM events into draft handoffs and fill requests."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: Sessions,
+        users: UserDirectory,
+        team_id: Callable[[], str],
+        clock: Callable[[], datetime],
+        hubspot: Callable[[], HubSpotClient | None],
+        on_enqueued: Callable[[], None] = lambda: None,
+    ):
+        self.settings = settings
+        self.sessions = sessions
+        self.users = users
+        self.team_id = team_id
+        self.clock = clock
+        self.hubspot = hubspot
+        self.on_enqueued = on_enqueued
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="baton-inbox", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("inbox loop error")
+            self._wake.wait(timeout=2.0)
+            self._wake.clear()
+
+    def run_once(self) -> int:
+        """Process every due event once; returns how many were attempted."""
+        with self.sessions.begin() as db:
+            ids = due_ids(db, WebhookEvent, self.clock())
+        for row_id in ids:
+            with self.sessions.begin() as db:
+                if not claim(db, WebhookEvent, row_id, self.clock(), LEASE):
+                    continue
+                row = db.get(WebhookEvent, row_id)
+                source, payload, attempts = row.source, json.loads(row.payload), row.attempts
+            try:
+                outcome = self._process(source, payload)
+            except Exception as exc:  # retried: CRM down, Slack down, a bug fixed by a deploy
+                retryable = not isinstance(exc, HubSpotError) or exc.retryable
+                self._retry_or_fail(row_id, attempts, exc, retryable)
+                continue
+            self._done(row_id, outcome)
+        return len(ids)
+
+    def _done(self, row_id: int, outcome: str) -> None:
+        with self.sessions.begin() as db:
+            row = db.get(WebhookEvent, row_id)
+            row.status, row.processed_at, row.lease_until = outcome, self.clock(), None
+            db.add(row)
+
+    def _retry_or_fail(self, row_id: int, attempts: int, exc: Exception, retryable: bool) -> None:
+        give_up = not retryable or attempts >= MAX_ATTEMPTS
+        (log.error if give_up else log.warning)("inbox %s attempt %s failed: %s", row_id, attempts, exc)
+        with self.sessions.begin() as db:
+            row = db.get(WebhookEvent, row_id)
+            row.last_error, row.lease_until = f"{type(exc).__name__}: {exc}"[:2000], None
+            if give_up:
+                row.status = "failed"
+            else:
+                row.next_attempt_at = self.clock() + backoff(attempts)
+            db.add(row)
+
+    # -- turning events into drafts ----------------------------------------------------------------
+    def _process(self, source: str, payload: dict) -> str:
+        if source == "hubspot":
+            deal = self._hubspot_deal(payload)
+        else:
+            g = parse_generic_deal(json.dumps(payload).encode())
+            deal = hs.DealFacts(
+                source=g.source,
+                deal_id=g.deal_id,
+                company=g.company,
+                deal_name=g.deal_name,
+                company_domain=g.company_domain,
+                amount=g.amount,
+                currency=g.currency,
+                close_date=g.close_date,
+                owner_email=g.owner_email,
+            )
+        if deal is None:
+            return "ignored"
+        self.start_handoff(deal)
+        return "done"
+
+    def _hubspot_deal(self, payload: dict) -> hs.DealFacts | None:
+        event = parse_hubspot_events(json.dumps([payload]).encode())[0]
+        won = is_closed_won(event, set(self.settings.hubspot_closed_won_stages))
+        if won is False:
+            return None
+        client = self.hubspot()
+        if client is None:
+            raise HubSpotError(0, "HUBSPOT_ACCESS_TOKEN is not set", retryable=False)
+        with client:
+            info = client.fetch_deal_info(event.object_id)
+        if info.stage not in self.settings.hubspot_closed_won_stages:
+            return None  # a creation not (yet) won, or a stage moved back before we read it
+        return hs.DealFacts(
+            source="hubspot",
+            deal_id=info.deal_id,
+            company=info.company_name or info.name or f"HubSpot deal {info.deal_id}",
+            deal_name=info.name,
+            company_id=info.company_id,
+            company_domain=info.company_domain,
+            amount=info.amount,
+            currency=info.currency,
+            close_date=info.close_date,
+            owner_email=info.owner_email,
+        )
+
+    def start_handoff(self, deal: hs.DealFacts) -> None:
+        """Create the draft once and queue one fill request: a DM to the owner, or a post asking who fills it."""
+        team_id = self.team_id()
+        owner = self.users.find_by_email(deal.owner_email) if deal.owner_email else None
+        now = self.clock()
+        with self.sessions.begin() as db:
+            h, _created = hs.create_draft_from_deal(
+                db, team_id, deal, default_currency=self.settings.default_currency, now=now
+            )
+            if h.status != hs.DRAFT:
+                return
+            if owner and not h.ae_user_id:
+                h.ae_user_id = owner
+                db.add(h)
+            params = {"handoff_id": h.id, "owner_user_id": owner, "channel": self.settings.handoff_channel}
+            outbox.enqueue(db, team_id, f"handoff:{h.id}:fill", "handoff.fill_request", params, now=now)
+        self.on_enqueued()

@@ -1,0 +1,19 @@
+"""All tables; importing this module registers them on SQLModel.metadata."""
+
+from bot.models.customer import Customer
+from bot.models.handoff import ACCEPTED, DRAFT, SUBMITTED, Handoff, Promise, Stakeholder
+from bot.models.infra import OutboxMessage, SlackEvent, SlackUser, WebhookEvent
+
+__all__ = [
+    "ACCEPTED",
+    "DRAFT",
+    "SUBMITTED",
+    "Customer",
+    "Handoff",
+    "OutboxMessage",
+    "Promise",
+    "SlackEvent",
+    "SlackUser",
+    "Stakeholder",
+    "WebhookEvent",
+]

@@ -1,0 +1,34 @@
+"""Customers: one row per account, scoped by Slack team."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.models.base import UTCDateTime, utcnow
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("team_id", "name_key", name="uq_customers_team_name_key"),
+        UniqueConstraint("team_id", "crm_source", "crm_company_id", name="uq_customers_team_crm_company"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    name: str = Field(max_length=255)
+    name_key: str = Field(max_length=255)
+    crm_source: str | None = Field(default=None, max_length=32)
+    crm_company_id: str | None = Field(default=None, max_length=64)
+    domain: str | None = Field(default=None, max_length=255)
+    arr: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
+    currency: str | None = Field(default=None, max_length=3)
+    contract_start: date | None = None
+    renewal_date: date | None = None
+    owner_user_id: str | None = Field(default=None, max_length=32)
+    ae_user_id: str | None = Field(default=None, max_length=32)
+    stage: str = Field(default="onboarding", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,585 @@
+"""Handoff rules: validate the form, save a handoff with its customer, promises and stakeholders, act on it."""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.models import ACCEPTED, DRAFT, SUBMITTED, Customer, Handoff, Promise, Stakeholder
+from bot.money import AmountError, parse_amount
+from bot.services import outbox
+from bot.services.parsing import (
+    LineError,
+    ParsedPromise,
+    ParsedStakeholder,
+    parse_promises,
+    parse_stakeholders,
+    parse_success_criteria,
+)
+from bot.text import normalize_key
+
+# Longest text each field keeps; the modal sets the same max_length, the server checks again.
+MAX_LEN = {
+    "customer_name": 255,
+    "crm_ref": 255,
+    "products_sold": 3000,
+    "why_bought": 3000,
+    "business_goals": 3000,
+    "success_criteria": 3000,
+    "stakeholders": 3000,
+    "promises": 3000,
+    "risks": 3000,
+    "competitors": 1000,
+    "tech_requirements": 3000,
+    "links": 3000,
+    "feature_requests": 3000,
+    "reason": 3000,
+}
+REQUIRED = (
+    "customer_name",
+    "products_sold",
+    "arr",
+    "contract_start",
+    "renewal_date",
+    "why_bought",
+    "business_goals",
+    "success_criteria",
+    "stakeholders",
+    "ae_user",
+)
+ICP_FITS = ("strong", "good", "partial", "bad")
+# The eleven things a CSM needs from the domain's required list; the card shows how many are filled.
+COMPLETENESS_FIELDS = (
+    "customer_name",
+    "products_sold",
+    "arr",
+    "renewal_date",
+    "why_bought",
+    "business_goals",
+    "success_criteria",
+    "stakeholders",
+    "promises",
+    "risks",
+    "kickoff_date",
+)
+
+
+class HandoffError(Exception):
+    """A rule refused the action; `code` is a catalog key suffix, `params` fill it in."""
+
+    def __init__(self, code: str, **params: object):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    code: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class HandoffForm:
+    customer_name: str
+    products_sold: str
+    arr: Decimal
+    currency: str
+    contract_start: date
+    renewal_date: date
+    why_bought: str
+    business_goals: str
+    success_criteria: str
+    stakeholders_text: str
+    stakeholders: list[ParsedStakeholder]
+    ae_user_id: str
+    promises_text: str | None = None
+    promises: list[ParsedPromise] = field(default_factory=list)
+    crm_ref: str | None = None
+    term_months: int | None = None
+    risks: str | None = None
+    kickoff_date: date | None = None
+    se_user_id: str | None = None
+    csm_user_id: str | None = None
+    icp_fit: str | None = None
+    competitors: str | None = None
+    tech_requirements: str | None = None
+    links: str | None = None
+    feature_requests: str | None = None
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    return date.fromisoformat(value)
+
+
+def validate_handoff(
+    raw: Mapping[str, str | None], *, default_currency: str, today: date
+) -> tuple[HandoffForm | None, list[FieldError]]:
+    """Check every field whatever the client did; return the form, or the errors keyed by field."""
+    v = {k: _clean(val) for k, val in raw.items()}
+    errors: list[FieldError] = []
+    for name in REQUIRED:
+        if not v.get(name):
+            errors.append(FieldError(name, "required"))
+    for name, limit in MAX_LEN.items():
+        if v.get(name) and len(v[name]) > limit:
+            errors.append(FieldError(name, "too_long", {"limit": limit, "length": len(v[name])}))
+    bad = {e.field for e in errors}
+
+    arr = currency = None
+    if "arr" not in bad:
+        try:
+            arr, currency = parse_amount(v["arr"], default_currency)
+        except AmountError as exc:
+            errors.append(FieldError("arr", f"amount_{exc.code}"))
+
+    dates: dict[str, date | None] = {}
+    for name in ("contract_start", "renewal_date", "kickoff_date"):
+        try:
+            dates[name] = _date(v.get(name))
+        except ValueError:
+            errors.append(FieldError(name, "bad_date"))
+    start, renewal = dates.get("contract_start"), dates.get("renewal_date")
+    if start and renewal and renewal <= start:
+        errors.append(FieldError("renewal_date", "renewal_before_start", {"start": start.isoformat()}))
+
+    term = None
+    if v.get("term_months"):
+        try:
+            term = int(v["term_months"])
+            if not 1 <= term <= 120:
+                raise ValueError
+        except ValueError:
+            errors.append(FieldError("term_months", "bad_term"))
+
+    def lines(name: str, parse):
+        if name in bad or not v.get(name):
+            return []
+        try:
+            return parse(v[name])
+        except LineError as exc:
+            errors.append(FieldError(name, f"line_{exc.code}", {"line": exc.line_no, "value": exc.value}))
+            return []
+
+    stakeholders = lines("stakeholders", parse_stakeholders)
+    promises = lines("promises", lambda text: parse_promises(text, today))
+    lines("success_criteria", parse_success_criteria)
+
+    icp = v.get("icp_fit")
+    if icp and icp not in ICP_FITS:
+        errors.append(FieldError("icp_fit", "bad_choice"))
+    for name in ("ae_user", "se_user", "csm_user"):
+        if v.get(name) and not v[name].startswith(("U", "W")):
+            errors.append(FieldError(name, "bad_user"))
+
+    if errors:
+        return None, errors
+    return (
+        HandoffForm(
+            customer_name=v["customer_name"],
+            crm_ref=v.get("crm_ref"),
+            products_sold=v["products_sold"],
+            arr=arr,
+            currency=currency,
+            contract_start=start,
+            renewal_date=renewal,
+            term_months=term,
+            why_bought=v["why_bought"],
+            business_goals=v["business_goals"],
+            success_criteria=v["success_criteria"],
+            stakeholders_text=v["stakeholders"],
+            stakeholders=stakeholders,
+            promises_text=v.get("promises"),
+            promises=promises,
+            risks=v.get("risks"),
+            kickoff_date=dates.get("kickoff_date"),
+            ae_user_id=v["ae_user"],
+            se_user_id=v.get("se_user"),
+            csm_user_id=v.get("csm_user"),
+            icp_fit=icp,
+            competitors=v.get("competitors"),
+            tech_requirements=v.get("tech_requirements"),
+            links=v.get("links"),
+            feature_requests=v.get("feature_requests"),
+        ),
+        [],
+    )
+
+
+def completeness(h: Handoff) -> tuple[int, int]:
+    """(filled, total) over COMPLETENESS_FIELDS; an explicit "none" for promises or risks counts as filled."""
+    values = {
+        "customer_name": h.customer_name,
+        "products_sold": h.products_sold,
+        "arr": h.arr,
+        "renewal_date": h.renewal_date,
+        "why_bought": h.why_bought,
+        "business_goals": h.business_goals,
+        "success_criteria": h.success_criteria,
+        "stakeholders": h.stakeholders_text,
+        "promises": h.promises_text,
+        "risks": h.risks,
+        "kickoff_date": h.kickoff_date,
+    }
+    return sum(1 for v in values.values() if v not in (None, "")), len(COMPLETENESS_FIELDS)
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def get_handoff(db: Session, team_id: str, handoff_id: int) -> Handoff:
+    """The team's handoff, or HandoffError("not_found") (never another team's)."""
+    h = db.exec(select(Handoff).where(Handoff.id == handoff_id, Handoff.team_id == team_id)).first()
+    if h is None:
+        raise HandoffError("not_found")
+    return h
+
+
+def find_open_draft(db: Session, team_id: str, customer_name: str) -> Handoff | None:
+    """The newest draft handoff for the customer with that name (the one /handoff NAME should prefill)."""
+    key = normalize_key(customer_name)
+    if not key:
+        return None
+    stmt = (
+        select(Handoff)
+        .join(Customer, col(Customer.id) == col(Handoff.customer_id), isouter=True)
+        .where(Handoff.team_id == team_id, Handoff.status == DRAFT)
+        .where((Customer.name_key == key) | (Handoff.customer_name == customer_name))
+        .order_by(col(Handoff.id).desc())
+    )
+    return db.exec(stmt).first()
+
+
+def promises_of(db: Session, handoff: Handoff) -> list[Promise]:
+    stmt = select(Promise).where(Promise.handoff_id == handoff.id).order_by(col(Promise.position))
+    return list(db.exec(stmt))
+
+
+def stakeholders_of(db: Session, handoff: Handoff) -> list[Stakeholder]:
+    stmt = select(Stakeholder).where(Stakeholder.handoff_id == handoff.id).order_by(col(Stakeholder.position))
+    return list(db.exec(stmt))
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+
+def _customer_for(db: Session, team_id: str, name: str, now: datetime, current_id: int | None) -> Customer:
+    """The handoff's customer renamed to `name`, or the team's customer of that name, created if new."""
+    key = normalize_key(name) or name.casefold()
+    existing = db.exec(select(Customer).where(Customer.team_id == team_id, Customer.name_key == key)).first()
+    if current_id is not None:
+        current = db.get(Customer, current_id)
+        if existing is not None and existing.id != current_id:
+            raise HandoffError("name_taken", name=existing.name)
+        current.name, current.name_key = name, key
+        return current
+    if existing is not None:
+        return existing
+    customer = Customer(team_id=team_id, name=name, name_key=key, created_at=now, updated_at=now)
+    try:
+        with db.begin_nested():  # two people creating the same customer at once: one row
+            db.add(customer)
+            db.flush()
+    except IntegrityError:
+        return db.exec(select(Customer).where(Customer.team_id == team_id, Customer.name_key == key)).one()
+    return customer
+
+
+def _write_children(db: Session, h: Handoff, form: HandoffForm) -> None:
+    """Replace stakeholders; merge promises by text so a tracked promise keeps its status across edits."""
+    for s in stakeholders_of(db, h):
+        db.delete(s)
+    for i, s in enumerate(form.stakeholders):
+        db.add(
+            Stakeholder(
+                team_id=h.team_id,
+                handoff_id=h.id,
+                customer_id=h.customer_id,
+                position=i,
+                role=s.role,
+                role_key=s.role_key,
+                name=s.name,
+                title=s.title,
+                email=s.email,
+            )
+        )
+    old = {p.text.strip().casefold(): p for p in promises_of(db, h)}
+    for i, p in enumerate(form.promises):
+        row = old.pop(p.text.strip().casefold(), None) or Promise(
+            team_id=h.team_id, handoff_id=h.id, text=p.text
+        )
+        row.customer_id, row.position, row.text = h.customer_id, i, p.text
+        row.owner_user_id, row.owner_name, row.due_date = p.owner_user_id, p.owner_name, p.due_date
+        db.add(row)
+    for gone in old.values():
+        db.delete(gone)
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    handoff: Handoff
+    customer: Customer
+    created: bool  # a new handoff row
+    first_submission: bool  # the card is being posted now
+    duplicate: bool = False  # the same form was submitted before
+
+
+def save_handoff(
+    db: Session,
+    team_id: str,
+    user_id: str,
+    form: HandoffForm,
+    *,
+    handoff_id: int | None,
+    form_id: str | None,
+    channel: str,
+    now: datetime,
+) -> SaveResult:
+    """Save the form (new, a draft being completed, or an edit) in the caller's transaction; queue the card."""
+    if handoff_id is not None:
+        h = get_handoff(db, team_id, handoff_id)
+        created = False
+    else:
+        if form_id:
+            dup = db.exec(
+                select(Handoff).where(Handoff.team_id == team_id, Handoff.form_id == form_id)
+            ).first()
+            if dup is not None:
+                return SaveResult(dup, db.get(Customer, dup.customer_id), False, False, duplicate=True)
+        h = Handoff(team_id=team_id, form_id=form_id or uuid.uuid4().hex, status=DRAFT, created_at=now)
+        created = True
+
+    customer = _customer_for(db, team_id, form.customer_name, now, h.customer_id)
+    first = h.status == DRAFT
+    h.customer_id = customer.id
+    for name in (
+        "customer_name",
+        "products_sold",
+        "arr",
+        "currency",
+        "contract_start",
+        "term_months",
+        "renewal_date",
+        "why_bought",
+        "business_goals",
+        "success_criteria",
+        "promises_text",
+        "risks",
+        "kickoff_date",
+        "ae_user_id",
+        "se_user_id",
+        "csm_user_id",
+        "icp_fit",
+        "competitors",
+        "tech_requirements",
+        "links",
+        "feature_requests",
+    ):
+        setattr(h, name, getattr(form, name))
+    h.stakeholders_text = form.stakeholders_text
+    if form.crm_ref:
+        h.crm_deal_id = h.crm_deal_id or None
+        h.crm_company_id = h.crm_company_id or form.crm_ref
+    if first:
+        h.status, h.submitted_by, h.submitted_at = SUBMITTED, user_id, now
+        h.card_channel = channel
+    h.version += 1
+    h.updated_at = now
+    db.add(h)
+    db.flush()
+
+    customer.arr, customer.currency = form.arr, form.currency
+    customer.contract_start, customer.renewal_date = form.contract_start, form.renewal_date
+    customer.ae_user_id = form.ae_user_id
+    if form.csm_user_id and not customer.owner_user_id:
+        customer.owner_user_id = form.csm_user_id
+    if h.crm_company_id and not customer.crm_company_id:
+        customer.crm_source, customer.crm_company_id = h.crm_source or "manual", h.crm_company_id
+    customer.updated_at = now
+    db.add(customer)
+    _write_children(db, h, form)
+    db.flush()
+
+    if first:
+        outbox.enqueue(
+            db, team_id, f"handoff:{h.id}:card", "handoff_card.post", {"handoff_id": h.id}, now=now
+        )
+    else:
+        queue_card_update(db, h, now)
+    return SaveResult(h, customer, created, first)
+
+
+def queue_card_update(db: Session, h: Handoff, now: datetime) -> None:
+    """Queue a chat.update of the card drawn from the handoff's state at send time."""
+    outbox.enqueue(
+        db,
+        h.team_id,
+        f"handoff:{h.id}:card:v{h.version}",
+        "handoff_card.update",
+        {"handoff_id": h.id},
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class AcceptOutcome:
+    accepted: bool  # this click accepted it
+    handoff: Handoff
+
+
+def accept_handoff(db: Session, team_id: str, handoff_id: int, user_id: str, now: datetime) -> AcceptOutcome:
+    """Make the clicking CSM the owner; exactly one of several concurrent clicks wins."""
+    h = get_handoff(db, team_id, handoff_id)
+    if h.status == DRAFT:
+        raise HandoffError("not_submitted")
+    result = db.exec(  # type: ignore[call-overload]
+        update(Handoff)
+        .where(
+            col(Handoff.id) == handoff_id, col(Handoff.team_id) == team_id, col(Handoff.status) == SUBMITTED
+        )
+        .values(
+            status=ACCEPTED, accepted_by=user_id, accepted_at=now, version=Handoff.version + 1, updated_at=now
+        )
+    )
+    db.refresh(h)
+    if result.rowcount != 1:
+        return AcceptOutcome(False, h)
+    customer = db.get(Customer, h.customer_id)
+    if customer is not None:
+        customer.owner_user_id, customer.updated_at = user_id, now
+        db.add(customer)
+    queue_card_update(db, h, now)
+    return AcceptOutcome(True, h)
+
+
+def ask_ae(
+    db: Session, team_id: str, handoff_id: int, user_id: str, question: str, *, idem: str, now: datetime
+) -> Handoff:
+    """Queue the question for the card's thread, mentioning the AE; the same submission queues it once."""
+    question = question.strip()
+    if not question:
+        raise HandoffError("required")
+    if len(question) > MAX_LEN["reason"]:
+        raise HandoffError("too_long", limit=MAX_LEN["reason"], length=len(question))
+    h = get_handoff(db, team_id, handoff_id)
+    params = {"handoff_id": h.id, "asker": user_id, "question": question}
+    outbox.enqueue(db, team_id, f"handoff:{h.id}:ask:{idem}", "handoff.ask_ae", params, now=now)
+    return h
+
+
+def flag_bad_fit(
+    db: Session, team_id: str, handoff_id: int, user_id: str, reason: str, *, idem: str, now: datetime
+) -> Handoff:
+    """Record why the customer is a bad fit, mark the card and post the reason in its thread."""
+    reason = reason.strip()
+    if not reason:
+        raise HandoffError("required")
+    if len(reason) > MAX_LEN["reason"]:
+        raise HandoffError("too_long", limit=MAX_LEN["reason"], length=len(reason))
+    h = get_handoff(db, team_id, handoff_id)
+    key = f"handoff:{h.id}:badfit:{idem}"
+    params = {"handoff_id": h.id, "flagger": user_id, "reason": reason}
+    if not outbox.enqueue(db, team_id, key, "handoff.bad_fit", params, now=now):
+        return h  # this submission was already recorded
+    h.bad_fit_by, h.bad_fit_reason, h.bad_fit_at = user_id, reason, now
+    h.version += 1
+    h.updated_at = now
+    db.add(h)
+    db.flush()
+    queue_card_update(db, h, now)
+    return h
+
+
+# --- drafts from the CRM -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DealFacts:
+    """What a CRM knows about a closed deal."""
+
+    source: str
+    deal_id: str
+    company: str
+    deal_name: str | None = None
+    company_id: str | None = None
+    company_domain: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    close_date: date | None = None
+    owner_email: str | None = None
+
+
+def create_draft_from_deal(
+    db: Session, team_id: str, deal: DealFacts, *, default_currency: str, now: datetime
+) -> tuple[Handoff, bool]:
+    """One draft handoff per CRM deal, prefilled from the CRM; returns (handoff, created)."""
+    existing = db.exec(
+        select(Handoff).where(
+            Handoff.team_id == team_id, Handoff.crm_source == deal.source, Handoff.crm_deal_id == deal.deal_id
+        )
+    ).first()
+    if existing is not None:
+        return existing, False
+    name = deal.company.strip()[:255]
+    customer = None
+    if deal.company_id:
+        customer = db.exec(
+            select(Customer).where(
+                Customer.team_id == team_id,
+                Customer.crm_source == deal.source,
+                Customer.crm_company_id == deal.company_id,
+            )
+        ).first()
+    if customer is None:
+        customer = _customer_for(db, team_id, name, now, None)
+        if deal.company_id and not customer.crm_company_id:
+            customer.crm_source, customer.crm_company_id = deal.source, deal.company_id
+        if deal.company_domain and not customer.domain:
+            customer.domain = deal.company_domain
+        db.add(customer)
+    h = Handoff(
+        team_id=team_id,
+        customer_id=customer.id,
+        status=DRAFT,
+        form_id=f"{deal.source}:{deal.deal_id}"[:64],
+        crm_source=deal.source,
+        crm_deal_id=deal.deal_id,
+        crm_deal_name=deal.deal_name,
+        crm_company_id=deal.company_id,
+        crm_owner_email=deal.owner_email,
+        crm_close_date=deal.close_date,
+        customer_name=customer.name,
+        arr=deal.amount if deal.amount and deal.amount > 0 else None,
+        currency=(deal.currency or default_currency) if deal.amount else None,
+        contract_start=deal.close_date,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with db.begin_nested():  # the same deal processed twice at once: one draft
+            db.add(h)
+            db.flush()
+    except IntegrityError:
+        return db.exec(
+            select(Handoff).where(
+                Handoff.team_id == team_id,
+                Handoff.crm_source == deal.source,
+                Handoff.crm_deal_id == deal.deal_id,
+            )
+        ).one(), False
+    return h, True

@@ -1,0 +1,37 @@
+"""Recording Slack posts that matter before they are sent (the delivery layer sends them)."""
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from bot.models import OutboxMessage
+
+
+def enqueue(
+    db: Session, team_id: str, idem_key: str, kind: str, params: dict[str, Any], *, now: datetime
+) -> bool:
+    """Record a message to send once; a second call with the same key is a no-op. Returns True if new.
+
+    `kind` names a renderer in the delivery layer; `params` are what it needs (ids, not blocks), so the
+    message is drawn from the latest data when it is actually sent.
+    """
+    values = {
+        "team_id": team_id,
+        "idem_key": idem_key[:255],
+        "method": kind,
+        "payload": json.dumps(params, sort_keys=True, default=str),
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    dialect = db.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["team_id", "idem_key"])
+    )
+    return db.exec(stmt).rowcount == 1  # type: ignore[call-overload]

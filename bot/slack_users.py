@@ -1,0 +1,84 @@
+"""Who a Slack user is (locale, email, name), cached in memory and in the database."""
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+
+from bot.db import Sessions
+from bot.i18n import normalize_locale
+from bot.models import SlackUser
+
+log = logging.getLogger("baton.users")
+TTL = timedelta(hours=12)
+
+
+class UserDirectory:
+    """users.info (with include_locale) and users.lookupByEmail behind a cache; never raises on Slack errors."""
+
+    def __init__(
+        self, client: WebClient, sessions: Sessions, default_locale: str, clock: Callable[[], datetime]
+    ):
+        self.client = client
+        self.sessions = sessions
+        self.default_locale = default_locale
+        self.clock = clock
+        self._cache: dict[tuple[str, str], SlackUser] = {}
+        self._lock = threading.Lock()
+
+    def get(self, team_id: str, user_id: str) -> SlackUser | None:
+        """The cached user, refreshed from users.info when older than 12 hours."""
+        key = (team_id, user_id)
+        now = self.clock()
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached and now - cached.fetched_at < TTL:
+            return cached
+        with self.sessions.begin() as db:
+            row = db.get(SlackUser, key)
+        if row is None or now - row.fetched_at >= TTL:
+            fresh = self._fetch(team_id, user_id, now)
+            row = fresh or row
+        if row is not None:
+            with self._lock:
+                self._cache[key] = row
+        return row
+
+    def _fetch(self, team_id: str, user_id: str, now: datetime) -> SlackUser | None:
+        try:
+            user = self.client.users_info(user=user_id, include_locale=True)["user"]
+        except (SlackApiError, SlackRequestError, OSError) as exc:
+            log.warning("users.info %s failed: %s", user_id, getattr(exc, "response", exc))
+            return None
+        profile = user.get("profile") or {}
+        row = SlackUser(
+            team_id=team_id,
+            user_id=user_id,
+            locale=user.get("locale"),
+            email=profile.get("email"),
+            name=profile.get("real_name") or user.get("real_name") or user.get("name"),
+            tz=user.get("tz"),
+            fetched_at=now,
+        )
+        with self.sessions.begin() as db:
+            db.merge(row)
+        return row
+
+    def locale(self, team_id: str, user_id: str | None) -> str:
+        """The user's catalog language from their Slack locale, else BATON_DEFAULT_LOCALE."""
+        if not user_id:
+            return normalize_locale(None, self.default_locale)
+        user = self.get(team_id, user_id)
+        return normalize_locale(user.locale if user else None, self.default_locale)
+
+    def find_by_email(self, email: str) -> str | None:
+        """The Slack user id for an email, or None when nobody in the workspace has it."""
+        try:
+            return self.client.users_lookupByEmail(email=email)["user"]["id"]
+        except SlackApiError as exc:
+            if exc.response is not None and exc.response.get("error") == "users_not_found":
+                return None
+            raise
