@@ -2,7 +2,7 @@
 
 import logging
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 from slack_bolt import App, BoltResponse
 
@@ -16,17 +16,17 @@ from bot.services.handoff import HandoffError
 log = logging.getLogger("baton.app")
 
 
-def create_app(settings: Settings, deps: Deps) -> tuple[App, Registry]:
+def create_app(settings: Settings, deps: Deps, *, executor: Executor | None = None) -> tuple[App, Registry]:
     """Build the Bolt app; returns it with the registry of what it listens to."""
+    if executor is None:
+        executor = ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="bolt")
     app = App(
         signing_secret=settings.slack_signing_secret,
         client=deps.client,
         # Acks go back as soon as ack() is called; listeners finish in this pool (Bolt's default is 5 threads,
         # which delays other users' acks past 3 s under load: platform rules).
         process_before_response=False,
-        listener_executor=ThreadPoolExecutor(
-            max_workers=settings.listener_threads, thread_name_prefix="bolt"
-        ),
+        listener_executor=executor,
         token_verification_enabled=False,  # auth.test is asked lazily (deps.team_id), never at import or start
         raise_error_for_unhandled_request=False,
     )

@@ -369,9 +369,7 @@ def user_value(u: str | None) -> dict:
 
 def static_value(v: str | None, text: str | None = None) -> dict:
     """State of a static_select (``selected_option`` with plain_text ``text`` and ``value``)."""
-    option = (
-        None if v is None else {"text": {"type": "plain_text", "text": text or v, "emoji": True}, "value": v}
-    )
+    option = None if v is None else {"text": {"type": "plain_text", "text": text or v, "emoji": True}, "value": v}
     return {"type": "static_select", "selected_option": option}
 
 
@@ -387,9 +385,7 @@ def hubspot_v3_headers(
     """HubSpot v3 headers: base64(HMAC-SHA256(secret, method + uri + body + timestamp_ms))."""
     ts = str(int(time.time() * 1000) if timestamp_ms is None else timestamp_ms)
     raw = body.encode() if isinstance(body, str) else body
-    digest = hmac.new(
-        client_secret.encode(), method.encode() + uri.encode() + raw + ts.encode(), hashlib.sha256
-    )
+    digest = hmac.new(client_secret.encode(), method.encode() + uri.encode() + raw + ts.encode(), hashlib.sha256)
     return {
         "Content-Type": JSON,
         "X-HubSpot-Signature-v3": base64.b64encode(digest.digest()).decode(),

@@ -23,7 +23,7 @@ from tests.fakes.hubspot_api import FakeHubSpot
 from tests.fakes.slack_api import FakeSlack
 from tests.payloads import SIGNING_SECRET
 
-FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = Path(__file__).resolve().parent / "data" / "fixtures"
 MODAL = {
     "type": "modal",
     "callback_id": "handoff",
@@ -84,9 +84,7 @@ def test_form_encoded_json_fields_are_decoded(slack):
     """JSON-string fields in form bodies are recorded and stored as Python objects."""
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}}]
     client = WebClient(base_url=slack.url)
-    client.api_call(
-        "chat.postMessage", params={"token": "xoxb-test", "channel": "C1", "blocks": json.dumps(blocks)}
-    )
+    client.api_call("chat.postMessage", params={"token": "xoxb-test", "channel": "C1", "blocks": json.dumps(blocks)})
     assert slack.calls_to("chat.postMessage")[0].args["blocks"] == blocks
     assert slack.messages("C1")[0]["blocks"] == blocks
 
@@ -131,26 +129,22 @@ def test_invalid_view_rejected(client):
     assert resp["error"] == "invalid_arguments"
     assert any("title" in m for m in resp["response_metadata"]["messages"])
     too_many = {**MODAL, "blocks": [{"type": "divider"}] * 101}
-    assert _error(lambda: client.views_open(trigger_id="t-2", view=too_many)).response["error"] == (
-        "invalid_arguments"
-    )
+    assert _error(lambda: client.views_open(trigger_id="t-2", view=too_many)).response["error"] == ("invalid_arguments")
 
 
 def test_trigger_ids_are_single_use(slack, client):
     """trigger_ids work once; views.update checks hash; views are recorded in order."""
     view = client.views_open(trigger_id="t-1", view=MODAL)["view"]
     assert view["id"].startswith("V") and view["hash"] and view["callback_id"] == "handoff"
-    assert _error(lambda: client.views_open(trigger_id="t-1", view=MODAL)).response["error"] == (
-        "expired_trigger_id"
-    )
+    assert _error(lambda: client.views_open(trigger_id="t-1", view=MODAL)).response["error"] == ("expired_trigger_id")
     assert _error(lambda: client.views_open(trigger_id="expired-1", view=MODAL)).response["error"] == (
         "expired_trigger_id"
     )
     updated = client.views_update(view_id=view["id"], hash=view["hash"], view={**MODAL, "callback_id": "v2"})
     assert updated["view"]["id"] == view["id"] and updated["view"]["hash"] != view["hash"]
-    assert _error(lambda: client.views_update(view_id=view["id"], hash=view["hash"], view=MODAL)).response[
-        "error"
-    ] == ("hash_conflict")
+    assert _error(lambda: client.views_update(view_id=view["id"], hash=view["hash"], view=MODAL)).response["error"] == (
+        "hash_conflict"
+    )
     assert [v["callback_id"] for v in slack.views_opened()] == ["handoff", "v2"]
     home = {"type": "home", "blocks": [{"type": "divider"}]}
     client.views_publish(user_id="U_AE", view=home)
@@ -181,16 +175,12 @@ def test_fail_after_effect_stores_message_but_answers_500(slack, client):
 def test_users_and_auth(slack, client):
     """User lookups, locale, auth errors and unknown methods behave like Slack."""
     assert client.users_lookupByEmail(email="ae@EXAMPLE.com")["user"]["id"] == "U_AE"
-    assert _error(lambda: client.users_lookupByEmail(email="x@example.com")).response["error"] == (
-        "users_not_found"
-    )
+    assert _error(lambda: client.users_lookupByEmail(email="x@example.com")).response["error"] == ("users_not_found")
     assert client.users_info(user="U_AE", include_locale=True)["user"]["locale"] == "ko-KR"
     assert "locale" not in client.users_info(user="U_AE")["user"]
     assert _error(lambda: client.users_info(user="U_NOPE")).response["error"] == "user_not_found"
     assert client.auth_test()["user_id"] == "UBOT"
-    assert (
-        _error(WebClient(base_url=slack.url, token="xoxb-bad").auth_test).response["error"] == "invalid_auth"
-    )
+    assert _error(WebClient(base_url=slack.url, token="xoxb-bad").auth_test).response["error"] == "invalid_auth"
     assert _error(WebClient(base_url=slack.url).auth_test).response["error"] == "not_authed"
     assert _error(lambda: client.api_call("reactions.add")).response["error"] == "unknown_method"
     assert slack.calls_to("reactions.add")[0].headers["authorization"] == "Bearer xoxb-test"
@@ -220,9 +210,7 @@ def test_response_url(slack):
 # ---------------------------------------------------------------- signed payloads
 BUILDERS = {
     "slash_command": lambda **kw: payloads.slash_command("/baton", "deal 42", **kw),
-    "block_actions": lambda **kw: payloads.block_actions(
-        "approve", "1", user_id="U_AE", message_ts="1.2", **kw
-    ),
+    "block_actions": lambda **kw: payloads.block_actions("approve", "1", user_id="U_AE", message_ts="1.2", **kw),
     "view_submission": lambda **kw: payloads.view_submission(
         "handoff", {"b": {"a": payloads.text_value("hi")}}, user_id="U_AE", **kw
     ),
@@ -272,9 +260,7 @@ def test_payload_shapes():
     form = parse_qs(payloads.slash_command("baton", trigger_id=None).body)
     other = parse_qs(payloads.slash_command("baton").body)
     assert form["command"] == ["/baton"] and form["trigger_id"] != other["trigger_id"]
-    body = json.loads(
-        parse_qs(payloads.block_actions("a", user_id="U1", view={"id": "V9"}).body)["payload"][0]
-    )
+    body = json.loads(parse_qs(payloads.block_actions("a", user_id="U1", view={"id": "V9"}).body)["payload"][0])
     assert body["container"] == {"type": "view", "view_id": "V9"} and body["actions"][0]["type"] == "button"
     event = payloads.event_callback({"type": "x"}, retry_num=1, retry_reason="http_timeout")
     assert event.headers["X-Slack-Retry-Num"] == "1" and event.headers["Content-Type"] == "application/json"
@@ -299,9 +285,7 @@ def test_slack_docs_signature_vector_round_trips():
 
 def test_hubspot_v3_vector_and_generic_webhook():
     """hubspot_v3_headers matches HubSpot's SDK vector; generic headers use v1 HMAC."""
-    vec = json.loads((FIXTURES / "crm/hubspot_signature_vectors.json").read_text())[
-        "hubspot_api_python_tests"
-    ]
+    vec = json.loads((FIXTURES / "crm/hubspot_signature_vectors.json").read_text())["hubspot_api_python_tests"]
     headers = payloads.hubspot_v3_headers(
         vec["method"],
         vec["uri"],
@@ -325,9 +309,7 @@ def test_fake_hubspot_serves_deal_with_associations():
         hs.add_deal("42", "Acme renewal", 12000, owner_id="501", company_id="77", currency="KRW")
         api = httpx.Client(base_url=hs.url, headers={"Authorization": "Bearer pat-test"})
         props = "dealname,amount,dealstage,closedate,hubspot_owner_id,deal_currency_code,pipeline"
-        deal = api.get(
-            "/crm/v3/objects/deals/42", params={"properties": props, "associations": "companies"}
-        ).json()
+        deal = api.get("/crm/v3/objects/deals/42", params={"properties": props, "associations": "companies"}).json()
         assert deal["properties"]["amount"] == "12000" and deal["properties"]["hubspot_owner_id"] == "501"
         assert deal["properties"]["closedate"].startswith("2026-11-20")
         assert deal["associations"]["companies"]["results"] == [{"id": "77", "type": "deal_to_company"}]

@@ -147,7 +147,7 @@ def _check_count(lines: list[tuple[int, str]], limit: int) -> None:
 # ----------------------------------------------------------------------------------------------- promises
 
 _PIPE_RE = re.compile(r"\|(?![^<>]*>)")  # not the "|" inside <@U123|jane> or <http://x|label>
-_MENTION_RE = re.compile(r"<@(?P<id>[UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_MENTION_RE = re.compile(r"<@(?P<id>[UW][A-Z0-9_]+)(?:\|[^>]*)?>")
 
 
 def parse_promises(text: str, today: date) -> list[ParsedPromise]:

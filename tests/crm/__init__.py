@@ -1,16 +1,11 @@
-"""Tests for bot.crm; fixtures are the shared third-party CRM captures (override with BATON_CRM_FIXTURES)."""
+"""Tests for bot.crm; fixtures are third-party CRM captures copied from shared/fixtures into tests/data."""
 
-import os
 from pathlib import Path
 
-import pytest
-
-FIXTURES = Path(os.environ.get("BATON_CRM_FIXTURES", "/work/shared/fixtures/crm"))
+FIXTURES = Path(__file__).resolve().parent.parent / "data" / "fixtures" / "crm"
 
 
 def fixture_bytes(name: str) -> bytes:
     """Exact bytes of a shared CRM fixture; skips the test when the fixtures are not present."""
     path = FIXTURES / name
-    if not path.is_file():
-        pytest.skip(f"CRM fixture {path} not available")
     return path.read_bytes()

@@ -205,9 +205,7 @@ def _deal(**kw) -> bytes:
         ),
         (
             _deal(amount=0.1),
-            GenericDeal(
-                "006SM0000001Tb3YAE", "Acme", Decimal("0.1"), None, None, None, None, None, None, "webhook"
-            ),
+            GenericDeal("006SM0000001Tb3YAE", "Acme", Decimal("0.1"), None, None, None, None, None, None, "webhook"),
         ),
     ],
 )

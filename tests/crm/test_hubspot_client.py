@@ -133,9 +133,7 @@ def test_fetch_deal_info_happy_path():
         (
             {
                 **DEAL,
-                "associations": {
-                    "companies": {"results": [{"id": "900", "type": "deal_to_company_unlabeled"}]}
-                },
+                "associations": {"companies": {"results": [{"id": "900", "type": "deal_to_company_unlabeled"}]}},
             },
             {
                 "/crm/v3/objects/companies/900": [

@@ -109,9 +109,7 @@ class FakeHubSpot(FakeHTTPServer):
         with self._lock:
             self._companies[str(company_id)] = {"props": props, "created": now}
 
-    def add_owner(
-        self, owner_id: str, email: str, first_name: str, last_name: str, user_id: int | None = None
-    ) -> None:
+    def add_owner(self, owner_id: str, email: str, first_name: str, last_name: str, user_id: int | None = None) -> None:
         """Create/replace an owner (``userId`` defaults to the numeric owner id)."""
         now = _now()
         owner = {
@@ -119,9 +117,7 @@ class FakeHubSpot(FakeHTTPServer):
             "email": email,
             "firstName": first_name,
             "lastName": last_name,
-            "userId": user_id
-            if user_id is not None
-            else (int(owner_id) if str(owner_id).isdigit() else None),
+            "userId": user_id if user_id is not None else (int(owner_id) if str(owner_id).isdigit() else None),
             "createdAt": now,
             "updatedAt": now,
             "archived": False,

@@ -657,9 +657,7 @@ class FakeSlack(FakeHTTPServer):
         self._require(args, "user_id")
         view = self._check_view(args.get("view"))
         if view.get("type") != "home":
-            raise _SlackError(
-                "invalid_arguments", ["[ERROR] view.type must be home [json-pointer:/view/type]"]
-            )
+            raise _SlackError("invalid_arguments", ["[ERROR] view.type must be home [json-pointer:/view/type]"])
         previous = self._home.get(args["user_id"])
         if args.get("hash") and previous and args["hash"] != previous["hash"]:
             raise _SlackError("hash_conflict")
