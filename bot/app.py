@@ -37,12 +37,10 @@ def create_app(settings: Settings, deps: Deps, *, executor: Executor | None = No
     @app.error
     def handle_errors(error: Exception, body: dict, respond, logger) -> BoltResponse | None:
         """Typed user errors get a friendly ephemeral; anything else is logged with a quotable reference."""
-        user = (
-            (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else body.get("user_id")
+        user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else body.get("user_id")
+        team = ((body.get("team") or {}).get("id") if isinstance(body.get("team"), dict) else None) or body.get(
+            "team_id"
         )
-        team = (
-            (body.get("team") or {}).get("id") if isinstance(body.get("team"), dict) else None
-        ) or body.get("team_id")
         locale = deps.users.locale(team, user) if team and user else settings.default_locale
         if isinstance(error, HandoffError):
             text = t(locale, f"err.{error.code}", **error.params)

@@ -127,9 +127,7 @@ class Settings:
         hubspot_url = (get("HUBSPOT_API_URL") or DEFAULT_HUBSPOT_API_URL).rstrip("/")
         if not re.match(r"https?://", hubspot_url):
             raise _err("HUBSPOT_API_URL", "must be an http(s) URL")
-        stages = frozenset(
-            s.strip() for s in (get("HUBSPOT_CLOSED_WON_STAGES") or "closedwon").split(",") if s.strip()
-        )
+        stages = frozenset(s.strip() for s in (get("HUBSPOT_CLOSED_WON_STAGES") or "closedwon").split(",") if s.strip())
         if not stages:
             raise _err("HUBSPOT_CLOSED_WON_STAGES", "must list at least one stage id")
 

@@ -159,9 +159,7 @@ class Outbox:
             params = json.loads(row.payload)
             renderer = self.renderers.table.get(row.method)
             try:
-                result = (
-                    renderer(db, row.team_id, params) if renderer else Drop(f"no renderer for {row.method}")
-                )
+                result = renderer(db, row.team_id, params) if renderer else Drop(f"no renderer for {row.method}")
             except SlackApiError as exc:  # a lookup the renderer needed failed
                 result = exc
             status, attempts = row.status, row.attempts
@@ -187,9 +185,7 @@ class Outbox:
                     self._failed(row_id, attempts, exc)
                     return
                 if found:
-                    self._finish(
-                        row_id, status="sent", channel=send.kwargs["channel"], ts=found, on_sent=send.on_sent
-                    )
+                    self._finish(row_id, status="sent", channel=send.kwargs["channel"], ts=found, on_sent=send.on_sent)
                     return
             with self.sessions.begin() as db:
                 row = db.get(OutboxMessage, row_id)
@@ -223,10 +219,7 @@ class Outbox:
             raise _Retry(exc) from exc
         for message in resp.get("messages", []):
             meta = message.get("metadata") or {}
-            if (
-                meta.get("event_type") == METADATA_TYPE
-                and meta.get("event_payload", {}).get("outbox_id") == row_id
-            ):
+            if meta.get("event_type") == METADATA_TYPE and meta.get("event_payload", {}).get("outbox_id") == row_id:
                 return message["ts"]
         return None
 
@@ -240,43 +233,47 @@ class Outbox:
                     on_sent(db, channel, ts)
             db.add(row)
 
-    def _reschedule(self, row_id: int, delay: timedelta, error: str) -> None:
+    def _reschedule(self, row_id: int, delay: timedelta, error: str, *, not_sent: bool = True) -> None:
+        """Try again after `delay`. `not_sent=False` when the outcome is unknown (5xx, timeout): the row stays
+        "sending" so the next attempt first looks for the message in the channel."""
         with self.sessions.begin() as db:
             row = db.get(OutboxMessage, row_id)
             row.next_attempt_at, row.lease_until, row.last_error = self.clock() + delay, None, error[:2000]
+            if not_sent and row.status == "sending":
+                row.status = "pending"
             db.add(row)
 
     def _failed(self, row_id: int, attempts: int, exc: Exception) -> None:
-        if isinstance(exc, _Retry):
+        """Schedule the next attempt, or give up on a message Slack will never accept.
+
+        Slack's ok:false answers and 429s say for sure the message was not posted; a 5xx, a timeout or a
+        failed look-up of an earlier attempt do not, so the row stays "sending" and is reconciled first."""
+        reconciling = isinstance(exc, _Retry)
+        if reconciling:
             exc = exc.cause
-        if isinstance(exc, SlackApiError):
-            error = str(exc.response.get("error", "")) if exc.response is not None else ""
-            status = exc.response.status_code if exc.response is not None else 0
-            if status == 429:
-                retry_after = float(
-                    exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 1))
-                )
-                log.info("outbox %s rate limited; retrying in %ss", row_id, retry_after)
-                self._reschedule(row_id, timedelta(seconds=max(retry_after, 1)), "ratelimited")
-                return
-            if error in PERMANENT:
-                log.error(
-                    "outbox %s failed permanently: %s %s",
-                    row_id,
-                    error,
-                    exc.response.get("response_metadata"),
-                )
-                self._finish(row_id, status="failed", error=error)
-                return
-            if error in NEEDS_ADMIN:
-                log.error("outbox %s cannot be delivered until an admin acts: %s", row_id, error)
-                self._reschedule(row_id, backoff(attempts, cap=1800), error)
-                return
-            detail = f"HTTP {status} {error}".strip()
-        else:
+        if not isinstance(exc, SlackApiError) or exc.response is None:
             detail = f"{type(exc).__name__}: {exc}"
-        log.warning("outbox %s attempt %s failed (%s); will retry", row_id, attempts, detail)
-        self._reschedule(row_id, backoff(attempts), detail)
+            log.warning("outbox %s attempt %s failed (%s); will retry", row_id, attempts, detail)
+            self._reschedule(row_id, backoff(attempts), detail, not_sent=False)
+            return
+        error = str(exc.response.get("error", "") or "")
+        status = exc.response.status_code
+        definite = not reconciling and status < 500
+        if status == 429:
+            headers = exc.response.headers
+            retry_after = float(headers.get("Retry-After", headers.get("retry-after", 1)))
+            log.info("outbox %s rate limited; retrying in %ss", row_id, retry_after)
+            self._reschedule(row_id, timedelta(seconds=max(retry_after, 1)), "ratelimited", not_sent=definite)
+        elif error in PERMANENT and definite:
+            log.error("outbox %s failed permanently: %s %s", row_id, error, exc.response.get("response_metadata"))
+            self._finish(row_id, status="failed", error=error)
+        elif error in NEEDS_ADMIN or error in PERMANENT:
+            log.error("outbox %s cannot be delivered until an admin acts: %s", row_id, error)
+            self._reschedule(row_id, backoff(attempts, cap=1800), error, not_sent=definite)
+        else:
+            detail = f"HTTP {status} {error}".strip()
+            log.warning("outbox %s attempt %s failed (%s); will retry", row_id, attempts, detail)
+            self._reschedule(row_id, backoff(attempts), detail, not_sent=definite)
 
 
 class _Retry(Exception):
@@ -331,9 +328,7 @@ def card_data(db: Session, h: Handoff) -> hb.CardData:
             hb.PromiseLine(p.text, p.owner_user_id, p.owner_name, p.due_date, p.status == "done")
             for p in hs.promises_of(db, h)
         ],
-        stakeholders=[
-            hb.StakeholderLine(s.role, s.name, s.title, s.email) for s in hs.stakeholders_of(db, h)
-        ],
+        stakeholders=[hb.StakeholderLine(s.role, s.name, s.title, s.email) for s in hs.stakeholders_of(db, h)],
         filled=filled,
         total=total,
     )
@@ -401,9 +396,7 @@ def renderers(users: UserDirectory, client: WebClient, default_locale: str) -> R
         h = load(db, team_id, params)
         if h is None or h.team_id != team_id:
             return Drop("handoff gone")
-        blocks, text = hb.ask_ae_thread_message(
-            channel_locale, h.ae_user_id, params["asker"], params["question"]
-        )
+        blocks, text = hb.ask_ae_thread_message(channel_locale, h.ae_user_id, params["asker"], params["question"])
         return thread_post(h, blocks, text)
 
     @r.register("handoff.bad_fit")

@@ -43,6 +43,7 @@ def build_web(settings: Settings, *, background: bool = True, socket_mode: bool 
 
         SocketModeHandler(app, settings.slack_app_token).connect()
         log.info("connected to Slack in Socket Mode")
+    log.info("baton web ready")
     return WebApp(deps, app)
 
 

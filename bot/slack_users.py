@@ -19,9 +19,7 @@ TTL = timedelta(hours=12)
 class UserDirectory:
     """users.info (with include_locale) and users.lookupByEmail behind a cache; never raises on Slack errors."""
 
-    def __init__(
-        self, client: WebClient, sessions: Sessions, default_locale: str, clock: Callable[[], datetime]
-    ):
+    def __init__(self, client: WebClient, sessions: Sessions, default_locale: str, clock: Callable[[], datetime]):
         self.client = client
         self.sessions = sessions
         self.default_locale = default_locale

@@ -22,9 +22,7 @@ def public_uri(environ: dict, public_url: str | None) -> str:
         path += "?" + environ["QUERY_STRING"]
     if public_url:
         return public_url + path
-    scheme = environ.get("HTTP_X_FORWARDED_PROTO", "").split(",")[0].strip() or environ.get(
-        "wsgi.url_scheme", "http"
-    )
+    scheme = environ.get("HTTP_X_FORWARDED_PROTO", "").split(",")[0].strip() or environ.get("wsgi.url_scheme", "http")
     host = (
         environ.get("HTTP_X_FORWARDED_HOST", "").split(",")[0].strip()
         or environ.get("HTTP_HOST")
@@ -72,9 +70,7 @@ class WebApp:
                     reply = Reply(413, {"error": "body too large"})
                 elif path == "/webhooks/hubspot":
                     uri = public_uri(environ, self.deps.settings.public_url)
-                    reply = handle_hubspot(
-                        self.deps, method=method, uri=uri, headers=_headers(environ), body=body
-                    )
+                    reply = handle_hubspot(self.deps, method=method, uri=uri, headers=_headers(environ), body=body)
                 else:
                     reply = handle_deal_closed(self.deps, headers=_headers(environ), body=body)
         else:

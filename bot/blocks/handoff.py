@@ -117,13 +117,9 @@ def _icp_option(locale: str, value: str) -> Option:
 def _element(spec: FieldSpec, locale: str, initial: str | None):
     placeholder = t(locale, f"handoff.field.{spec.name}.placeholder")
     if spec.kind == "date":
-        return DatePickerElement(
-            action_id=VALUE, initial_date=initial or None, placeholder=_plain(placeholder)
-        )
+        return DatePickerElement(action_id=VALUE, initial_date=initial or None, placeholder=_plain(placeholder))
     if spec.kind == "user":
-        return UserSelectElement(
-            action_id=VALUE, initial_user=initial or None, placeholder=_plain(placeholder)
-        )
+        return UserSelectElement(action_id=VALUE, initial_user=initial or None, placeholder=_plain(placeholder))
     if spec.kind == "number":
         return NumberInputElement(
             action_id=VALUE,
@@ -177,9 +173,7 @@ def handoff_modal(locale: str, meta: HandoffMeta, initial: dict[str, str | None]
     )
 
 
-def _text_modal(
-    locale: str, callback_id: str, title_key: str, block_id: str, label_key: str, meta: str, intro: str
-):
+def _text_modal(locale: str, callback_id: str, title_key: str, block_id: str, label_key: str, meta: str, intro: str):
     return View(
         type="modal",
         callback_id=callback_id,
@@ -202,9 +196,7 @@ def ask_ae_modal(locale: str, handoff_id: int, customer: str, ae_user_id: str | 
     """Small modal asking the AE a question in the card's thread."""
     intro = t(locale, "handoff.ask.intro", customer=escape_mrkdwn(customer), ae=_user(ae_user_id, locale))
     meta = ThreadMeta(handoff_id=handoff_id, locale=locale).dump()
-    return _text_modal(
-        locale, ASK_AE_MODAL, "handoff.ask.title", QUESTION_BLOCK, "handoff.ask.label", meta, intro
-    )
+    return _text_modal(locale, ASK_AE_MODAL, "handoff.ask.title", QUESTION_BLOCK, "handoff.ask.label", meta, intro)
 
 
 def bad_fit_modal(locale: str, handoff_id: int, customer: str) -> View:
@@ -231,9 +223,7 @@ def _section(locale: str, key: str, body: str | None) -> SectionBlock | None:
     if not body:
         return None
     head = f"*{t(locale, key)}*\n"
-    return SectionBlock(
-        text=MarkdownTextObject(text=head + truncate(escape_mrkdwn(body), SECTION_LIMIT - len(head)))
-    )
+    return SectionBlock(text=MarkdownTextObject(text=head + truncate(escape_mrkdwn(body), SECTION_LIMIT - len(head))))
 
 
 def _ts(dt: datetime | None) -> str:
@@ -351,9 +341,7 @@ def handoff_card(d: CardData, locale: str) -> tuple[list[Block], str]:
         _field(locale, "handoff.card.ae", _user(d.ae_user_id, locale)),
         _field(locale, "handoff.card.contract_start", format_date(d.contract_start, locale)),
         _field(locale, "handoff.card.kickoff", format_date(d.kickoff_date, locale)),
-        _field(
-            locale, "handoff.card.completeness", t(locale, "handoff.card.filled", n=d.filled, total=d.total)
-        ),
+        _field(locale, "handoff.card.completeness", t(locale, "handoff.card.filled", n=d.filled, total=d.total)),
     ]
     if d.se_user_id:
         fields.append(_field(locale, "handoff.card.se", _user(d.se_user_id, locale)))
@@ -388,9 +376,7 @@ def handoff_card(d: CardData, locale: str) -> tuple[list[Block], str]:
 
     status = [t(locale, "handoff.card.submitted", user=_user(d.submitted_by, locale), at=_ts(d.submitted_at))]
     if d.accepted_by:
-        status.append(
-            t(locale, "handoff.card.accepted", user=_user(d.accepted_by, locale), at=_ts(d.accepted_at))
-        )
+        status.append(t(locale, "handoff.card.accepted", user=_user(d.accepted_by, locale), at=_ts(d.accepted_at)))
     if d.bad_fit_by:
         status.append(
             t(
@@ -402,21 +388,15 @@ def handoff_card(d: CardData, locale: str) -> tuple[list[Block], str]:
             )
         )
     blocks.append(DividerBlock())
-    blocks.append(
-        ContextBlock(elements=[MarkdownTextObject(text=truncate(" · ".join(status), SECTION_LIMIT))])
-    )
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(" · ".join(status), SECTION_LIMIT))]))
 
     value = str(d.handoff_id)
     buttons = []
     if not d.accepted_by:
         buttons.append(
-            ButtonElement(
-                text=_plain(t(locale, "handoff.card.accept")), action_id=ACCEPT, value=value, style="primary"
-            )
+            ButtonElement(text=_plain(t(locale, "handoff.card.accept")), action_id=ACCEPT, value=value, style="primary")
         )
-    buttons.append(
-        ButtonElement(text=_plain(t(locale, "handoff.card.ask_ae")), action_id=ASK_AE, value=value)
-    )
+    buttons.append(ButtonElement(text=_plain(t(locale, "handoff.card.ask_ae")), action_id=ASK_AE, value=value))
     if not d.bad_fit_by:
         buttons.append(
             ButtonElement(
@@ -443,24 +423,18 @@ def handoff_card(d: CardData, locale: str) -> tuple[list[Block], str]:
 # --- messages around the card ------------------------------------------------------------------------
 
 
-def ask_ae_thread_message(
-    locale: str, ae_user_id: str | None, asker: str, question: str
-) -> tuple[list[Block], str]:
+def ask_ae_thread_message(locale: str, ae_user_id: str | None, asker: str, question: str) -> tuple[list[Block], str]:
     """The question posted in the card's thread, mentioning the AE."""
     text = t(locale, "handoff.ask.thread", ae=_user(ae_user_id, locale), asker=f"<@{asker}>")
     body = truncate(escape_mrkdwn(question), SECTION_LIMIT - len(text) - 2)
-    return [
-        SectionBlock(text=MarkdownTextObject(text=f"{text}\n>{body.replace(chr(10), chr(10) + '>')}"[:3000]))
-    ], text
+    return [SectionBlock(text=MarkdownTextObject(text=f"{text}\n>{body.replace(chr(10), chr(10) + '>')}"[:3000]))], text
 
 
 def bad_fit_thread_message(locale: str, flagger: str, reason: str) -> tuple[list[Block], str]:
     """The bad-fit reason posted in the card's thread."""
     text = t(locale, "handoff.bad_fit.thread", user=f"<@{flagger}>")
     body = truncate(escape_mrkdwn(reason), SECTION_LIMIT - len(text) - 2)
-    return [
-        SectionBlock(text=MarkdownTextObject(text=f"{text}\n>{body.replace(chr(10), chr(10) + '>')}"[:3000]))
-    ], text
+    return [SectionBlock(text=MarkdownTextObject(text=f"{text}\n>{body.replace(chr(10), chr(10) + '>')}"[:3000]))], text
 
 
 def fill_request(

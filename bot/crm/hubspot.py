@@ -114,9 +114,7 @@ def _check_id(value: str | int, kind: str) -> str:
 def _primary_company_id(deal: Mapping[str, Any]) -> str | None:
     """The deal's primary company ("deal_to_company"), else the first associated one."""
     results = ((deal.get("associations") or {}).get("companies") or {}).get("results") or []
-    refs = [
-        (r.get("type"), _text(r.get("id"))) for r in results if isinstance(r, dict) and _text(r.get("id"))
-    ]
+    refs = [(r.get("type"), _text(r.get("id"))) for r in results if isinstance(r, dict) and _text(r.get("id"))]
     primary = [cid for kind, cid in refs if kind == "deal_to_company"]
     return (primary or [cid for _, cid in refs] or [None])[0]
 
@@ -249,9 +247,7 @@ class HubSpotClient:
             try:
                 response = self._http.get(path, params=params)
             except httpx.TransportError as exc:
-                err = HubSpotError(
-                    None, self._scrub(f"HubSpot GET {path} failed: {type(exc).__name__}: {exc}"), True
-                )
+                err = HubSpotError(None, self._scrub(f"HubSpot GET {path} failed: {type(exc).__name__}: {exc}"), True)
             else:
                 if response.is_success:
                     try:
@@ -259,9 +255,7 @@ class HubSpotClient:
                     except ValueError:
                         data = None
                     if not isinstance(data, dict):
-                        raise HubSpotError(
-                            response.status_code, f"HubSpot GET {path} returned a non-object body"
-                        )
+                        raise HubSpotError(response.status_code, f"HubSpot GET {path} returned a non-object body")
                     return data
                 err = self._error(response, path)
                 if not err.retryable:

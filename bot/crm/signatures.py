@@ -89,9 +89,7 @@ def verify_hubspot_v3(
     _check_age(now_ms - int(ts_text), max_age_s * 1000)
     method, signature = method.upper(), signature.strip()
     candidates = dict.fromkeys((uri, hubspot_decode_uri(uri)))  # ordered, deduplicated
-    results = [
-        _matches(hubspot_v3_signature(client_secret, method, u, body, ts_text), signature) for u in candidates
-    ]
+    results = [_matches(hubspot_v3_signature(client_secret, method, u, body, ts_text), signature) for u in candidates]
     if not any(results):
         raise SignatureError("bad signature")
 

@@ -110,9 +110,7 @@ def register(app: App | Registry, deps: Deps) -> None:
             h = hs.get_handoff(db, team, handoff_id)
             editors = {h.ae_user_id, h.submitted_by} - {None}
         if user not in editors:
-            who = ", ".join(f"<@{u}>" for u in sorted(editors)) or t(
-                deps.users.locale(team, user), "common.unknown"
-            )
+            who = ", ".join(f"<@{u}>" for u in sorted(editors)) or t(deps.users.locale(team, user), "common.unknown")
             respond(
                 text=t(deps.users.locale(team, user), "handoff.edit.not_allowed", users=who),
                 response_type="ephemeral",
@@ -146,9 +144,7 @@ def register(app: App | Registry, deps: Deps) -> None:
                     now=deps.clock(),
                 )
         except hs.HandoffError as exc:
-            ack(
-                response_action="errors", errors={"customer_name": t(locale, f"err.{exc.code}", **exc.params)}
-            )
+            ack(response_action="errors", errors={"customer_name": t(locale, f"err.{exc.code}", **exc.params)})
             return
         ack()
         deps.outbox.wake()
@@ -216,9 +212,7 @@ def register(app: App | Registry, deps: Deps) -> None:
 
 def _team(body: dict) -> str:
     team = body.get("team") or {}
-    return (
-        (team.get("id") if isinstance(team, dict) else None) or body.get("team_id") or body["user"]["team_id"]
-    )
+    return (team.get("id") if isinstance(team, dict) else None) or body.get("team_id") or body["user"]["team_id"]
 
 
 def _user_id(body: dict) -> str:

@@ -320,9 +320,7 @@ def _write_children(db: Session, h: Handoff, form: HandoffForm) -> None:
         )
     old = {p.text.strip().casefold(): p for p in promises_of(db, h)}
     for i, p in enumerate(form.promises):
-        row = old.pop(p.text.strip().casefold(), None) or Promise(
-            team_id=h.team_id, handoff_id=h.id, text=p.text
-        )
+        row = old.pop(p.text.strip().casefold(), None) or Promise(team_id=h.team_id, handoff_id=h.id, text=p.text)
         row.customer_id, row.position, row.text = h.customer_id, i, p.text
         row.owner_user_id, row.owner_name, row.due_date = p.owner_user_id, p.owner_name, p.due_date
         db.add(row)
@@ -356,9 +354,7 @@ def save_handoff(
         created = False
     else:
         if form_id:
-            dup = db.exec(
-                select(Handoff).where(Handoff.team_id == team_id, Handoff.form_id == form_id)
-            ).first()
+            dup = db.exec(select(Handoff).where(Handoff.team_id == team_id, Handoff.form_id == form_id)).first()
             if dup is not None:
                 return SaveResult(dup, db.get(Customer, dup.customer_id), False, False, duplicate=True)
         h = Handoff(team_id=team_id, form_id=form_id or uuid.uuid4().hex, status=DRAFT, created_at=now)
@@ -416,9 +412,7 @@ def save_handoff(
     db.flush()
 
     if first:
-        outbox.enqueue(
-            db, team_id, f"handoff:{h.id}:card", "handoff_card.post", {"handoff_id": h.id}, now=now
-        )
+        outbox.enqueue(db, team_id, f"handoff:{h.id}:card", "handoff_card.post", {"handoff_id": h.id}, now=now)
     else:
         queue_card_update(db, h, now)
     return SaveResult(h, customer, created, first)
@@ -449,12 +443,8 @@ def accept_handoff(db: Session, team_id: str, handoff_id: int, user_id: str, now
         raise HandoffError("not_submitted")
     result = db.exec(  # type: ignore[call-overload]
         update(Handoff)
-        .where(
-            col(Handoff.id) == handoff_id, col(Handoff.team_id) == team_id, col(Handoff.status) == SUBMITTED
-        )
-        .values(
-            status=ACCEPTED, accepted_by=user_id, accepted_at=now, version=Handoff.version + 1, updated_at=now
-        )
+        .where(col(Handoff.id) == handoff_id, col(Handoff.team_id) == team_id, col(Handoff.status) == SUBMITTED)
+        .values(status=ACCEPTED, accepted_by=user_id, accepted_at=now, version=Handoff.version + 1, updated_at=now)
     )
     db.refresh(h)
     if result.rowcount != 1:

@@ -11,9 +11,7 @@ from sqlmodel import Session
 from bot.models import OutboxMessage
 
 
-def enqueue(
-    db: Session, team_id: str, idem_key: str, kind: str, params: dict[str, Any], *, now: datetime
-) -> bool:
+def enqueue(db: Session, team_id: str, idem_key: str, kind: str, params: dict[str, Any], *, now: datetime) -> bool:
     """Record a message to send once; a second call with the same key is a no-op. Returns True if new.
 
     `kind` names a renderer in the delivery layer; `params` are what it needs (ids, not blocks), so the
@@ -31,7 +29,5 @@ def enqueue(
     }
     dialect = db.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["team_id", "idem_key"])
-    )
+    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["team_id", "idem_key"])
     return db.exec(stmt).rowcount == 1  # type: ignore[call-overload]

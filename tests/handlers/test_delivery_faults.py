@@ -1,0 +1,145 @@
+"""Slack failing while Baton posts: 429, 500, lost answers and a crash between sending and recording."""
+
+import pytest
+
+from bot.blocks import handoff as hb
+from bot.delivery import Outbox, Send
+from bot.models import Handoff, OutboxMessage
+from bot.services import outbox
+from tests.conftest import HANDOFF_CHANNEL
+from tests.flows import card_action, open_handoff, submit_handoff
+
+
+def submit(baton, slack):
+    view = open_handoff(baton, slack, "ACME Corp.")
+    submit_handoff(baton, view)
+
+
+def card_rows(baton):
+    return baton.all(OutboxMessage, OutboxMessage.method == "handoff_card.post")
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_error_during_card_post_is_retried_and_lands_once(baton, slack, clock, status):
+    """A 5xx on the card post is retried after backoff; exactly one card lands."""
+    slack.fail_next("chat.postMessage", status=status, times=2)
+    submit(baton, slack)
+    baton.settle()
+    assert slack.messages(HANDOFF_CHANNEL) == []
+    [row] = card_rows(baton)
+    assert row.attempts == 1 and row.status == "sending" and "HTTP" in row.last_error
+    for _ in range(3):
+        clock.advance(seconds=60)
+        baton.settle()
+    assert len(slack.messages(HANDOFF_CHANNEL)) == 1
+    [row] = card_rows(baton)
+    assert row.status == "sent" and row.attempts == 3
+    assert baton.all(Handoff)[0].card_ts == slack.messages(HANDOFF_CHANNEL)[0]["ts"]
+
+
+def test_rate_limit_honours_retry_after(baton, slack, clock):
+    """A 429 is retried no earlier than Retry-After says, then lands once."""
+    slack.fail_next("chat.postMessage", status=429, retry_after=30)
+    submit(baton, slack)
+    baton.settle()
+    clock.advance(seconds=29)
+    baton.settle()
+    assert slack.messages(HANDOFF_CHANNEL) == []
+    clock.advance(seconds=1)
+    baton.settle()
+    assert len(slack.messages(HANDOFF_CHANNEL)) == 1
+
+
+def test_answer_lost_after_slack_posted_does_not_post_twice(baton, slack, clock):
+    """Slack posts the card but the answer is a 500: the retry finds the message by its metadata instead."""
+    slack.fail_after_effect("chat.postMessage")
+    submit(baton, slack)
+    baton.settle()
+    assert len(slack.messages(HANDOFF_CHANNEL)) == 1  # it did land
+    clock.advance(seconds=60)
+    baton.settle()
+    [message] = slack.messages(HANDOFF_CHANNEL)
+    assert baton.all(Handoff)[0].card_ts == message["ts"]
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert slack.calls_to("conversations.history")
+
+
+class CrashingOutbox(Outbox):
+    """An outbox whose process 'dies' right after Slack accepted a post, before recording it."""
+
+    crashes = 1
+
+    def _finish(self, row_id, *, status, **kw):
+        if status == "sent" and self.crashes:
+            self.crashes -= 1
+            raise KeyboardInterrupt("process killed")
+        return super()._finish(row_id, status=status, **kw)
+
+
+def test_crash_between_send_and_record_is_reconciled_on_restart(baton, slack, clock):
+    """After a crash between the post and its record, the restarted outbox records the ts without re-posting."""
+    submit(baton, slack)
+    baton.executor.wait_idle()
+    d = baton.deps
+    crashing = CrashingOutbox(d.sessions, d.client, d.clock, d.outbox.renderers)
+    with pytest.raises(KeyboardInterrupt):
+        crashing.run_once()
+    assert len(slack.messages(HANDOFF_CHANNEL)) == 1
+    [row] = card_rows(baton)
+    assert row.status == "sending" and row.sent_ts is None
+    baton.settle()  # the lease still holds: nobody touches the row
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    clock.advance(seconds=61)  # lease expired: a restarted process picks it up
+    baton.settle()
+    [row] = card_rows(baton)
+    assert row.status == "sent" and row.sent_ts == slack.messages(HANDOFF_CHANNEL)[0]["ts"]
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_accept_while_card_is_still_retrying_updates_after_it_lands(baton, slack, clock):
+    """An update queued before the card landed waits for it, then edits the card (no second card)."""
+    slack.fail_next("chat.postMessage", status=500)
+    submit(baton, slack)
+    baton.settle()
+    [h] = baton.all(Handoff)
+    card_action(baton, slack, hb.ACCEPT, h.id, "U_CSM", HANDOFF_CHANNEL, "0")
+    baton.settle()
+    assert slack.calls_to("chat.update") == []
+    clock.advance(seconds=60)
+    baton.settle()
+    clock.advance(seconds=10)
+    baton.settle()
+    [card] = slack.messages(HANDOFF_CHANNEL)
+    assert "Accepted by <@U_CSM>" in str(card["blocks"])
+
+
+def enqueue(baton, kind: str, params: dict) -> None:
+    with baton.deps.sessions.begin() as db:
+        outbox.enqueue(db, "T111", f"test:{kind}", kind, params, now=baton.clock())
+
+
+def test_message_slack_rejects_is_marked_failed_not_retried(baton, slack, clock):
+    """A post Slack rejects as invalid (3,001-char section) is marked failed with the reason, not retried."""
+    too_long = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]
+    baton.deps.outbox.renderers.table["test.invalid"] = lambda db, team, params: Send(
+        "chat.postMessage", {"channel": "C0TEST", "blocks": too_long, "text": "x"}
+    )
+    enqueue(baton, "test.invalid", {})
+    baton.settle()
+    [row] = baton.all(OutboxMessage)
+    assert (row.status, row.last_error) == ("failed", "invalid_blocks")
+    clock.advance(hours=1)
+    baton.settle()
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_channel_bot_cannot_reach_is_retried_slowly(baton, slack, clock):
+    """channel_not_found needs an admin: the row keeps its reason and is retried later, not dropped."""
+    enqueue(baton, "reply.help", {"channel": "XNOTACHANNEL", "thread_ts": "1.0", "user": "U_AE"})
+    baton.settle()
+    [row] = baton.all(OutboxMessage)
+    assert row.status == "pending" and row.last_error == "channel_not_found"
+    assert row.next_attempt_at > clock()
+    clock.advance(hours=1)
+    baton.settle()
+    assert len(slack.calls_to("chat.postMessage")) == 2
