@@ -29,5 +29,11 @@ def enqueue(db: Session, team_id: str, idem_key: str, kind: str, params: dict[st
     }
     dialect = db.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["team_id", "idem_key"])
-    return db.exec(stmt).rowcount == 1  # type: ignore[call-overload]
+    stmt = (
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["team_id", "idem_key"])
+        .returning(OutboxMessage.id)
+    )
+    # RETURNING, not rowcount: psycopg reports -1 for INSERT .. ON CONFLICT through SQLAlchemy.
+    return db.exec(stmt).first() is not None  # type: ignore[call-overload]
