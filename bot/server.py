@@ -9,6 +9,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.db import make_engine, schema_status
 from bot.deps import build_deps
+from bot.jobs import register_jobs
 from bot.web import WebApp
 
 log = logging.getLogger("baton")
@@ -72,28 +73,13 @@ def serve(settings: Settings, *, socket_mode: bool = False) -> None:
 
 
 def worker(settings: Settings) -> None:
-    """The scheduler process; for now it sweeps the outbox and inbox so nothing waits for web traffic."""
+    """The scheduler process: sweeps the outbox and inbox (so nothing waits for web traffic) and prunes."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     check_schema(settings)
     deps = build_deps(settings)
-    scheduler = BlockingScheduler(timezone="UTC", job_defaults={"coalesce": True, "misfire_grace_time": 3600})
-    scheduler.add_job(
-        deps.outbox.run_once,
-        "interval",
-        seconds=15,
-        id="deliver_outbox",
-        replace_existing=True,
-        max_instances=1,
-    )
-    scheduler.add_job(
-        deps.inbox.run_once,
-        "interval",
-        seconds=15,
-        id="process_inbox",
-        replace_existing=True,
-        max_instances=1,
-    )
+    scheduler = BlockingScheduler(timezone="UTC")
+    register_jobs(scheduler, deps)
 
     def stop(*_):
         threading.Thread(target=scheduler.shutdown, daemon=True).start()

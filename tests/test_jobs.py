@@ -1,0 +1,39 @@
+"""Recurring jobs: registration and pruning of delivery records."""
+
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.jobs import JOBS, register_jobs
+from bot.jobs.maintenance import prune
+from bot.models import SlackEvent, WebhookEvent
+
+
+def test_every_job_is_registered_with_grace_and_coalescing(baton):
+    """Each job has a stable id, an hour of misfire grace and coalescing (no silent skips on restart)."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+    register_jobs(scheduler, baton.deps)
+    jobs = {j.id: j for j in scheduler.get_jobs()}
+    assert set(jobs) == set(JOBS)
+    assert all(j.misfire_grace_time == 3600 and j.coalesce for j in jobs.values())
+
+
+def test_prune_keeps_recent_records_and_forgets_old_ones(baton, clock):
+    """Event ids older than two days and finished webhooks older than a week go; recent and pending stay."""
+    now = clock()
+    with baton.deps.sessions.begin() as db:
+        db.add(SlackEvent(team_id="T111", event_id="old", received_at=now - timedelta(days=3)))
+        db.add(SlackEvent(team_id="T111", event_id="new", received_at=now - timedelta(hours=1)))
+        db.add(
+            WebhookEvent(
+                source="hubspot", event_key="1", payload="{}", status="done", received_at=now - timedelta(days=8)
+            )
+        )
+        db.add(
+            WebhookEvent(
+                source="hubspot", event_key="2", payload="{}", status="pending", received_at=now - timedelta(days=8)
+            )
+        )
+    assert prune(baton.deps) == 2
+    assert [e.event_id for e in baton.all(SlackEvent)] == ["new"]
+    assert [w.event_key for w in baton.all(WebhookEvent)] == ["2"]
