@@ -3,9 +3,11 @@
 import string
 from datetime import date
 
-from bot.i18n.en import MESSAGES as EN
-from bot.i18n.ko import MESSAGES as KO
+from bot.i18n import customer_en, customer_ko, en, ko
 
+# One module per feature and language, merged; the catalog test checks both languages have the same keys.
+EN: dict[str, str] = {**en.MESSAGES, **customer_en.MESSAGES}
+KO: dict[str, str] = {**ko.MESSAGES, **customer_ko.MESSAGES}
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "ko": KO}
 SUPPORTED = tuple(CATALOGS)
 

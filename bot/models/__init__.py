@@ -2,10 +2,14 @@
 
 from bot.models.customer import Customer
 from bot.models.handoff import ACCEPTED, DRAFT, SUBMITTED, Handoff, Promise, Stakeholder
+from bot.models.health import ApiToken, HealthScore, HealthSnapshot
 from bot.models.infra import OutboxMessage, SlackEvent, SlackUser, WebhookEvent
 
 __all__ = [
     "ACCEPTED",
+    "ApiToken",
+    "HealthScore",
+    "HealthSnapshot",
     "DRAFT",
     "SUBMITTED",
     "Customer",

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Numeric, UniqueConstraint
+from sqlalchemy import Column, Index, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.models.base import UTCDateTime, utcnow
@@ -14,6 +14,8 @@ class Customer(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("team_id", "name_key", name="uq_customers_team_name_key"),
         UniqueConstraint("team_id", "crm_source", "crm_company_id", name="uq_customers_team_crm_company"),
+        UniqueConstraint("team_id", "external_id", name="uq_customers_team_external_id"),
+        Index("ix_customers_team_domain", "team_id", "domain"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -22,7 +24,12 @@ class Customer(SQLModel, table=True):
     name_key: str = Field(max_length=255)
     crm_source: str | None = Field(default=None, max_length=32)
     crm_company_id: str | None = Field(default=None, max_length=64)
+    external_id: str | None = Field(default=None, max_length=128)
+    aliases: str | None = Field(default=None, sa_type=Text)  # one per line
     domain: str | None = Field(default=None, max_length=255)
+    segment: str | None = Field(default=None, max_length=64)
+    owner_email: str | None = Field(default=None, max_length=255)
+    ae_email: str | None = Field(default=None, max_length=255)
     arr: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
     currency: str | None = Field(default=None, max_length=3)
     contract_start: date | None = None

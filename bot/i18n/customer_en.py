@@ -1,0 +1,3 @@
+"""English catalog: the customer card, lookup and health."""
+
+MESSAGES: dict[str, str] = {}

@@ -1,0 +1,3 @@
+"""Korean catalog: the customer card, lookup and health."""
+
+MESSAGES: dict[str, str] = {}

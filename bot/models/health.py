@@ -1,0 +1,59 @@
+"""Health: dated signal values per customer, the daily score history, and API tokens that feed them."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.models.base import UTCDateTime, utcnow
+
+
+class HealthSnapshot(SQLModel, table=True):
+    """One signal's value for one customer as of a date, from one source; stored once per key."""
+
+    __tablename__ = "health_snapshots"
+    __table_args__ = (
+        UniqueConstraint("team_id", "customer_id", "signal", "as_of", "source", name="uq_health_snapshots_key"),
+        Index("ix_health_snapshots_customer_signal_asof", "customer_id", "signal", "as_of"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    customer_id: int = Field(foreign_key="customers.id")
+    signal: str = Field(max_length=32)
+    as_of: date
+    value: float
+    source: str = Field(default="manual", max_length=32)
+    note: str | None = Field(default=None, sa_type=Text)
+    recorded_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class HealthScore(SQLModel, table=True):
+    """The score a customer had on a day (history for trends and band crossings)."""
+
+    __tablename__ = "health_scores"
+    __table_args__ = (UniqueConstraint("team_id", "customer_id", "day", name="uq_health_scores_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    day: date
+    score: float
+    band: str = Field(max_length=16)
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    """A per-team API token; only its SHA-256 is stored (the token is shown once at creation)."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
