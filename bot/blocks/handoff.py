@@ -44,7 +44,6 @@ QUESTION_BLOCK = "question"
 REASON_BLOCK = "reason"
 
 SECTION_LIMIT = 3000
-MAX_CHECKLIST = 20
 CURRENCIES = ("USD", "KRW", "EUR", "GBP", "JPY")
 
 
@@ -57,7 +56,8 @@ class HandoffMeta(BaseModel):
 
     def dump(self) -> str:
         raw = self.model_dump_json(exclude_none=True)
-        assert len(raw) <= 3000, "private_metadata over Slack's 3,000 characters"
+        if len(raw) > 3000:
+            raise ValueError("private_metadata over Slack's 3,000 characters")
         return raw
 
 
@@ -291,38 +291,53 @@ class CardData:
     total: int
 
 
-def _promise_lines(locale: str, promises: Sequence[PromiseLine]) -> str:
+def _fit_lines(locale: str, lines: Sequence[str], budget: int) -> str:
+    """As many whole lines as fit in `budget` characters, then "…and N more" for the rest (never a silent cut)."""
+    kept: list[str] = []
+    used = 0
+    for i, line in enumerate(lines):
+        rest = len(lines) - i - 1
+        more = len(t(locale, "common.and_more", count=rest)) + 1 if rest else 0
+        if used + len(line) + 1 + more > budget:
+            kept.append(t(locale, "common.and_more", count=len(lines) - i))
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return "\n".join(kept)
+
+
+def _promise_lines(locale: str, promises: Sequence[PromiseLine]) -> list[str]:
     lines = []
-    for p in promises[:MAX_CHECKLIST]:
+    for p in promises:
         bits = [("☑ " if p.done else "☐ ") + escape_mrkdwn(truncate(p.text, 300))]
         if p.owner_user_id or p.owner_name:
-            bits.append(f"<@{p.owner_user_id}>" if p.owner_user_id else escape_mrkdwn(p.owner_name or ""))
+            bits.append(
+                f"<@{p.owner_user_id}>" if p.owner_user_id else escape_mrkdwn(truncate(p.owner_name or "", 100))
+            )
         if p.due_date:
             bits.append(t(locale, "handoff.card.due", date=format_date(p.due_date, locale)))
         lines.append(" · ".join(bits))
-    if len(promises) > MAX_CHECKLIST:
-        lines.append(t(locale, "common.and_more", count=len(promises) - MAX_CHECKLIST))
-    return "\n".join(lines)
+    return lines
 
 
-def _stakeholder_lines(stakeholders: Sequence[StakeholderLine]) -> str:
+def _stakeholder_lines(stakeholders: Sequence[StakeholderLine]) -> list[str]:
     lines = []
-    for s in stakeholders[:MAX_CHECKLIST]:
-        bits = [f"*{escape_mrkdwn(s.role)}*: " if s.role else ""]
-        bits.append(escape_mrkdwn(s.name))
+    for s in stakeholders:
+        bits = [f"*{escape_mrkdwn(truncate(s.role, 100))}*: " if s.role else ""]
+        bits.append(escape_mrkdwn(truncate(s.name, 100)))
         if s.title:
-            bits.append(f", {escape_mrkdwn(s.title)}")
+            bits.append(f", {escape_mrkdwn(truncate(s.title, 100))}")
         if s.email:
-            bits.append(f" ({escape_mrkdwn(s.email)})")
+            bits.append(f" ({escape_mrkdwn(truncate(s.email, 100))})")
         lines.append("".join(bits))
-    return "\n".join(lines)
+    return lines
 
 
-def _mrkdwn_section(locale: str, key: str, body_mrkdwn: str) -> SectionBlock | None:
-    if not body_mrkdwn:
+def _list_section(locale: str, key: str, lines: Sequence[str]) -> SectionBlock | None:
+    if not lines:
         return None
     head = f"*{t(locale, key)}*\n"
-    return SectionBlock(text=MarkdownTextObject(text=head + truncate(body_mrkdwn, SECTION_LIMIT - len(head))))
+    return SectionBlock(text=MarkdownTextObject(text=head + _fit_lines(locale, lines, SECTION_LIMIT - len(head))))
 
 
 def handoff_card(d: CardData, locale: str) -> tuple[list[Block], str]:
@@ -355,9 +370,9 @@ def handoff_card(d: CardData, locale: str) -> tuple[list[Block], str]:
         _section(locale, "handoff.field.why_bought", d.why_bought),
         _section(locale, "handoff.field.business_goals", d.business_goals),
         _section(locale, "handoff.field.success_criteria", d.success_criteria),
-        _mrkdwn_section(locale, "handoff.card.promises", _promise_lines(locale, d.promises)),
+        _list_section(locale, "handoff.card.promises", _promise_lines(locale, d.promises)),
         _section(locale, "handoff.field.risks", d.risks),
-        _mrkdwn_section(locale, "handoff.field.stakeholders", _stakeholder_lines(d.stakeholders)),
+        _list_section(locale, "handoff.field.stakeholders", _stakeholder_lines(d.stakeholders)),
     ]
     extra = [
         (k, v)
@@ -370,8 +385,11 @@ def handoff_card(d: CardData, locale: str) -> tuple[list[Block], str]:
         if v
     ]
     if extra:
-        budget = SECTION_LIMIT // len(extra) - 40
-        body = "\n".join(f"*{t(locale, k)}*: {truncate(escape_mrkdwn(v), budget)}" for k, v in extra)
+        labels = [f"*{t(locale, k)}*: " for k, _ in extra]
+        budget = (SECTION_LIMIT - sum(len(label) + 1 for label in labels)) // len(extra)
+        body = "\n".join(
+            label + truncate(escape_mrkdwn(v), budget) for label, (_, v) in zip(labels, extra, strict=True)
+        )
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(body, SECTION_LIMIT))))
 
     status = [t(locale, "handoff.card.submitted", user=_user(d.submitted_by, locale), at=_ts(d.submitted_at))]
@@ -423,18 +441,23 @@ def handoff_card(d: CardData, locale: str) -> tuple[list[Block], str]:
 # --- messages around the card ------------------------------------------------------------------------
 
 
+def _quoted(head: str, body: str) -> str:
+    # Quote every line first, then cut: the `>` markers count against the 3,000 characters, and a cut
+    # made by truncate() never splits an `&amp;` entity or an emoji.
+    quoted = ">" + escape_mrkdwn(body).replace("\n", "\n>")
+    return f"{head}\n" + truncate(quoted, SECTION_LIMIT - len(head) - 1)
+
+
 def ask_ae_thread_message(locale: str, ae_user_id: str | None, asker: str, question: str) -> tuple[list[Block], str]:
     """The question posted in the card's thread, mentioning the AE."""
     text = t(locale, "handoff.ask.thread", ae=_user(ae_user_id, locale), asker=f"<@{asker}>")
-    body = truncate(escape_mrkdwn(question), SECTION_LIMIT - len(text) - 2)
-    return [SectionBlock(text=MarkdownTextObject(text=f"{text}\n>{body.replace(chr(10), chr(10) + '>')}"[:3000]))], text
+    return [SectionBlock(text=MarkdownTextObject(text=_quoted(text, question)))], text
 
 
 def bad_fit_thread_message(locale: str, flagger: str, reason: str) -> tuple[list[Block], str]:
     """The bad-fit reason posted in the card's thread."""
     text = t(locale, "handoff.bad_fit.thread", user=f"<@{flagger}>")
-    body = truncate(escape_mrkdwn(reason), SECTION_LIMIT - len(text) - 2)
-    return [SectionBlock(text=MarkdownTextObject(text=f"{text}\n>{body.replace(chr(10), chr(10) + '>')}"[:3000]))], text
+    return [SectionBlock(text=MarkdownTextObject(text=_quoted(text, reason)))], text
 
 
 def fill_request(

@@ -88,7 +88,7 @@ MESSAGES: dict[str, str] = {
     "handoff.card.kickoff": "킥오프",
     "handoff.card.icp": "ICP 적합도",
     "handoff.card.completeness": "완성도",
-    "handoff.card.filled": "{total}개 중 {n}개 항목",
+    "handoff.card.filled": "{n}/{total}개 항목",
     "handoff.card.promises": "약속 사항",
     "handoff.card.due": "기한 {date}",
     "handoff.card.submitted": "{user} 제출 {at}",
