@@ -108,7 +108,7 @@ class Settings:
             raw = get(name)
             if raw is None:
                 return default
-            if not raw.isdigit() or not lo <= int(raw) <= hi:
+            if not re.fullmatch(r"[0-9]{1,9}", raw) or not lo <= int(raw) <= hi:
                 raise _err(name, f"must be a whole number from {lo} to {hi}, got {raw!r}")
             return int(raw)
 
@@ -164,4 +164,6 @@ class Settings:
 
 
 def _redact_url(url: str) -> str:
-    return re.sub(r"//([^:/@]+):[^@]+@", r"//\1:***@", url)
+    """The URL with its user info and any password in the query replaced by ***."""
+    url = re.sub(r"//[^/@]*@", "//***@", url)
+    return re.sub(r"(?i)((?:^|[?&;])[a-z_]*password=)[^&;]*", r"\1***", url)
