@@ -412,12 +412,16 @@ def renderers(users: UserDirectory, client: WebClient, default_locale: str) -> R
         h = load(db, team_id, params)
         if h is None or h.team_id != team_id:
             return Drop("handoff gone")
+        if h.status != hs.DRAFT:  # filled in (e.g. via /handoff) before this request went out
+            return Drop("handoff already submitted")
         owner = params.get("owner_user_id")
         if owner:
             locale = users.locale(team_id, owner)
             channel = client.conversations_open(users=owner)["channel"]["id"]
-        else:
+        elif params.get("channel"):
             locale, channel = channel_locale, params["channel"]
+        else:  # the channel is fixed when queued, so no retry could ever deliver this
+            return Drop("deal owner not in Slack and BATON_HANDOFF_CHANNEL is not set")
         amount = format_amount(h.arr, h.currency, locale) if h.arr is not None and h.currency else None
         blocks, text = hb.fill_request(
             locale,

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -42,8 +43,27 @@ def store(db: Session, source: str, items: list[tuple[str, dict]], now: datetime
         }
         for key, payload in items
     ]
-    stmt = insert(WebhookEvent).values(rows).on_conflict_do_nothing(index_elements=["source", "event_key"])
-    return db.exec(stmt).rowcount  # type: ignore[call-overload]
+    stmt = (
+        insert(WebhookEvent)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["source", "event_key"])
+        .returning(WebhookEvent.id)
+    )
+    return len(db.exec(stmt).all())  # type: ignore[call-overload]
+
+
+def _retry_after(exc: Exception) -> timedelta:
+    """How long the failing service asked us to wait (HubSpot's or Slack's Retry-After), else zero."""
+    seconds: object = None
+    if isinstance(exc, HubSpotError):
+        seconds = exc.retry_after
+    elif isinstance(exc, SlackApiError) and exc.response is not None and exc.response.status_code == 429:
+        headers = exc.response.headers or {}
+        seconds = headers.get("Retry-After", headers.get("retry-after"))
+    try:
+        return timedelta(seconds=max(float(seconds or 0), 0.0))
+    except (TypeError, ValueError, OverflowError):
+        return timedelta(0)
 
 
 class Inbox:
@@ -126,8 +146,8 @@ class Inbox:
             row.last_error, row.lease_until = f"{type(exc).__name__}: {exc}"[:2000], None
             if give_up:
                 row.status = "failed"
-            else:
-                row.next_attempt_at = self.clock() + backoff(attempts)
+            else:  # never sooner than the CRM or Slack asked (Retry-After): platform rules
+                row.next_attempt_at = self.clock() + max(backoff(attempts), _retry_after(exc))
             db.add(row)
 
     # -- turning events into drafts ----------------------------------------------------------------

@@ -85,8 +85,9 @@ def handle_deal_closed(deps: Deps, *, headers: dict[str, str], body: bytes) -> R
         deal = parse_generic_deal(body)
     except PayloadError as exc:
         return Reply(400, {"error": exc.reason})
-    # Redelivery of the same event, or the same deal closing again, is one inbox row.
-    key = deal.event_id or f"{deal.source}:deal:{deal.deal_id}"
+    # Redelivery of the same event, or the same deal closing again, is one inbox row. Event ids are the
+    # sender's own, so they are keyed per source: two CRMs may both send event "1" for different deals.
+    key = f"{deal.source}:event:{deal.event_id}" if deal.event_id else f"{deal.source}:deal:{deal.deal_id}"
     payload = json.loads(body)
     with deps.sessions.begin() as db:
         added = store(db, "webhook", [(key, payload)], deps.clock())

@@ -199,7 +199,8 @@ def _str(max_length: int, *, min_length: int = 0) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
-_Id = Annotated[str, _str(255, min_length=1), BeforeValidator(_id_text)]
+# Sizes match the columns they are stored in (handoffs.crm_deal_id 64, crm_source 32, arr NUMERIC(18,2)).
+_Id = Annotated[str, _str(64, min_length=1), BeforeValidator(_id_text)]
 
 
 class _GenericDealBody(BaseModel):
@@ -207,14 +208,14 @@ class _GenericDealBody(BaseModel):
 
     deal_id: _Id
     company: Annotated[str, _str(255, min_length=1)]
-    amount: Decimal | None = Field(default=None, ge=0, max_digits=24, allow_inf_nan=False)
+    amount: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=2, allow_inf_nan=False)
     currency: Annotated[str, _str(3), AfterValidator(_currency)] | None = None
     close_date: Annotated[date, BeforeValidator(_close_date)] | None = None
     owner_email: Annotated[str, _str(254), AfterValidator(_email)] | None = None
-    deal_name: Annotated[str, _str(1000)] | None = None
+    deal_name: Annotated[str, _str(255)] | None = None
     company_domain: Annotated[str, _str(300), AfterValidator(_domain)] | None = None
     event_id: _Id | None = None
-    source: Annotated[str, _str(64), AfterValidator(_source)] = "webhook"
+    source: Annotated[str, _str(32), AfterValidator(_source)] = "webhook"
 
 
 _OPTIONAL = frozenset(_GenericDealBody.model_fields) - {"deal_id", "company"}

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import update
@@ -53,6 +53,8 @@ REQUIRED = (
     "ae_user",
 )
 ICP_FITS = ("strong", "good", "partial", "bad")
+MAX_ARR = Decimal("10000000000000000")  # NUMERIC(18, 2)
+MANUAL_LINK_WINDOW = timedelta(days=30)  # a hand-made handoff this recent is the CRM deal's handoff
 # The eleven things a CSM needs from the domain's required list; the card shows how many are filled.
 COMPLETENESS_FIELDS = (
     "customer_name",
@@ -542,6 +544,22 @@ def create_draft_from_deal(
         if deal.company_domain and not customer.domain:
             customer.domain = deal.company_domain
         db.add(customer)
+    # The AE may have filled the handoff by hand before the CRM told us: link the deal to it, no second draft.
+    manual = db.exec(
+        select(Handoff)
+        .where(Handoff.team_id == team_id, Handoff.customer_id == customer.id, col(Handoff.crm_deal_id).is_(None))
+        .where(col(Handoff.created_at) >= now - MANUAL_LINK_WINDOW)
+        .order_by(col(Handoff.id).desc())
+    ).first()
+    if manual is not None:
+        manual.crm_source, manual.crm_deal_id = deal.source, deal.deal_id
+        manual.crm_deal_name = deal.deal_name[:255] if deal.deal_name else None
+        manual.crm_owner_email, manual.crm_close_date = deal.owner_email, deal.close_date
+        db.add(manual)
+        db.flush()
+        return manual, False
+    # A CRM amount Baton cannot store (negative, or beyond NUMERIC(18,2)) is left for the AE to type.
+    amount = deal.amount if deal.amount is not None and 0 < deal.amount < MAX_ARR else None
     h = Handoff(
         team_id=team_id,
         customer_id=customer.id,
@@ -549,13 +567,13 @@ def create_draft_from_deal(
         form_id=f"{deal.source}:{deal.deal_id}"[:64],
         crm_source=deal.source,
         crm_deal_id=deal.deal_id,
-        crm_deal_name=deal.deal_name,
+        crm_deal_name=deal.deal_name[:255] if deal.deal_name else None,
         crm_company_id=deal.company_id,
         crm_owner_email=deal.owner_email,
         crm_close_date=deal.close_date,
         customer_name=customer.name,
-        arr=deal.amount if deal.amount and deal.amount > 0 else None,
-        currency=(deal.currency or default_currency) if deal.amount else None,
+        arr=amount,
+        currency=(deal.currency or default_currency) if amount else None,
         contract_start=deal.close_date,
         created_at=now,
         updated_at=now,

@@ -222,7 +222,7 @@ def test_generic_deal_parses(body, expected):
         (json.dumps({"company": "Acme"}).encode(), "deal_id is required"),
         (json.dumps({"deal_id": "1"}).encode(), "company is required"),
         (_deal(deal_id=""), "deal_id: string should have at least 1 character"),
-        (_deal(deal_id="x" * 256), "deal_id: string should have at most 255 characters"),
+        (_deal(deal_id="x" * 65), "deal_id: string should have at most 64 characters"),
         (_deal(deal_id=True), "deal_id: input should be a valid string"),
         (_deal(company="   "), "company: string should have at least 1 character"),
         (_deal(amount=-1), "amount: input should be greater than or equal to 0"),
