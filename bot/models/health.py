@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.models.base import UTCDateTime, utcnow
@@ -13,8 +13,8 @@ class HealthSnapshot(SQLModel, table=True):
 
     __tablename__ = "health_snapshots"
     __table_args__ = (
+        # Also the index for reading one customer's history (team_id, customer_id prefix).
         UniqueConstraint("team_id", "customer_id", "signal", "as_of", "source", name="uq_health_snapshots_key"),
-        Index("ix_health_snapshots_customer_signal_asof", "customer_id", "signal", "as_of"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

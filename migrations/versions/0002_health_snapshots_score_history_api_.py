@@ -73,11 +73,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("team_id", "customer_id", "signal", "as_of", "source", name="uq_health_snapshots_key"),
     )
-    with op.batch_alter_table("health_snapshots", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_health_snapshots_customer_signal_asof", ["customer_id", "signal", "as_of"], unique=False
-        )
-
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True))
         batch_op.add_column(sa.Column("aliases", sa.Text(), nullable=True))
@@ -97,9 +92,6 @@ def downgrade() -> None:
         batch_op.drop_column("segment")
         batch_op.drop_column("aliases")
         batch_op.drop_column("external_id")
-
-    with op.batch_alter_table("health_snapshots", schema=None) as batch_op:
-        batch_op.drop_index("ix_health_snapshots_customer_signal_asof")
 
     op.drop_table("health_snapshots")
     with op.batch_alter_table("health_scores", schema=None) as batch_op:
