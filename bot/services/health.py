@@ -1,25 +1,48 @@
-"""The explainable health score: normalise each signal's latest value, weight, band, drivers, trend, risks."""
+"""The explainable health score: each signal's latest value normalised, weighted and banded, with the drivers,
+trend, stale signals and risk signals that explain it, and the daily score history behind trends and alerts.
 
+The maths works on an in-memory history ({signal: [Point, ...]}) so a customer's card needs one query; the
+database functions load that history, and store and read the daily scores (SQLite and PostgreSQL alike).
+"""
+
+import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import delete, func, or_, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.models import Customer, HealthScore, HealthSnapshot
+from bot.models.base import utcnow
 from bot.services.health_config import HealthConfig, HealthRules
-from bot.services.signals import SIGNALS
+from bot.services.signals import SIGNALS, SignalSpec, canonical_signal
 
 HEALTHY, AT_RISK, UNHEALTHY = "healthy", "at_risk", "unhealthy"
-SPARK = "▁▂▃▄▅▆▇█"
-PEAK_WINDOW = 90
-HISTORY_DAYS = 120  # enough for 30-day trend + 90-day peaks
+SPARK = "▁▂▃▄▅▆▇█"  # each bar covers 12.5 points of the fixed 0..100 scale
+TOP_DRIVERS = 3
+PEAK_DAYS = 90  # relative signals are scored against the customer's own peak over this many days
+WEEKS = 8  # points in the sparkline
+# Enough for every score the card shows: the oldest weekly point (7 weeks ago) plus its 90-day peak window.
+# load_history also carries the value in force on the first day, so older-but-current values are not lost.
+HISTORY_DAYS = 7 * (WEEKS - 1) + PEAK_DAYS
+# Risk rules (domain.md: alert on sharp drops, not on every wiggle).
+USAGE_DROP_SIGNALS = ("active_users", "logins_30d")
+USAGE_DROP_DAYS, USAGE_DROP_PCT = 14, 30
+TICKET_SPIKES = (("tickets_30d", 30, 5), ("open_tickets", 14, 4))  # signal, look-back days, minimum value
+TICKET_SPIKE_FACTOR = 2
+NPS_DETRACTOR_MAX = 6
+RENEWAL_SOON_DAYS = 90
+_CHUNK = 500  # ids per IN (...) list
 
 
 @dataclass(frozen=True)
 class Point:
+    """One signal value as of a day."""
+
     as_of: date
     value: float
 
@@ -29,16 +52,20 @@ History = Mapping[str, Sequence[Point]]
 
 @dataclass(frozen=True)
 class Driver:
+    """One scored signal: its value, 0..100 score, share of the weight and pull on the total (in points)."""
+
     signal: str
     value: float
     as_of: date
     normalised: float
     weight_share: float
-    impact: float  # score points relative to a neutral 50; negative pulls the score down
+    impact: float  # weight_share * (normalised - 50): negative pulls the score down; sum of impacts = score - 50
 
 
 @dataclass(frozen=True)
 class Stale:
+    """A scored signal whose value is older than its staleness limit (still counted)."""
+
     signal: str
     as_of: date
     age_days: int
@@ -46,17 +73,21 @@ class Stale:
 
 @dataclass(frozen=True)
 class Risk:
+    """A risk signal: `code` is a catalog key suffix, `params` fill the message in."""
+
     code: str
     params: dict
 
 
 @dataclass(frozen=True)
 class Score:
+    """The score on `as_of` and what explains it; score and band are None when no signal could be used."""
+
     score: float | None
     band: str | None
     drivers_down: tuple[Driver, ...]
     drivers_up: tuple[Driver, ...]
-    used: tuple[Driver, ...]
+    used: tuple[Driver, ...]  # in registry order
     missing: tuple[str, ...]
     stale: tuple[Stale, ...]
     as_of: date
@@ -64,205 +95,372 @@ class Score:
 
 @dataclass(frozen=True)
 class Trend:
+    """The score 7 and 30 days ago, the changes since, and the score at the end of each of the last weeks."""
+
     score_7d_ago: float | None
     score_30d_ago: float | None
     delta_7d: float | None
     delta_30d: float | None
-    weekly: tuple[float | None, ...]
+    weekly: tuple[float | None, ...]  # oldest first; the last one is today's score
     sparkline: str
 
 
-def _latest(points: Sequence[Point], day: date) -> Point | None:
-    best = None
-    for p in points:
-        if p.as_of <= day and (best is None or p.as_of > best.as_of):
-            best = p
-    return best
+@dataclass(frozen=True)
+class CustomerHealth:
+    """Everything a customer card shows about health, from one read of the snapshots."""
+
+    score: Score
+    trend: Trend
+    risks: tuple[Risk, ...]
+    freshness: dict[str, date]  # latest as_of per signal (at or before today)
 
 
-def _peak(points: Sequence[Point], day: date) -> float | None:
-    since = day - timedelta(days=PEAK_WINDOW)
-    values = [p.value for p in points if since < p.as_of <= day]
-    return max(values) if values else None
+# --- maths -------------------------------------------------------------------------------------------------
 
 
-def normalise(signal: str, value: float, config: HealthConfig, peak: float | None = None) -> float:
-    """The value mapped to 0..100 (100 = healthiest) by the signal's direction and [lo, hi] range."""
-    spec = SIGNALS[signal]
+class _Series:
+    """One signal's points sorted by day (stable, so of two values on one day the later-listed one wins)."""
+
+    __slots__ = ("days", "points")
+
+    def __init__(self, points: Iterable[Point]):
+        self.points = sorted(points, key=lambda p: p.as_of)
+        self.days = [p.as_of for p in self.points]
+
+    def latest(self, day: date) -> Point | None:
+        i = bisect.bisect_right(self.days, day)
+        return self.points[i - 1] if i else None
+
+    def peak(self, day: date) -> float | None:
+        lo = bisect.bisect_left(self.days, day - timedelta(days=PEAK_DAYS))
+        hi = bisect.bisect_right(self.days, day)
+        return max((p.value for p in self.points[lo:hi]), default=None)
+
+
+def _prepare(history: History) -> dict[str, _Series]:
+    """Canonical signal name -> sorted series; unknown signal names are dropped."""
+    grouped: dict[str, list[Point]] = {}
+    for name, points in history.items():
+        signal = canonical_signal(name)
+        if signal is not None:
+            grouped.setdefault(signal, []).extend(points)
+    return {signal: _Series(points) for signal, points in grouped.items()}
+
+
+def _spec(spec_or_name: SignalSpec | str) -> SignalSpec:
+    if isinstance(spec_or_name, SignalSpec):
+        return spec_or_name
+    name = canonical_signal(spec_or_name)
+    if name is None:
+        raise KeyError(f"unknown signal {spec_or_name!r}")
+    return SIGNALS[name]
+
+
+def normalise(spec_or_name: SignalSpec | str, value: float, config: HealthConfig, peak: float | None) -> float:
+    """`value` mapped linearly from [lo, hi] to 0..100 (clamped; reversed when lower is better). A relative
+    signal is first turned into a percentage of `peak` (its 90-day peak); with no peak, any use counts 100%."""
+    spec = _spec(spec_or_name)
     if spec.relative:
-        value = (100.0 if value > 0 else 0.0) if not peak else value / peak * 100
-    lo, hi = config.ranges.get(signal, (spec.lo, spec.hi))
+        value = value / peak * 100 if peak else (100.0 if value > 0 else 0.0)
+    lo, hi = config.ranges.get(spec.name, (spec.lo, spec.hi))
     fraction = min(1.0, max(0.0, (value - lo) / (hi - lo)))
-    return round(100 * (fraction if spec.direction == "up" else 1 - fraction), 2)
+    return 100.0 * (fraction if spec.direction == "up" else 1.0 - fraction)
 
 
-def band_for(score: float | None, config: HealthConfig) -> str | None:
-    if score is None:
-        return None
+def band_for(score: float, config: HealthConfig) -> str:
+    """healthy (>= config.healthy), at_risk (>= config.at_risk) or unhealthy."""
     if score >= config.healthy:
         return HEALTHY
     return AT_RISK if score >= config.at_risk else UNHEALTHY
 
 
-def score_at(history: History, day: date, config: HealthConfig) -> Score:
-    """The score on `day` from each signal's latest value at or before it; missing signals are left out
-    and the remaining weights renormalised (never counted as zero)."""
-    picked: list[tuple[str, Point, float, float]] = []  # signal, point, normalised, weight
-    missing, stale = [], []
-    for signal, weight in config.weights.items():
-        if weight <= 0 or signal not in SIGNALS:
+def _score(series: Mapping[str, _Series], day: date, config: HealthConfig) -> Score:
+    picked: list[tuple[SignalSpec, Point, float, float]] = []  # spec, point, normalised, weight
+    missing: list[str] = []
+    stale: list[Stale] = []
+    for name, spec in SIGNALS.items():
+        weight = config.weights.get(name, 0.0)
+        if weight <= 0:
             continue
-        points = history.get(signal, ())
-        point = _latest(points, day)
+        s = series.get(name)
+        point = s.latest(day) if s else None
         if point is None:
-            missing.append(signal)
+            missing.append(name)
             continue
-        peak = _peak(points, day) if SIGNALS[signal].relative else None
-        picked.append((signal, point, normalise(signal, point.value, config, peak), weight))
+        peak = s.peak(day) if spec.relative else None
+        picked.append((spec, point, normalise(spec, point.value, config, peak), weight))
         age = (day - point.as_of).days
-        if age > config.stale_days.get(signal, SIGNALS[signal].stale_days):
-            stale.append(Stale(signal, point.as_of, age))
-    total = sum(w for *_, w in picked)
-    if not picked or total <= 0:
-        return Score(None, None, (), (), (), tuple(missing), tuple(stale), day)
-    drivers = tuple(
-        Driver(s, p.value, p.as_of, n, round(w / total, 4), round(w / total * (n - 50), 2)) for s, p, n, w in picked
+        if age > config.stale_days.get(name, spec.stale_days):
+            stale.append(Stale(name, point.as_of, age))
+    if not picked:
+        return Score(None, None, (), (), (), tuple(missing), (), day)
+    total = sum(weight for *_, weight in picked)
+    used = tuple(
+        Driver(spec.name, point.value, point.as_of, norm, weight / total, weight / total * (norm - 50))
+        for spec, point, norm, weight in picked
     )
-    score = round(sum(d.weight_share * d.normalised for d in drivers), 1)
-    down = tuple(sorted((d for d in drivers if d.impact < 0), key=lambda d: d.impact)[:3])
-    up = tuple(sorted((d for d in drivers if d.impact > 0), key=lambda d: -d.impact)[:3])
-    return Score(score, band_for(score, config), down, up, drivers, tuple(missing), tuple(stale), day)
+    score = round(sum(d.weight_share * d.normalised for d in used), 1)
+    down = sorted((d for d in used if d.impact < 0), key=lambda d: (d.impact, d.signal))
+    up = sorted((d for d in used if d.impact > 0), key=lambda d: (-d.impact, d.signal))
+    return Score(
+        score,
+        band_for(score, config),
+        tuple(down[:TOP_DRIVERS]),
+        tuple(up[:TOP_DRIVERS]),
+        used,
+        tuple(missing),
+        tuple(stale),
+        day,
+    )
+
+
+def score_at(history: History, day: date, config: HealthConfig) -> Score:
+    """The score on `day` from each signal's latest value at or before it. Signals weighted 0 or with no value
+    are left out and the other weights renormalised (never counted as zero); rounded to 1 decimal."""
+    return _score(_prepare(history), day, config)
 
 
 def sparkline(values: Iterable[float | None]) -> str:
-    """One bar per value on a fixed 0..100 scale (so a flat healthy line looks high), blank for no data."""
-    out = []
-    for v in values:
-        if v is None:
-            out.append(" ")
-        else:
-            out.append(SPARK[min(len(SPARK) - 1, max(0, int(v / 100 * len(SPARK))))])
-    return "".join(out)
+    """One bar per value on the fixed 0..100 scale (a flat healthy line stays high), a space for no score."""
+    top = len(SPARK) - 1
+    return "".join(" " if v is None else SPARK[min(top, max(0, int(v * len(SPARK) / 100)))] for v in values)
 
 
-def trend(history: History, today: date, config: HealthConfig, weeks: int = 8) -> Trend:
-    """Score now vs 7 and 30 days ago, and the score at the end of each of the last `weeks` weeks."""
-    now = score_at(history, today, config).score
-    s7 = score_at(history, today - timedelta(days=7), config).score
-    s30 = score_at(history, today - timedelta(days=30), config).score
-    weekly = tuple(score_at(history, today - timedelta(weeks=w), config).score for w in range(weeks - 1, -1, -1))
+def _delta(now: float | None, then: float | None) -> float | None:
+    return round(now - then, 1) if now is not None and then is not None else None
 
-    def delta(then: float | None) -> float | None:
-        return round(now - then, 1) if now is not None and then is not None else None
 
-    return Trend(s7, s30, delta(s7), delta(s30), weekly, sparkline(weekly))
+def _trend(series: Mapping[str, _Series], today: date, config: HealthConfig, now: float | None) -> Trend:
+    weekly = tuple(
+        now if w == 0 else _score(series, today - timedelta(weeks=w), config).score for w in range(WEEKS - 1, -1, -1)
+    )
+    s7 = weekly[-2]  # one week ago
+    s30 = _score(series, today - timedelta(days=30), config).score
+    return Trend(s7, s30, _delta(now, s7), _delta(now, s30), weekly, sparkline(weekly))
+
+
+def trend(history: History, today: date, config: HealthConfig) -> Trend:
+    """The score 7 and 30 days ago and the changes since, and a sparkline of the last 8 weekly scores."""
+    series = _prepare(history)
+    return _trend(series, today, config, _score(series, today, config).score)
+
+
+def _risks(series: Mapping[str, _Series], today: date, renewal_date: date | None, band: str | None) -> list[Risk]:
+    found: list[Risk] = []
+
+    def then_and_now(signal: str, days: int) -> tuple[Point | None, Point | None]:
+        s = series.get(signal)
+        return (s.latest(today - timedelta(days=days)), s.latest(today)) if s else (None, None)
+
+    for signal in USAGE_DROP_SIGNALS:
+        before, after = then_and_now(signal, USAGE_DROP_DAYS)
+        # after <= 70% of before, compared without division so an exact 30% drop counts.
+        if before and after and before.value > 0 and after.value * 100 <= before.value * (100 - USAGE_DROP_PCT):
+            pct = round((before.value - after.value) / before.value * 100, 1)
+            found.append(
+                Risk("usage_drop", {"signal": signal, "before": before.value, "after": after.value, "pct": pct})
+            )
+    for signal, days, minimum in TICKET_SPIKES:
+        before, after = then_and_now(signal, days)
+        if before and after and after.value >= minimum and after.value >= TICKET_SPIKE_FACTOR * before.value:
+            found.append(Risk("ticket_spike", {"signal": signal, "before": before.value, "after": after.value}))
+    _, nps = then_and_now("nps", 0)
+    if nps and nps.value <= NPS_DETRACTOR_MAX:
+        found.append(Risk("nps_detractor", {"value": nps.value}))
+    _, overdue = then_and_now("overdue_invoices", 0)
+    if overdue and overdue.value > 0:
+        found.append(Risk("overdue_invoice", {"count": int(overdue.value)}))
+    if renewal_date is not None and band != HEALTHY:
+        days_left = (renewal_date - today).days
+        if 0 <= days_left <= RENEWAL_SOON_DAYS:
+            found.append(Risk("renewal_soon_not_healthy", {"days": days_left, "band": band}))
+    return found
 
 
 def risks(
     history: History, today: date, config: HealthConfig, renewal_date: date | None, band: str | None
 ) -> list[Risk]:
-    """The risk signals that call for attention now."""
-    found: list[Risk] = []
-
-    def latest(signal: str, day: date = today) -> Point | None:
-        return _latest(history.get(signal, ()), day)
-
-    for signal in ("active_users", "logins_30d"):
-        now, before = latest(signal), latest(signal, today - timedelta(days=14))
-        if now and before and before.value > 0 and now.value <= 0.7 * before.value:
-            pct = round((before.value - now.value) / before.value * 100)
-            found.append(Risk("usage_drop", {"signal": signal, "before": before.value, "after": now.value, "pct": pct}))
-            break
-    spikes = (("tickets_30d", 30, 5), ("open_tickets", 14, 4))
-    for signal, days, floor in spikes:
-        now, before = latest(signal), latest(signal, today - timedelta(days=days))
-        if now and before and now.value >= floor and now.value >= 2 * before.value:
-            found.append(Risk("ticket_spike", {"signal": signal, "before": before.value, "after": now.value}))
-            break
-    nps = latest("nps")
-    if nps and nps.value <= 6:
-        found.append(Risk("nps_detractor", {"value": nps.value}))
-    overdue = latest("overdue_invoices")
-    if overdue and overdue.value > 0:
-        found.append(Risk("overdue_invoice", {"count": int(overdue.value)}))
-    if renewal_date is not None and band not in (None, HEALTHY):
-        days_left = (renewal_date - today).days
-        if 0 <= days_left <= 90:
-            found.append(Risk("renewal_soon_not_healthy", {"days": days_left, "band": band}))
-    return found
+    """The risk signals firing today: usage down >= 30% in 14 days, a ticket spike, an NPS detractor, an overdue
+    invoice, a renewal within 90 days while not healthy (also when there is no score: band None)."""
+    del config  # the rules have fixed thresholds for now; the config is part of the signature for later ones
+    return _risks(_prepare(history), today, renewal_date, band)
 
 
-# --- database ---------------------------------------------------------------------------------------
+# --- database ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CustomerHealth:
-    score: Score
-    trend: Trend
-    risks: tuple[Risk, ...]
-    freshness: dict[str, date]  # latest as_of per signal
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for i in range(0, len(ids), _CHUNK):
+        yield ids[i : i + _CHUNK]
+
+
+def _load_histories(
+    db: Session, team_id: str, customer_ids: Sequence[int], since: date
+) -> dict[int, dict[str, list[Point]]]:
+    """Snapshots on or after `since`, plus each signal's last value before it (the value in force on `since`),
+    per customer and signal, ordered by day then insertion; one query per 500 customers."""
+    out: dict[int, dict[str, list[Point]]] = {cid: {} for cid in customer_ids}
+    snap = HealthSnapshot
+    older = aliased(HealthSnapshot)
+    for ids in _chunks(customer_ids):
+        carried = (
+            select(older.customer_id, older.signal, func.max(older.as_of))
+            .where(older.team_id == team_id, col(older.customer_id).in_(ids), col(older.as_of) < since)
+            .group_by(older.customer_id, older.signal)
+        )
+        rows = db.exec(
+            select(snap.customer_id, snap.signal, snap.as_of, snap.value)
+            .where(snap.team_id == team_id, col(snap.customer_id).in_(ids))
+            .where(
+                or_(
+                    col(snap.as_of) >= since,
+                    tuple_(snap.customer_id, snap.signal, snap.as_of).in_(carried),
+                )
+            )
+            .order_by(col(snap.customer_id), col(snap.signal), col(snap.as_of), col(snap.id))
+        )
+        for customer_id, signal, as_of, value in rows:
+            out[customer_id].setdefault(signal, []).append(Point(as_of, value))
+    return out
 
 
 def load_history(db: Session, team_id: str, customer_id: int, since: date) -> dict[str, list[Point]]:
-    """One customer's snapshots since `since`, by signal (one query; the team scopes it)."""
-    rows = db.exec(
-        select(HealthSnapshot.signal, HealthSnapshot.as_of, HealthSnapshot.value)
-        .where(HealthSnapshot.team_id == team_id, HealthSnapshot.customer_id == customer_id)
-        .where(col(HealthSnapshot.as_of) >= since)
-        .order_by(col(HealthSnapshot.as_of))
-    )
-    history: dict[str, list[Point]] = {}
-    for signal, as_of, value in rows:
-        history.setdefault(signal, []).append(Point(as_of, value))
-    return history
+    """One customer's points by signal, oldest first: every snapshot on or after `since` plus each signal's
+    last value before it (so a value still in force on `since` is not lost). One team-scoped query."""
+    return _load_histories(db, team_id, [customer_id], since)[customer_id]
 
 
 def customer_health(db: Session, team_id: str, customer: Customer, today: date, config: HealthConfig) -> CustomerHealth:
-    """Score, trend, risks and data freshness for one customer, from one read of its recent snapshots."""
-    history = load_history(db, team_id, customer.id, today - timedelta(days=HISTORY_DAYS))
-    score = score_at(history, today, config)
-    freshness = {signal: max(p.as_of for p in points) for signal, points in history.items() if points}
+    """Score, trend, risks and freshness for one customer, from one read of its last HISTORY_DAYS of snapshots."""
+    if customer.id is None or customer.team_id != team_id:
+        raise ValueError("customer does not belong to this team")
+    series = _prepare(load_history(db, team_id, customer.id, today - timedelta(days=HISTORY_DAYS)))
+    score = _score(series, today, config)
+    freshness = {}
+    for signal, s in series.items():
+        point = s.latest(today)
+        if point is not None:
+            freshness[signal] = point.as_of
     return CustomerHealth(
         score,
-        trend(history, today, config),
-        tuple(risks(history, today, config, customer.renewal_date, score.band)),
+        _trend(series, today, config, score.score),
+        tuple(_risks(series, today, customer.renewal_date, score.band)),
         freshness,
     )
 
 
 def record_daily_scores(
-    db: Session, team_id: str, customer_ids: Iterable[int], day: date, rules: HealthRules, *, now: datetime
+    db: Session,
+    team_id: str,
+    customer_ids: Iterable[int],
+    day: date,
+    rules: HealthRules,
+    *,
+    now: datetime | None = None,
 ) -> int:
-    """Compute and store (upsert) the score of each customer on `day`; returns how many were stored."""
+    """Compute each customer's score on `day` (with its team and segment rules) and upsert it into the daily
+    history; a customer with no usable signal gets no row (and loses a stale one). Ids from another team are
+    ignored. Returns the number of rows written. Safe to re-run for the same day."""
+    wanted = sorted(set(customer_ids))
+    computed_at = now or utcnow()
     stored = 0
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    for customer_id in set(customer_ids):
-        customer = db.get(Customer, customer_id)
-        if customer is None or customer.team_id != team_id:
+    for ids in _chunks(wanted):
+        customers = db.exec(
+            select(Customer.id, Customer.segment).where(Customer.team_id == team_id, col(Customer.id).in_(ids))
+        )
+        segments = dict(customers.all())
+        if not segments:
             continue
-        config = rules.for_customer(team_id, customer.segment)
-        score = score_at(load_history(db, team_id, customer_id, day - timedelta(days=HISTORY_DAYS)), day, config)
-        if score.score is None:
-            continue
-        values = {"score": score.score, "band": score.band, "computed_at": now}
-        stmt = insert(HealthScore).values(team_id=team_id, customer_id=customer_id, day=day, **values)
-        stmt = stmt.on_conflict_do_update(index_elements=["team_id", "customer_id", "day"], set_=values)
-        db.exec(stmt)  # type: ignore[call-overload]
-        stored += 1
+        histories = _load_histories(db, team_id, list(segments), day - timedelta(days=PEAK_DAYS))
+        rows, empty = [], []
+        for customer_id, segment in segments.items():
+            config = rules.for_customer(team_id, segment)
+            score = score_at(histories[customer_id], day, config)
+            if score.score is None:
+                empty.append(customer_id)
+            else:
+                rows.append(
+                    {
+                        "team_id": team_id,
+                        "customer_id": customer_id,
+                        "day": day,
+                        "score": score.score,
+                        "band": score.band,
+                        "computed_at": computed_at,
+                    }
+                )
+        if empty:
+            db.exec(  # type: ignore[call-overload]
+                delete(HealthScore).where(
+                    col(HealthScore.team_id) == team_id,
+                    col(HealthScore.day) == day,
+                    col(HealthScore.customer_id).in_(empty),
+                )
+            )
+        if rows:
+            _upsert_scores(db, rows)
+            stored += len(rows)
     return stored
 
 
-def band_crossings(db: Session, team_id: str, start: date, end: date) -> list[tuple[int, str, str, date]]:
-    """(customer id, from band, to band, day) for every change of band between consecutive stored days."""
-    rows = db.exec(
-        select(HealthScore.customer_id, HealthScore.day, HealthScore.band)
-        .where(HealthScore.team_id == team_id, col(HealthScore.day) >= start, col(HealthScore.day) <= end)
-        .order_by(col(HealthScore.customer_id), col(HealthScore.day))
+def _upsert_scores(db: Session, rows: list[dict]) -> None:
+    """INSERT .. ON CONFLICT (team, customer, day) DO UPDATE; rowcount is not used (psycopg reports -1)."""
+    dialect = db.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(HealthScore).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["team_id", "customer_id", "day"],
+            set_={"score": stmt.excluded.score, "band": stmt.excluded.band, "computed_at": stmt.excluded.computed_at},
+        )
+        db.exec(stmt)  # type: ignore[call-overload]
+        return
+    for row in rows:  # other databases: select, then update or insert
+        existing = db.exec(
+            select(HealthScore).where(
+                HealthScore.team_id == row["team_id"],
+                HealthScore.customer_id == row["customer_id"],
+                HealthScore.day == row["day"],
+            )
+        ).first()
+        if existing is None:
+            db.add(HealthScore(**row))
+        else:
+            existing.score, existing.band, existing.computed_at = row["score"], row["band"], row["computed_at"]
+    db.flush()
+
+
+def score_history(db: Session, team_id: str, customer_id: int, since: date) -> list[HealthScore]:
+    """A customer's stored daily scores from `since` on, oldest first."""
+    return list(
+        db.exec(
+            select(HealthScore)
+            .where(
+                HealthScore.team_id == team_id, HealthScore.customer_id == customer_id, col(HealthScore.day) >= since
+            )
+            .order_by(col(HealthScore.day))
+            .execution_options(populate_existing=True)  # rows may have been upserted in this session
+        )
     )
-    out, previous = [], {}
-    for customer_id, day, band in rows:
-        before = previous.get(customer_id)
-        if before is not None and before != band:
-            out.append((customer_id, before, band, day))
-        previous[customer_id] = band
-    return out
+
+
+def band_crossings(db: Session, team_id: str, start: date, end: date) -> list[tuple[int, str, str, date]]:
+    """(customer id, from band, to band, day) for each stored day in [start, end] whose band differs from the
+    customer's previous stored day (which may lie before `start`); ordered by day, then customer."""
+    prev = aliased(HealthScore)
+    previous_band = (
+        select(prev.band)
+        .where(
+            prev.team_id == HealthScore.team_id, prev.customer_id == HealthScore.customer_id, prev.day < HealthScore.day
+        )
+        .order_by(col(prev.day).desc())
+        .limit(1)
+        .correlate(HealthScore)
+        .scalar_subquery()
+    )
+    rows = db.exec(
+        select(HealthScore.customer_id, previous_band, HealthScore.band, HealthScore.day)
+        .where(HealthScore.team_id == team_id, col(HealthScore.day) >= start, col(HealthScore.day) <= end)
+        .order_by(col(HealthScore.day), col(HealthScore.customer_id))
+    )
+    return [(cid, before, after, day) for cid, before, after, day in rows if before is not None and before != after]
