@@ -34,6 +34,7 @@ WHERE = {
     "BATON_PUBLIC_URL": "the public https URL Slack and HubSpot call, e.g. https://baton.example.com",
     "WEB_CONCURRENCY": "number of HTTP worker processes, e.g. 1",
     "BATON_LISTENER_THREADS": "number of Bolt listener threads, e.g. 32",
+    "BATON_HEALTH_CONFIG": "path to a TOML file of health score settings, see docs/health.example.toml",
 }
 
 
@@ -69,6 +70,7 @@ class Settings:
     public_url: str | None = None
     web_concurrency: int = 1
     listener_threads: int = 32
+    health_config: str | None = None  # path of the health settings TOML file; None: built-in defaults
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require_slack: bool = True) -> "Settings":
@@ -138,6 +140,10 @@ class Settings:
         if public_url and not re.match(r"https?://[^/]+", public_url):
             raise _err("BATON_PUBLIC_URL", "must be an absolute http(s) URL")
 
+        health_config = get("BATON_HEALTH_CONFIG")
+        if health_config and not os.path.isfile(health_config):
+            raise _err("BATON_HEALTH_CONFIG", f"names no file: {health_config!r}")
+
         return cls(
             slack_bot_token=token or "",
             slack_signing_secret=secret or "",
@@ -156,6 +162,7 @@ class Settings:
             public_url=public_url.rstrip("/") if public_url else None,
             web_concurrency=integer("WEB_CONCURRENCY", 1, 1, 64),
             listener_threads=integer("BATON_LISTENER_THREADS", 32, 4, 512),
+            health_config=health_config,
         )
 
     def __repr__(self) -> str:  # never print secrets

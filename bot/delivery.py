@@ -10,20 +10,23 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlmodel import Session
 
+from bot.blocks import customer as cb
 from bot.blocks import handoff as hb
 from bot.blocks.help import help_message
 from bot.db import Sessions
 from bot.i18n import normalize_locale
 from bot.models import Customer, Handoff, OutboxMessage
 from bot.money import format_amount
+from bot.services import customer as cs
 from bot.services import handoff as hs
+from bot.services.health_config import HealthRules
 from bot.services.queue import backoff, claim, due_ids
 from bot.slack_users import UserDirectory
 
@@ -334,10 +337,18 @@ def card_data(db: Session, h: Handoff) -> hb.CardData:
     )
 
 
-def renderers(users: UserDirectory, client: WebClient, default_locale: str) -> Renderers:
+def renderers(
+    users: UserDirectory,
+    client: WebClient,
+    default_locale: str,
+    *,
+    health_rules: HealthRules | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Renderers:
     """Renderers for every outbox kind Baton queues."""
     r = Renderers()
     channel_locale = normalize_locale(default_locale)
+    rules = health_rules or HealthRules()
 
     def load(db: Session, team_id: str, params: dict) -> Handoff | None:
         return db.get(Handoff, params["handoff_id"]) if params.get("handoff_id") else None
@@ -446,5 +457,17 @@ def renderers(users: UserDirectory, client: WebClient, default_locale: str) -> R
                 "text": text,
             },
         )
+
+    @r.register("customer.share")
+    def _share(db, team_id, params):
+        # Drawn now, from current data, with the fields the team's health settings hide when shared left out.
+        today = (clock() if clock else datetime.now(UTC)).date()
+        try:
+            status = cs.customer_status(db, team_id, int(params["customer_id"]), today, rules)
+        except cs.CustomerNotFound:
+            return Drop("customer gone")
+        blocks, text = cb.customer_card(status, channel_locale, shared_by=params["user"])
+        kwargs = {"channel": params["channel"], "blocks": hb.dumps_blocks(blocks), "text": text, "unfurl_links": False}
+        return Send("chat.postMessage", kwargs)
 
     return r

@@ -13,6 +13,8 @@ from bot.crm.hubspot import HubSpotClient
 from bot.db import Sessions, make_engine
 from bot.delivery import Outbox, renderers
 from bot.inbox import Inbox
+from bot.services.health_config import HealthRules, load_health_rules
+from bot.services.lookup import CustomerLookup
 from bot.slack_users import UserDirectory
 
 log = logging.getLogger("baton")
@@ -32,6 +34,8 @@ class Deps:
     outbox: Outbox
     inbox: Inbox
     hubspot_factory: Callable[[], HubSpotClient | None]
+    health_rules: HealthRules = field(default_factory=HealthRules)
+    lookup: CustomerLookup = field(default_factory=CustomerLookup)
     _team_id: str | None = None
     _team_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -43,9 +47,10 @@ class Deps:
             return self._team_id
 
     def start_background(self) -> None:
-        """Start delivering the outbox and processing the inbox in this process."""
+        """Start delivering the outbox and processing the inbox in this process, and build the lookup indexes."""
         self.outbox.start()
         self.inbox.start()
+        self.lookup.warm()
 
     def stop_background(self) -> None:
         self.inbox.stop()
@@ -64,7 +69,16 @@ def build_deps(
     # 10 s instead of slack_sdk's 30 s; 429s are retried by the outbox, never by sleeping in a listener.
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
     users = UserDirectory(client, sessions, settings.default_locale, clock)
-    outbox = Outbox(sessions, client, clock, renderers(users, client, settings.default_locale))
+    # Health settings are read and checked once here, so a bad file stops start-up (HealthConfigError).
+    health_rules = load_health_rules(settings.health_config)
+    lookup = CustomerLookup(sessions)
+    lookup.watch(engine)  # customers written in this process are found by partial names at once
+    outbox = Outbox(
+        sessions,
+        client,
+        clock,
+        renderers(users, client, settings.default_locale, health_rules=health_rules, clock=clock),
+    )
 
     def hubspot() -> HubSpotClient | None:
         if not settings.hubspot_access_token:
@@ -81,6 +95,8 @@ def build_deps(
         outbox=outbox,
         inbox=None,  # type: ignore[arg-type]
         hubspot_factory=hubspot,
+        health_rules=health_rules,
+        lookup=lookup,
     )
     deps.inbox = Inbox(settings, sessions, users, deps.team_id, clock, hubspot, on_enqueued=outbox.wake)
     return deps

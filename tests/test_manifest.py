@@ -27,6 +27,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "auth.test": set(),
     "chat.postMessage": {"chat:write"},
     "chat.update": {"chat:write"},
+    "chat.postEphemeral": {"chat:write"},
     # Reconciling a post after a crash reads the channel, private channel or DM it went to.
     "conversations.history": {"channels:history", "groups:history", "im:history"},
     "conversations.replies": {"channels:history", "groups:history", "im:history"},

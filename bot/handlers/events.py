@@ -1,12 +1,15 @@
-"""Events API: each event_id takes effect once; @Baton answers with help; everything else is acked."""
+"""Events API: each event_id takes effect once; @Baton answers `customer X` with the card and anything else with
+help; everything else is acked."""
 
 import logging
 import re
 
 from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
 from bot.deps import Deps
+from bot.handlers.customer import reply_to_mention
 from bot.handlers.registry import Registry
 from bot.models import SlackEvent
 from bot.services import outbox
@@ -32,8 +35,10 @@ def register(app: App, reg: Registry, deps: Deps) -> None:
         return next()
 
     @reg.event("app_mention")
-    def handle_app_mention(event: dict, body: dict) -> None:
+    def handle_app_mention(event: dict, body: dict, client: WebClient) -> None:
         team = body.get("team_id") or ""
+        if reply_to_mention(deps, client, team, event):  # `@Baton customer acme`
+            return
         params = {
             "channel": event["channel"],
             "thread_ts": event.get("thread_ts") or event["ts"],

@@ -1,26 +1,51 @@
 """Finding a customer from what someone typed: exact ids and names first, then partial names, then typos.
 
-Exact matches (name, external id, domain) are indexed database lookups. Partial and fuzzy matching run on a
-per-team in-memory index (rapidfuzz, a C++ matcher) rebuilt at most every `ttl` seconds, so a customer
-created in another process is found by its exact name at once and by a misspelling within a minute.
-Hangul is compared as decomposed jamo (NFD), so one wrong jamo is a small typo, not a different syllable.
+1. Exact name key, external id and domain: one indexed query (SQLite "multi-index OR", PostgreSQL BitmapOr);
+   then the CRM company id, with the team's CRM sources spelled out so the (team, source, id) index is used.
+2. Everything else runs on a per-team in-memory index of (customer id, keys): aliases and ids ignoring case,
+   prefixes (`삼성` -> `삼성전자`) by bisecting the sorted keys, infixes by one scan of a joined string, and typos
+   with rapidfuzz (a C++ matcher) on the keys' jamo (NFD) form, so one wrong jamo is a small typo, not a
+   different syllable.
+
+The index is rebuilt when older than `ttl` seconds, and at once after this process commits a write to the
+customers table (`watch`). A team whose index takes long to build (100,000 customers: about a second) keeps
+answering from the previous index while a background thread rebuilds it; a small team rebuilds inline, so a
+customer created a moment ago is found by a partial name at once.
 """
 
+import bisect
+import heapq
+import logging
+import re
 import threading
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
-from sqlmodel import Session, col, or_, select
+from sqlalchemy import event, or_, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
 
+from bot.db import Sessions
 from bot.models import Customer
 from bot.text import normalize_key
 
+log = logging.getLogger("baton.lookup")
+
 MAX_CANDIDATES = 10
 MAX_SUGGESTIONS = 5
-MATCH, AMBIGUOUS, SUGGEST = 88.0, 75.0, 45.0  # rapidfuzz scores (0..100)
+MATCH, AMBIGUOUS, SUGGEST = 85.0, 75.0, 50.0  # rapidfuzz ratio (0..100) on the jamo form
+MARGIN = 5.0  # a typo match must beat the next customer by this much to be taken as the answer
+LEADING_WORDS = 90.0  # score when the query starts with a whole customer key ("acme crop" -> "acme")
+PREFIX_SCAN = 5000  # keys looked at when ranking the customers a short prefix fits
+_SEP = "\x00"
+_WORD_RE = re.compile(r"[^\W_]+")
+_HANGUL = "\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff"
+_HANGUL_RE = re.compile(f"[{_HANGUL}]")
+_NOT_HANGUL_RE = re.compile(f"[^{_HANGUL}]")
+_WRITTEN = "baton.lookup.customers_written"
 
 
 @dataclass(frozen=True)
@@ -31,118 +56,363 @@ class Match:
 
 @dataclass(frozen=True)
 class LookupResult:
-    """Exactly one of: `customer_id` (found), `candidates` (several fit), `suggestions` (nothing fits)."""
+    """Exactly one of: `customer_id` (found), `candidates` (several fit), `suggestions` (nothing fits); all
+    empty when the query was blank or nothing is even close. `more`: further candidates were not listed."""
 
+    query: str = ""
     customer_id: int | None = None
     candidates: tuple[Match, ...] = ()
     suggestions: tuple[Match, ...] = ()
+    more: bool = False
 
 
-def _jamo(text: str) -> str:
+def jamo(text: str) -> str:
+    """Hangul syllables split into jamo (NFD), so `쟈` and `자` differ by one letter, not one syllable."""
     return unicodedata.normalize("NFD", text)
 
 
-def _domain(text: str) -> str:
-    text = text.strip().lower()
-    for prefix in ("https://", "http://"):
-        text = text.removeprefix(prefix)
-    return text.removeprefix("www.").split("/")[0]
+def domain_of(text: str) -> str:
+    """`https://www.Acme.com/about` -> `acme.com` (the form domains are stored in)."""
+    s = text.strip().lower()
+    s = re.sub(r"^[a-z][a-z0-9+.-]*://", "", s).split("/", 1)[0].split("?", 1)[0].rstrip(".")
+    return s.removeprefix("www.")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD_RE.findall(unicodedata.normalize("NFKC", text).casefold().replace(".", ""))
+
+
+@dataclass
+class _Choices:
+    """Keys in jamo form for rapidfuzz, with the customers each one belongs to."""
+
+    texts: list[str] = field(default_factory=list)
+    ids: list[tuple[int, ...]] = field(default_factory=list)
+
+    def add(self, key: str, ids: tuple[int, ...]) -> None:
+        self.texts.append(jamo(key))
+        self.ids.append(ids)
 
 
 @dataclass
 class _Index:
+    """One team's customers as search keys; read-only once built (shared between threads)."""
+
     names: dict[int, str] = field(default_factory=dict)
-    keys: list[tuple[str, int]] = field(default_factory=list)  # (normalized key, customer id)
-    fuzzy: list[str] = field(default_factory=list)  # jamo form of keys, same order
-    built_at: float = 0.0
+    keys: dict[str, tuple[int, ...]] = field(default_factory=dict)  # normalized name/alias key -> ids
+    ids: dict[str, tuple[int, ...]] = field(default_factory=dict)  # casefolded external / CRM id -> ids
+    sources: frozenset[str] = frozenset()  # CRM sources in use (for the indexed CRM id query)
+    sorted_keys: list[str] = field(default_factory=list)
+    blob: str = ""  # sorted_keys joined by _SEP, for infix search
+    starts: list[int] = field(default_factory=list)  # offset of each sorted key in blob
+    # Keys with Hangul, and keys with anything else (a key with both is in both): a query is only compared with
+    # keys sharing its script, since a ratio of 50 or more needs letters in common.
+    hangul: _Choices = field(default_factory=_Choices)
+    other: _Choices = field(default_factory=_Choices)
+    started: float = 0.0  # clock() when the build began
+    seconds: float = 0.0  # how long the build took
+
+
+def _add(table: dict[str, list[int]], key: str | None, cid: int) -> None:
+    # Rows come one customer at a time, so a repeat of this customer can only be the last id.
+    if key:
+        ids = table.get(key)
+        if ids is None:
+            table[key] = [cid]
+        elif ids[-1] != cid:
+            ids.append(cid)
+
+
+def build_index(rows: Iterable[tuple], started: float = 0.0) -> _Index:
+    """The index for rows of (id, name, name_key, aliases, external_id, crm_source, crm_company_id)."""
+    index = _Index(started=started)
+    keys: dict[str, list[int]] = {}
+    ids: dict[str, list[int]] = {}
+    sources: set[str] = set()
+    alias_keys: dict[str, str] = {}  # many customers share an alias spelling
+    for cid, name, name_key, aliases, external_id, crm_source, crm_company_id in rows:
+        index.names[cid] = name
+        _add(keys, name_key, cid)
+        if aliases:
+            for alias in aliases.splitlines():
+                key = alias_keys.get(alias)
+                if key is None:
+                    key = alias_keys[alias] = normalize_key(alias)
+                _add(keys, key, cid)
+        _add(ids, external_id.strip().casefold() if external_id else None, cid)
+        _add(ids, crm_company_id.strip().casefold() if crm_company_id else None, cid)
+        if crm_source and crm_company_id:
+            sources.add(crm_source)
+    index.keys = {k: tuple(v) for k, v in keys.items()}
+    index.ids = {k: tuple(v) for k, v in ids.items()}
+    index.sources = frozenset(sources)
+    index.sorted_keys = sorted(keys)
+    offset = 0
+    for key in index.sorted_keys:
+        index.starts.append(offset)
+        offset += len(key) + 1
+    index.blob = _SEP.join(index.sorted_keys)
+    for key, key_ids in index.keys.items():
+        if _HANGUL_RE.search(key):
+            index.hangul.add(key, key_ids)
+        if _NOT_HANGUL_RE.search(key):
+            index.other.add(key, key_ids)
+    return index
 
 
 class CustomerLookup:
-    """`find(db, team_id, text)`; one instance per process (it holds the per-team index cache)."""
+    """`find(db, team_id, text)`. One instance per process: it holds the per-team indexes."""
 
-    def __init__(self, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        sessions: Sessions | None = None,
+        *,
+        ttl: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        inline_rebuild: float = 0.05,
+    ):
+        """`sessions` lets a slow rebuild run in the background; without it every rebuild is inline.
+        `inline_rebuild`: a team whose last build took longer than this many seconds is rebuilt in the background
+        while its previous index keeps answering."""
+        self.sessions = sessions
         self.ttl = ttl
         self.clock = clock
+        self.inline_rebuild = inline_rebuild
         self._indexes: dict[str, _Index] = {}
+        self._invalidated: dict[str, float] = {}  # team -> clock() when last invalidated
+        self._invalidated_all = float("-inf")
+        self._rebuilding: set[str] = set()
         self._lock = threading.Lock()
 
-    def invalidate(self, team_id: str) -> None:
-        """Forget the team's index (call after creating or renaming customers in this process)."""
+    # -- the index --------------------------------------------------------------------------------------
+    def invalidate(self, team_id: str | None = None) -> None:
+        """Mark a team's index (or every team's) out of date, e.g. after customers were created or renamed."""
         with self._lock:
-            self._indexes.pop(team_id, None)
+            if team_id is None:
+                self._invalidated_all = self.clock()
+            else:
+                self._invalidated[team_id] = self.clock()
 
-    def _index(self, db: Session, team_id: str) -> _Index:
-        with self._lock:
-            index = self._indexes.get(team_id)
-        if index is not None and self.clock() - index.built_at < self.ttl:
-            return index
-        index = _Index(built_at=self.clock())
-        rows = db.exec(
-            select(Customer.id, Customer.name, Customer.name_key, Customer.aliases).where(Customer.team_id == team_id)
-        )
-        for cid, name, name_key, aliases in rows:
-            index.names[cid] = name
-            keys = {name_key} | {normalize_key(a) for a in (aliases or "").splitlines() if a.strip()}
-            for key in keys - {""}:
-                index.keys.append((key, cid))
-                index.fuzzy.append(_jamo(key))
-        with self._lock:
-            self._indexes[team_id] = index
+    def _fresh(self, team_id: str, index: _Index) -> bool:
+        """Built after the last invalidation (a build that began before a write may have missed it) and in TTL."""
+        invalidated = max(self._invalidated.get(team_id, float("-inf")), self._invalidated_all)
+        return index.started > invalidated and self.clock() - index.started < self.ttl
+
+    def watch(self, engine: Engine) -> None:
+        """Invalidate every index once a transaction on `engine` that wrote to the customers table has committed.
+
+        Writes are noted per connection; the index is invalidated when the connection goes back to the pool,
+        which is after its COMMIT has finished, so a rebuild never reads the data from before it."""
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _note_write(conn, _cursor, _statement, _params, context, _executemany) -> None:
+            if context is None or not (context.isinsert or context.isupdate or context.isdelete):
+                return
+            table = getattr(getattr(context.compiled, "statement", None), "table", None)
+            if getattr(table, "name", None) == Customer.__tablename__:
+                conn.info[_WRITTEN] = True
+
+        @event.listens_for(engine, "rollback")
+        def _forget(conn) -> None:
+            conn.info.pop(_WRITTEN, None)
+
+        @event.listens_for(engine, "commit")
+        def _committed(conn) -> None:
+            if conn.info.pop(_WRITTEN, False):
+                conn.info[_WRITTEN + ".committed"] = True
+
+        @event.listens_for(engine.pool, "checkin")
+        def _released(_dbapi_conn, record) -> None:
+            if record is not None and record.info.pop(_WRITTEN + ".committed", False):
+                self.invalidate()
+
+    def _load(self, db: Session, team_id: str) -> _Index:
+        started = self.clock()
+        t0 = time.perf_counter()
+        stmt = select(
+            Customer.id,
+            Customer.name,
+            Customer.name_key,
+            Customer.aliases,
+            Customer.external_id,
+            Customer.crm_source,
+            Customer.crm_company_id,
+        ).where(col(Customer.team_id) == team_id)
+        index = build_index(db.connection().execute(stmt), started)
+        index.seconds = time.perf_counter() - t0
         return index
 
+    def _store(self, team_id: str, index: _Index) -> None:
+        with self._lock:
+            current = self._indexes.get(team_id)
+            if current is None or current.started <= index.started:
+                self._indexes[team_id] = index
+
+    def _rebuild_in_background(self, team_id: str) -> None:
+        with self._lock:
+            if team_id in self._rebuilding:
+                return
+            self._rebuilding.add(team_id)
+
+        def run() -> None:
+            try:
+                with self.sessions.begin() as db:  # type: ignore[union-attr]
+                    self._store(team_id, self._load(db, team_id))
+            except Exception:
+                log.exception("rebuilding the customer index of %s failed", team_id)
+                self.invalidate(team_id)
+            finally:
+                with self._lock:
+                    self._rebuilding.discard(team_id)
+
+        threading.Thread(target=run, name=f"lookup-{team_id}", daemon=True).start()
+
+    def warm(self) -> threading.Thread | None:
+        """Build every team's index in a background thread (at start-up, so no user waits for the first build)."""
+        if self.sessions is None:
+            return None
+
+        def run() -> None:
+            try:
+                with self.sessions.begin() as db:  # type: ignore[union-attr]
+                    teams = list(db.connection().execute(select(Customer.team_id).distinct()).scalars())
+                for team_id in teams:
+                    with self.sessions.begin() as db:  # type: ignore[union-attr]
+                        self._store(team_id, self._load(db, team_id))
+            except Exception:
+                log.exception("warming the customer indexes failed; they are built on first use")
+
+        thread = threading.Thread(target=run, name="lookup-warm", daemon=True)
+        thread.start()
+        return thread
+
+    def index(self, db: Session, team_id: str) -> _Index:
+        """The team's index: built inline the first time, then refreshed after `ttl` or a write."""
+        with self._lock:
+            index = self._indexes.get(team_id)
+            fresh = index is not None and self._fresh(team_id, index)
+        if fresh:
+            return index  # type: ignore[return-value]
+        if index is not None and self.sessions is not None and index.seconds > self.inline_rebuild:
+            self._rebuild_in_background(team_id)
+            return index
+        index = self._load(db, team_id)
+        self._store(team_id, index)
+        return index
+
+    # -- finding ----------------------------------------------------------------------------------------
     def find(self, db: Session, team_id: str, text: str) -> LookupResult:
         """The team's customer for `text`, the candidates when several fit, or the closest names."""
-        text = text.strip()
+        text = (text or "").strip()
         key = normalize_key(text)
         if not key:
-            return LookupResult()
-        exact = list(
-            db.exec(
-                select(Customer.id, Customer.name)
-                .where(Customer.team_id == team_id)
-                .where(
-                    or_(
-                        Customer.name_key == key,
-                        Customer.external_id == text,
-                        Customer.domain == _domain(text),
-                    )
-                )
-                .limit(MAX_CANDIDATES)
-            )
-        )
-        if len(exact) == 1:
-            return LookupResult(customer_id=exact[0][0])
-        if exact:
-            return LookupResult(candidates=tuple(Match(i, n) for i, n in exact))
-        crm = db.exec(
-            select(Customer.id).where(Customer.team_id == team_id, col(Customer.crm_company_id) == text).limit(2)
-        ).all()
-        if len(crm) == 1:
-            return LookupResult(customer_id=crm[0])
+            return LookupResult(query=text)
 
-        index = self._index(db, team_id)
-        hits = {cid for k, cid in index.keys if k == key}  # aliases
-        if len(hits) == 1:
-            return LookupResult(customer_id=hits.pop())
-        if not hits and len(key) >= 2:
-            hits = {cid for k, cid in index.keys if key in k}  # partial names: "삼성" -> "삼성전자"
-            if len(hits) == 1:
-                return LookupResult(customer_id=hits.pop())
+        # 1. exact name key, external id or domain: indexed, and always current
+        exact = db.connection().execute(
+            select(Customer.id, Customer.name)
+            .where(col(Customer.team_id) == team_id)
+            .where(or_(Customer.name_key == key, Customer.external_id == text, Customer.domain == domain_of(text)))
+            .order_by(col(Customer.name))
+            .limit(MAX_CANDIDATES + 1)
+        )
+        hits = [Match(cid, name) for cid, name in exact]
         if hits:
-            ranked = sorted(hits, key=lambda cid: (len(index.names[cid]), index.names[cid]))
-            return LookupResult(candidates=tuple(Match(c, index.names[c]) for c in ranked[:MAX_CANDIDATES]))
+            return self._result(text, hits)
 
+        index = self.index(db, team_id)
+        if index.sources:
+            crm = db.connection().execute(
+                select(Customer.id, Customer.name)
+                .where(col(Customer.team_id) == team_id)
+                .where(col(Customer.crm_source).in_(sorted(index.sources)), Customer.crm_company_id == text)
+                .limit(MAX_CANDIDATES + 1)
+            )
+            hits = [Match(cid, name) for cid, name in crm]
+            if hits:
+                return self._result(text, hits)
+
+        # 2. in memory: aliases and ids ignoring case, then prefixes, then infixes
+        for ids in (index.keys.get(key), index.ids.get(text.casefold())):
+            if ids:
+                return self._result(text, [Match(i, index.names[i]) for i in ids])
+        found, complete = _prefix(index, key)
+        if not found and len(key) >= 2:
+            found, complete = _infix(index, key)
+        if found:
+            return self._result(text, [Match(i, index.names[i]) for i in found], complete=complete)
+
+        # 3. typos, and a query that starts with a whole customer key
+        return _fuzzy(index, text, key)
+
+    @staticmethod
+    def _result(text: str, hits: list[Match], *, complete: bool = True) -> LookupResult:
+        unique = list(dict.fromkeys(hits))
+        if len(unique) == 1 and complete:
+            return LookupResult(query=text, customer_id=unique[0].id)
+        shown = tuple(unique[:MAX_CANDIDATES])
+        return LookupResult(query=text, candidates=shown, more=len(unique) > len(shown) or not complete)
+
+
+def _ids_ranked(index: _Index, keys: Iterable[str]) -> list[int]:
+    """Customer ids of `keys`, the shortest key (closest to the query) first, then by name; deduplicated."""
+    out: dict[int, tuple[int, str]] = {}
+    for k in keys:
+        for cid in index.keys[k]:
+            rank = (len(k), index.names[cid])
+            if cid not in out or rank < out[cid]:
+                out[cid] = rank
+    return sorted(out, key=out.__getitem__)
+
+
+def _closest(index: _Index, keys: list[str]) -> tuple[list[int], bool]:
+    """The customers of the shortest matching keys, and whether that is all of them."""
+    if len(keys) <= MAX_CANDIDATES + 1:
+        return _ids_ranked(index, keys), True
+    return _ids_ranked(index, heapq.nsmallest(MAX_CANDIDATES + 1, keys, key=len)), False
+
+
+def _prefix(index: _Index, key: str) -> tuple[list[int], bool]:
+    """Customers with a key starting with `key` (bisecting the sorted keys), and whether all are listed."""
+    lo = bisect.bisect_left(index.sorted_keys, key)
+    hi = bisect.bisect_left(index.sorted_keys, key + "\U0010ffff", lo)
+    return _closest(index, index.sorted_keys[lo : min(hi, lo + PREFIX_SCAN)])
+
+
+def _infix(index: _Index, key: str) -> tuple[list[int], bool]:
+    """Customers with a key containing `key` (one scan of the joined keys), and whether all are listed."""
+    found: list[str] = []
+    pos = index.blob.find(key)
+    while pos != -1 and len(found) < PREFIX_SCAN:
+        i = bisect.bisect_right(index.starts, pos) - 1
+        found.append(index.sorted_keys[i])
+        pos = index.blob.find(key, index.starts[i] + len(index.sorted_keys[i]) + 1)
+    return _closest(index, found)
+
+
+def _fuzzy(index: _Index, text: str, key: str) -> LookupResult:
+    best: dict[int, float] = {}
+    words = _words(text)
+    for n in range(len(words) - 1, 0, -1):  # "acme crop": the leading word "acme" is ACME's key
+        lead = "".join(words[:n])
+        if len(lead) >= 2 and lead in index.keys:
+            for cid in index.keys[lead]:
+                best[cid] = max(best.get(cid, 0.0), LEADING_WORDS)
+            break
+    query = jamo(key)
+    for choices, wanted in ((index.hangul, _HANGUL_RE), (index.other, _NOT_HANGUL_RE)):
+        if not wanted.search(key):
+            continue
         scored = process.extract(
-            _jamo(key), index.fuzzy, scorer=fuzz.WRatio, score_cutoff=SUGGEST, limit=MAX_CANDIDATES * 3
+            query, choices.texts, scorer=fuzz.ratio, score_cutoff=SUGGEST, limit=MAX_CANDIDATES * 3
         )
-        best: dict[int, float] = {}
         for _choice, score, position in scored:
-            cid = index.keys[position][1]
-            best[cid] = max(best.get(cid, 0.0), score)
-        ranked = sorted(best.items(), key=lambda item: -item[1])
-        if ranked and ranked[0][1] >= MATCH and (len(ranked) == 1 or ranked[0][1] - ranked[1][1] >= 5):
-            return LookupResult(customer_id=ranked[0][0])
-        close = [Match(c, index.names[c]) for c, s in ranked if s >= AMBIGUOUS]
-        if close:
-            return LookupResult(candidates=tuple(close[:MAX_CANDIDATES]))
-        return LookupResult(suggestions=tuple(Match(c, index.names[c]) for c, _ in ranked[:MAX_SUGGESTIONS]))
+            for cid in choices.ids[position]:
+                best[cid] = max(best.get(cid, 0.0), score)
+    ranked = sorted(best.items(), key=lambda item: (-item[1], index.names[item[0]]))
+    if ranked and ranked[0][1] >= MATCH and (len(ranked) == 1 or ranked[0][1] - ranked[1][1] >= MARGIN):
+        return LookupResult(query=text, customer_id=ranked[0][0])
+    close = [Match(c, index.names[c]) for c, s in ranked if s >= AMBIGUOUS]
+    if close:
+        return LookupResult(query=text, candidates=tuple(close[:MAX_CANDIDATES]))
+    return LookupResult(query=text, suggestions=tuple(Match(c, index.names[c]) for c, _ in ranked[:MAX_SUGGESTIONS]))

@@ -1,0 +1,555 @@
+"""Block Kit for `/customer`: the customer card, the pick-one list, the usage note and the card's two modals.
+
+Pure builders: data in, blocks out. Whatever the data (255-character names, 3,000-character handoff texts,
+hundreds of promises), every message stays within Slack's limits: at most 50 blocks, section text 3,000,
+fields 10 x 2,000, header 150, button text 75, modal title 24, private_metadata 3,000.
+"""
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+
+from pydantic import BaseModel
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks import handoff as hb
+from bot.i18n import format_date, t
+from bot.money import format_amount
+from bot.services.customer import NOTE_MAX, RATING_MAX, RATING_MIN, CustomerStatus, PromiseItem
+from bot.services.lookup import Match
+from bot.services.signals import SIGNALS
+from bot.text import escape_mrkdwn, truncate
+
+# --- ids (one place; a test checks each action id has a listener) -----------------------------------
+PICK = "customer_pick"  # a button of the pick-one list: opens that customer's card
+SHARE = "customer_share"
+OPEN_HANDOFF = "customer_open_handoff"
+UPDATE_HEALTH = "customer_update_health"
+HEALTH_MODAL = "customer_health_submit"
+HANDOFF_VIEW_MODAL = "customer_handoff_view"  # read-only, never submitted
+CARD_ACTIONS_BLOCK = "customer_card_actions"
+PICK_BLOCK_PREFIX = "customer_pick_"
+RATING_BLOCK = "rating"
+NOTE_BLOCK = "note"
+VALUE = "value"  # action id of each input element; the block id names the field
+
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
+MAX_BLOCKS = 50
+MAX_PROMISES_SHOWN = 5
+MAX_DRIVERS = 3
+MAX_VOC = 3
+HANDOFF_PART = 800  # characters of each handoff answer on the card; the modal shows all of it
+BAND_EMOJI = {"healthy": "🟢", "at_risk": "🟠", "unhealthy": "🔴"}
+STAGES = ("onboarding", "adoption", "value_realized", "renewal", "expansion", "churned")
+BANDS = tuple(BAND_EMOJI)
+RISKS = ("usage_drop", "ticket_spike", "nps_detractor", "overdue_invoice", "renewal_soon_not_healthy")
+CATEGORIES = ("usage", "support", "sentiment", "engagement", "billing")
+# How a signal's value reads: a plain count unless listed here.
+PERCENT = frozenset({"key_feature_use", "license_utilisation"})
+OUT_OF = {"nps": 10, "csat": 5, "csm_rating": 5}
+DAYS_AGO = frozenset({"last_meeting_days"})
+YES_NO = frozenset({"champion_present"})
+
+
+class CardRef(BaseModel):
+    """What the card's buttons carry in `value`: the customer, the channel to share in, and whether this is
+    the shared (possibly redacted) card."""
+
+    customer_id: int
+    channel: str | None = None
+    shared: bool = False
+
+    def dump(self) -> str:
+        raw = self.model_dump_json(exclude_defaults=True)
+        if len(raw) > 2000:
+            raise ValueError("button value over Slack's 2,000 characters")
+        return raw
+
+
+class HealthMeta(BaseModel):
+    """What the Update health modal carries in private_metadata."""
+
+    customer_id: int
+    locale: str = "en"
+    channel: str | None = None
+    response_url: str | None = None
+
+    def dump(self) -> str:
+        raw = self.model_dump_json(exclude_none=True)
+        if len(raw) > 3000:
+            raise ValueError("private_metadata over Slack's 3,000 characters")
+        return raw
+
+
+def _key(*parts: str) -> str:
+    """A catalog key built from parts (`customer.signal.nps`); every such key is checked by the tests."""
+    return ".".join(("customer", *parts))
+
+
+def _plain(text: str, limit: int = 75) -> PlainTextObject:
+    return PlainTextObject(text=truncate(text, limit), emoji=True)
+
+
+def _mrkdwn(text: str, limit: int = SECTION_LIMIT) -> MarkdownTextObject:
+    return MarkdownTextObject(text=truncate(text, limit))
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=_mrkdwn(text))
+
+
+def _number(value: float) -> str:
+    if value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.1f}"
+
+
+def _signed(value: float | None) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:+.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _user(user_id: str | None, email: str | None, locale: str) -> str:
+    if user_id:
+        return f"<@{user_id}>"
+    if email:
+        return escape_mrkdwn(truncate(email, 255))
+    return t(locale, "customer.card.unassigned")
+
+
+def _ago(days: int, locale: str) -> str:
+    if days <= 0:
+        return t(locale, "customer.ago.today")
+    if days == 1:
+        return t(locale, "customer.ago.yesterday")
+    return t(locale, "customer.ago.days", days=days)
+
+
+def stage_label(stage: str, locale: str) -> str:
+    """The stage in the reader's language; an unknown stage is shown as stored."""
+    if stage in STAGES:
+        return t(locale, _key("stage", stage))
+    return escape_mrkdwn(truncate(stage, 100))
+
+
+def signal_label(signal: str, locale: str) -> str:
+    if signal in SIGNALS:
+        return t(locale, _key("signal", signal))
+    return escape_mrkdwn(truncate(signal, 100))
+
+
+def band_label(band: str | None, locale: str) -> str:
+    if band in BANDS:
+        return t(locale, _key("band", band))  # type: ignore[arg-type]
+    return t(locale, "customer.risk.no_score")
+
+
+def signal_value(signal: str, value: float, locale: str) -> str:
+    """A signal's value as people read it: `45%`, `3/10`, `12 days ago`, `still there`, `1,204`."""
+    if signal in PERCENT:
+        return t(locale, "customer.value.percent", value=_number(value))
+    if signal in OUT_OF:
+        return t(locale, "customer.value.out_of", value=_number(value), max=OUT_OF[signal])
+    if signal in DAYS_AGO:
+        return t(locale, "customer.value.days_ago", value=_number(value))
+    if signal in YES_NO:
+        return t(locale, "customer.value.yes" if value >= 1 else "customer.value.no")
+    return _number(value)
+
+
+def risk_text(code: str, params: dict, locale: str) -> str:
+    """One risk signal as a sentence; an unknown code is shown as its name."""
+    if code not in RISKS:
+        return escape_mrkdwn(truncate(code, 100))
+    shown: dict[str, object] = {}
+    signal = str(params.get("signal", ""))
+    for name, value in params.items():
+        if name == "signal":
+            shown[name] = signal_label(signal, locale)
+        elif name == "band":  # in a sentence: "while at risk"
+            shown[name] = t(locale, _key("risk", "band", value)) if value in BANDS else band_label(None, locale)
+        elif name in ("before", "after") and isinstance(value, int | float):
+            shown[name] = signal_value(signal, float(value), locale)
+        elif isinstance(value, int | float):
+            shown[name] = _number(float(value))
+        else:
+            shown[name] = escape_mrkdwn(truncate(str(value), 100))
+    return t(locale, _key("risk", code), **shown)
+
+
+# --- lookup answers ---------------------------------------------------------------------------------
+
+
+def usage_message(locale: str) -> tuple[list[Block], str]:
+    """How to use `/customer`, with examples (for an empty query)."""
+    return [_section(t(locale, "customer.usage"))], t(locale, "customer.usage.text")
+
+
+def gone_message(locale: str) -> tuple[list[Block], str]:
+    """The customer behind a button is no longer there (deleted, or from another workspace)."""
+    text = t(locale, "customer.gone")
+    return [_section(text)], text
+
+
+def choices_message(
+    locale: str,
+    query: str,
+    matches: Sequence[Match],
+    *,
+    suggestions: bool,
+    more: bool = False,
+    channel: str | None = None,
+) -> tuple[list[Block], str]:
+    """Several customers fit (or, with `suggestions`, none did and these are the closest): one button each,
+    which opens that customer's card. With no matches at all, says how to search."""
+    shown_query = escape_mrkdwn(truncate(query, 100))
+    if not matches:
+        text = t(locale, "customer.none", query=shown_query)
+        return [_section(text)], text
+    text = t(locale, "customer.suggestions" if suggestions else "customer.candidates", query=shown_query)
+    blocks: list[Block] = [_section(text)]
+    for i, match in enumerate(matches[: MAX_BLOCKS - 2]):
+        # One actions block per customer: action ids must be unique within a block, and this keeps one id.
+        blocks.append(
+            ActionsBlock(
+                block_id=f"{PICK_BLOCK_PREFIX}{i}",
+                elements=[
+                    ButtonElement(
+                        text=_plain(match.name),
+                        action_id=PICK,
+                        value=CardRef(customer_id=match.id, channel=channel).dump(),
+                    )
+                ],
+            )
+        )
+    if more:
+        blocks.append(ContextBlock(elements=[_mrkdwn(t(locale, "customer.candidates.more", count=len(matches)))]))
+    return blocks, text
+
+
+# --- the card ---------------------------------------------------------------------------------------
+
+
+def _field(locale: str, key: str, value: str) -> MarkdownTextObject:
+    return _mrkdwn(f"*{t(locale, key)}*\n{value}", FIELD_LIMIT)
+
+
+def _renewal(status: CustomerStatus, locale: str) -> str:
+    when = format_date(status.renewal_date, locale)
+    days = status.days_to_renewal
+    if days is None:
+        return when
+    if days > 0:
+        return t(locale, "customer.renewal.in_days", date=when, days=days)
+    if days == 0:
+        return t(locale, "customer.renewal.today", date=when)
+    return t(locale, "customer.renewal.past", date=when, days=-days)
+
+
+def _facts(status: CustomerStatus, locale: str, hidden: frozenset[str]) -> list[MarkdownTextObject]:
+    fields = []
+    if "owner" not in hidden:
+        fields.append(_field(locale, "customer.card.owner", _user(status.owner_user_id, status.owner_email, locale)))
+        fields.append(_field(locale, "customer.card.ae", _user(status.ae_user_id, status.ae_email, locale)))
+    if "arr" not in hidden:
+        amount = (
+            format_amount(status.arr, status.currency, locale) if status.arr is not None and status.currency else "—"
+        )
+        fields.append(_field(locale, "customer.card.arr", amount))
+    if "renewal" not in hidden:
+        fields.append(_field(locale, "customer.card.renewal", _renewal(status, locale)))
+    health = status.health
+    if "score" not in hidden:
+        if health is None:
+            fields.append(_field(locale, "customer.card.score", t(locale, "customer.card.health_unavailable")))
+        elif health.score.score is None:
+            fields.append(_field(locale, "customer.card.score", t(locale, "customer.card.no_score")))
+        else:
+            band = health.score.band or ""
+            score = t(
+                locale,
+                "customer.card.score_value",
+                emoji=BAND_EMOJI.get(band, "⚪"),
+                score=_number(health.score.score),
+                band=band_label(band, locale),
+            )
+            fields.append(_field(locale, "customer.card.score", score))
+            trend = health.trend
+            spark = trend.sparkline if trend.sparkline.strip() else "—"
+            value = t(
+                locale,
+                "customer.card.trend_value",
+                sparkline=spark,
+                delta_7d=_signed(trend.delta_7d),
+                delta_30d=_signed(trend.delta_30d),
+            )
+            fields.append(_field(locale, "customer.card.trend", value))
+    return fields[:10]
+
+
+def _drivers(status: CustomerStatus, locale: str) -> SectionBlock | None:
+    if status.health is None:
+        return None
+    parts = []
+    for key, drivers in (
+        ("customer.card.drivers_down", status.health.score.drivers_down),
+        ("customer.card.drivers_up", status.health.score.drivers_up),
+    ):
+        if drivers:
+            lines = [
+                f"• {signal_label(d.signal, locale)}: {signal_value(d.signal, d.value, locale)}"
+                for d in drivers[:MAX_DRIVERS]
+            ]
+            parts.append(f"*{t(locale, key)}*\n" + "\n".join(lines))
+    return _section("\n".join(parts)) if parts else None
+
+
+def _risks(status: CustomerStatus, locale: str, hidden: frozenset[str]) -> SectionBlock | None:
+    if status.health is None:
+        return None
+    risks = [r for r in status.health.risks if not ("renewal" in hidden and r.code == "renewal_soon_not_healthy")]
+    if not risks:
+        return None
+    lines = [f"*{t(locale, 'customer.card.risks')}*", *(f"• {risk_text(r.code, r.params, locale)}" for r in risks)]
+    return _section("\n".join(lines))
+
+
+def _freshness(status: CustomerStatus, locale: str) -> ContextBlock | None:
+    if status.health is None or not status.health.freshness:
+        return None
+    latest: dict[str, date] = {}
+    for signal, as_of in status.health.freshness.items():
+        spec = SIGNALS.get(signal)
+        if spec is not None and (spec.category not in latest or as_of > latest[spec.category]):
+            latest[spec.category] = as_of
+    items = [
+        t(
+            locale,
+            "customer.card.freshness_item",
+            category=t(locale, _key("category", category)),
+            ago=_ago((status.today - latest[category]).days, locale),
+        )
+        for category in CATEGORIES
+        if category in latest
+    ]
+    elements = [_mrkdwn(t(locale, "customer.card.freshness", items=" · ".join(items)))] if items else []
+    stale = status.health.score.stale
+    if stale:
+        shown = [
+            t(locale, "customer.card.stale_item", signal=signal_label(s.signal, locale), ago=_ago(s.age_days, locale))
+            for s in stale
+        ]
+        elements.append(_mrkdwn("⏳ " + t(locale, "customer.card.stale", items=", ".join(shown))))
+    return ContextBlock(elements=elements) if elements else None
+
+
+def _handoff(status: CustomerStatus, locale: str) -> Block:
+    h = status.handoff
+    head = f"*{t(locale, 'customer.card.handoff')}*"
+    if h is None:
+        return ContextBlock(elements=[_mrkdwn(t(locale, "customer.card.no_handoff"))])
+    parts = [head]
+    for key, value in (
+        ("customer.card.why_bought", h.why_bought),
+        ("customer.card.goals", h.business_goals),
+        ("customer.card.success_criteria", h.success_criteria),
+    ):
+        if value and value.strip():
+            parts.append(f"_{t(locale, key)}_\n{truncate(escape_mrkdwn(value.strip()), HANDOFF_PART)}")
+    return _section("\n".join(parts))
+
+
+def _promise_line(p: PromiseItem, locale: str) -> str:
+    bits = [("⏰ " if p.overdue else "☐ ") + escape_mrkdwn(truncate(p.text, 200))]
+    if p.owner_user_id:
+        bits.append(f"<@{p.owner_user_id}>")
+    elif p.owner_name:
+        bits.append(escape_mrkdwn(truncate(p.owner_name, 100)))
+    if p.due_date:
+        key = "customer.card.promise_overdue" if p.overdue else "customer.card.promise_due"
+        bits.append(t(locale, key, date=format_date(p.due_date, locale)))
+    return " · ".join(bits)
+
+
+def _promises(status: CustomerStatus, locale: str) -> Block:
+    if not status.open_promises:
+        return ContextBlock(elements=[_mrkdwn(t(locale, "customer.card.no_promises"))])
+    head = f"*{t(locale, 'customer.card.promises', open=status.open_promises, overdue=status.overdue_promises)}*"
+    lines = [_promise_line(p, locale) for p in status.promises[:MAX_PROMISES_SHOWN]]
+    rest = status.open_promises - len(lines)
+    if rest > 0:
+        lines.append(t(locale, "common.and_more", count=rest))
+    return _section("\n".join([head, *lines]))
+
+
+def _voc(status: CustomerStatus, locale: str) -> SectionBlock | None:
+    if not status.voc:
+        return None
+    head = f"*{t(locale, 'customer.card.voc')}*"
+    lines = []
+    for note in status.voc[:MAX_VOC]:
+        when = f" ({format_date(note.heard_on, locale)})" if note.heard_on else ""
+        lines.append(f"> {escape_mrkdwn(truncate(note.text, 700))}{when}")
+    return _section("\n".join([head, *lines]))
+
+
+def customer_card(
+    status: CustomerStatus,
+    locale: str,
+    *,
+    channel: str | None = None,
+    shared_by: str | None = None,
+) -> tuple[list[Block], str]:
+    """The customer card and its notification text.
+
+    For the asker (ephemeral): everything, with Share in channel when `channel` is one Baton can post in.
+    With `shared_by` (the card posted in a channel): the fields in `status.redact` are left out, it says who
+    shared it, and it has no Share button."""
+    hidden = status.redact if shared_by else frozenset()
+    context = [t(locale, "customer.card.stage", stage=stage_label(status.stage, locale))]
+    if status.segment:
+        context.append(t(locale, "customer.card.segment", segment=escape_mrkdwn(truncate(status.segment, 64))))
+    blocks: list[Block | None] = [
+        HeaderBlock(text=_plain(t(locale, "customer.card.header", name=status.name), 150)),
+        ContextBlock(elements=[_mrkdwn(" · ".join(context))]),
+    ]
+    facts = _facts(status, locale, hidden)
+    if facts:
+        blocks.append(SectionBlock(fields=facts))
+    if "drivers" not in hidden:
+        blocks.append(_drivers(status, locale))
+    if "risks" not in hidden:
+        blocks.append(_risks(status, locale, hidden))
+    blocks.append(_freshness(status, locale))
+    blocks.append(DividerBlock())
+    if "handoff" not in hidden:
+        blocks.append(_handoff(status, locale))
+    if "promises" not in hidden:
+        blocks.append(_promises(status, locale))
+    if "voc" not in hidden:
+        blocks.append(_voc(status, locale))
+    if shared_by:
+        blocks.append(ContextBlock(elements=[_mrkdwn(t(locale, "customer.card.shared_by", user=f"<@{shared_by}>"))]))
+
+    ref = CardRef(customer_id=status.customer_id, channel=channel, shared=bool(shared_by)).dump()
+    buttons = []
+    if not shared_by and channel and not channel.startswith("D"):  # Baton cannot post in other people's DMs
+        buttons.append(
+            ButtonElement(text=_plain(t(locale, "customer.card.share")), action_id=SHARE, value=ref, style="primary")
+        )
+    if "handoff" not in hidden and status.handoff is not None:
+        buttons.append(
+            ButtonElement(text=_plain(t(locale, "customer.card.open_handoff")), action_id=OPEN_HANDOFF, value=ref)
+        )
+    buttons.append(
+        ButtonElement(text=_plain(t(locale, "customer.card.update_health")), action_id=UPDATE_HEALTH, value=ref)
+    )
+    blocks.append(ActionsBlock(block_id=CARD_ACTIONS_BLOCK, elements=buttons))
+    text = truncate(t(locale, "customer.card.text", name=escape_mrkdwn(status.name)), 3000)
+    return [b for b in blocks if b is not None][:MAX_BLOCKS], text
+
+
+# --- modals -----------------------------------------------------------------------------------------
+
+
+def handoff_view(locale: str, customer: str, card: hb.CardData | None, *, redact: frozenset[str] = frozenset()) -> View:
+    """Read-only modal with the latest handoff in full (the handoff card without its buttons). `redact` hides
+    what the shared card hides when the modal is opened from it."""
+    name = escape_mrkdwn(truncate(customer, 255))
+    if "handoff" in redact:
+        blocks: list[Block] = [_section(t(locale, "customer.handoff_modal.hidden", customer=name))]
+    elif card is None:
+        blocks = [_section(t(locale, "customer.handoff_modal.none", customer=name))]
+    else:
+        if "arr" in redact:
+            card = replace(card, arr=None, currency=None)
+        if "promises" in redact:
+            card = replace(card, promises=[])
+        if "risks" in redact:
+            card = replace(card, risks=None)
+        if "renewal" in redact:
+            card = replace(card, renewal_date=None, term_months=None)
+        if "owner" in redact:
+            card = replace(card, ae_user_id=None, se_user_id=None, csm_user_id=None)
+        drawn, _ = hb.handoff_card(card, locale)
+        blocks = [b for b in drawn if not isinstance(b, ActionsBlock)]
+    return View(
+        type="modal",
+        callback_id=HANDOFF_VIEW_MODAL,
+        title=_plain(t(locale, "customer.handoff_modal.title"), 24),
+        close=_plain(t(locale, "customer.close"), 24),
+        blocks=blocks[:100],
+    )
+
+
+def _rating_option(locale: str, rating: int) -> Option:
+    return Option(value=str(rating), text=_plain(t(locale, _key("rating", str(rating)))))
+
+
+def health_modal(locale: str, meta: HealthMeta, customer: str) -> View:
+    """The Update health form: the CSM's own rating (1-5) and an optional note."""
+    return View(
+        type="modal",
+        callback_id=HEALTH_MODAL,
+        title=_plain(t(locale, "customer.health_modal.title"), 24),
+        submit=_plain(t(locale, "customer.health_modal.submit"), 24),
+        close=_plain(t(locale, "common.cancel"), 24),
+        private_metadata=meta.dump(),
+        blocks=[
+            _section(t(locale, "customer.health_modal.intro", customer=escape_mrkdwn(truncate(customer, 255)))),
+            InputBlock(
+                block_id=RATING_BLOCK,
+                label=_plain(t(locale, "customer.health_modal.rating"), 2000),
+                element=StaticSelectElement(
+                    action_id=VALUE,
+                    placeholder=_plain(t(locale, "customer.health_modal.rating_placeholder"), 150),
+                    options=[_rating_option(locale, r) for r in range(RATING_MAX, RATING_MIN - 1, -1)],
+                ),
+            ),
+            InputBlock(
+                block_id=NOTE_BLOCK,
+                label=_plain(t(locale, "customer.health_modal.note"), 2000),
+                element=PlainTextInputElement(
+                    action_id=VALUE,
+                    multiline=True,
+                    max_length=NOTE_MAX,
+                    placeholder=_plain(t(locale, "customer.health_modal.note_placeholder"), 150),
+                ),
+                optional=True,
+            ),
+        ],
+    )
+
+
+def error_text(locale: str, code: str, params: dict) -> str:
+    """A validation error of the Update health form, within what Slack shows under an input."""
+    return truncate(t(locale, _key("err", code), **params), 150)
+
+
+def health_saved(locale: str, customer: str, rating: int, as_of: date) -> str:
+    """The ephemeral confirmation after Update health."""
+    return t(
+        locale,
+        "customer.health_saved",
+        rating=rating,
+        customer=escape_mrkdwn(truncate(customer, 255)),
+        date=format_date(as_of, locale),
+    )

@@ -1,0 +1,290 @@
+"""Slack listeners for `/customer`: the lookup (command, DM, @mention), the pick-one buttons and the card's
+Share in channel, Open handoff and Update health buttons, and the Update health modal.
+
+Every answer is for the asker only: an ephemeral reply (slash command, @mention in a channel) or a message in
+their DM with Baton. Only Share in channel posts for everyone, through the outbox.
+"""
+
+import logging
+import re
+
+from pydantic import ValidationError
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.models.blocks import Block
+from slack_sdk.webhook import WebhookClient
+
+from bot.blocks import customer as cb
+from bot.blocks.handoff import dumps_blocks
+from bot.delivery import card_data
+from bot.deps import Deps
+from bot.handlers.handoff import state_values
+from bot.handlers.registry import Registry
+from bot.i18n import t
+from bot.services import customer as cs
+from bot.services import outbox
+from bot.text import normalize_key
+
+log = logging.getLogger("baton.customer")
+
+COMMAND = "/customer"
+# The word that makes a DM or an @mention a lookup: `customer acme`, `고객 삼성`.
+KEYWORDS = frozenset({"customer", "customers", "고객", "고객사"})
+HELP_WORDS = frozenset({"help", "?", "도움말", "도움"})
+DM_EVENT = "message.im"  # the manifest's name for DM messages (im:history)
+_MENTION_RE = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_LINK_RE = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")  # Slack links a typed domain: <http://acme.com|acme.com>
+
+
+def plain_text(text: str) -> str:
+    """Message text as the user typed it: mentions removed, Slack's links unwrapped, &amp; &lt; &gt; decoded."""
+    text = _MENTION_RE.sub(" ", text or "")
+    text = _LINK_RE.sub(lambda m: m.group(2) or m.group(1).removeprefix("mailto:"), text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
+def answer(deps: Deps, team_id: str, text: str, locale: str, channel: str | None) -> tuple[list[Block], str]:
+    """What Baton says to `text`: the card, the customers to pick from, the closest names, or how to search.
+    One database session; `channel` is where Share in channel would post (None: no Share button)."""
+    query = (text or "").strip()
+    if not normalize_key(query):
+        return cb.usage_message(locale)
+    today = deps.clock().date()
+    status = None
+    with deps.sessions.begin() as db:
+        found = deps.lookup.find(db, team_id, query)
+        if found.customer_id is not None:
+            status = cs.customer_status(db, team_id, found.customer_id, today, deps.health_rules)
+    if status is not None:
+        return cb.customer_card(status, locale, channel=channel)
+    if found.candidates:
+        return cb.choices_message(locale, query, found.candidates, suggestions=False, more=found.more, channel=channel)
+    return cb.choices_message(locale, query, found.suggestions, suggestions=True, channel=channel)
+
+
+def card_for(deps: Deps, team_id: str, customer_id: int, locale: str, channel: str | None) -> tuple[list[Block], str]:
+    """The asker's card for one customer, or the "no longer in Baton" note."""
+    try:
+        with deps.sessions.begin() as db:
+            status = cs.customer_status(db, team_id, customer_id, deps.clock().date(), deps.health_rules)
+    except cs.CustomerNotFound:
+        return cb.gone_message(locale)
+    return cb.customer_card(status, locale, channel=channel)
+
+
+def lookup_text(text: str) -> str | None:
+    """The query in a DM or @mention (`customer acme` -> `acme`), or None when it is not a lookup."""
+    words = plain_text(text).split(maxsplit=1)
+    if not words or words[0].casefold().rstrip(":,") not in KEYWORDS:
+        return None
+    return words[1] if len(words) > 1 else ""
+
+
+def reply_to_mention(deps: Deps, client: WebClient, team_id: str, event: dict) -> bool:
+    """Answer `@Baton customer X` with the card, for the mentioner only; False when the mention is not a
+    lookup (the caller answers with help)."""
+    query = lookup_text(event.get("text") or "")
+    user, channel = event.get("user"), event.get("channel")
+    if query is None or not user or not channel:
+        return False
+    locale = deps.users.locale(team_id, user)
+    blocks, text = answer(deps, team_id, query, locale, channel)
+    kwargs = {"channel": channel, "blocks": dumps_blocks(blocks), "text": text}
+    if event.get("thread_ts"):
+        kwargs["thread_ts"] = event["thread_ts"]
+    try:
+        if channel.startswith("D"):
+            client.chat_postMessage(**kwargs)
+        else:  # never a public post: only the mentioner sees the card
+            client.chat_postEphemeral(user=user, **kwargs)
+    except (SlackApiError, SlackRequestError) as exc:
+        log.warning("customer card for a mention not sent: %s", getattr(exc, "response", exc))
+    return True
+
+
+def _is_dm_from_a_person(event: dict) -> bool:
+    # Plain messages only: no bot posts (Baton's own included), edits, deletions or joins.
+    return event.get("channel_type") == "im" and not event.get("bot_id") and not event.get("subtype")
+
+
+def register(app: App | Registry, deps: Deps) -> None:
+    """Attach every /customer listener (before the events module's catch-all)."""
+    bolt = app.app if isinstance(app, Registry) else app
+
+    @app.command(COMMAND)
+    def handle_customer_command(ack: Ack, body: dict, respond: Respond) -> None:
+        ack()
+        team, user = body["team_id"], body["user_id"]
+        locale = deps.users.locale(team, user)
+        blocks, text = answer(deps, team, body.get("text") or "", locale, body.get("channel_id"))
+        respond(blocks=dumps_blocks(blocks), text=text, response_type="ephemeral")
+
+    @app.action(cb.PICK)
+    def handle_customer_pick(ack: Ack, body: dict, respond: Respond) -> None:
+        ack()
+        ref = _ref(body)
+        if ref is None:
+            return
+        team, user = _team(body), _user_id(body)
+        locale = deps.users.locale(team, user)
+        blocks, text = card_for(deps, team, ref.customer_id, locale, ref.channel or _channel(body))
+        respond(blocks=dumps_blocks(blocks), text=text, response_type="ephemeral", replace_original=True)
+
+    @app.action(cb.SHARE)
+    def handle_customer_share(ack: Ack, body: dict, respond: Respond) -> None:
+        ack()
+        ref = _ref(body)
+        channel = (ref.channel if ref else None) or _channel(body)
+        if ref is None or not channel or channel.startswith("D"):
+            return
+        team, user = _team(body), _user_id(body)
+        # One post per click: a click delivered twice carries the same action_ts.
+        action_ts = body["actions"][0].get("action_ts") or body.get("trigger_id") or ""
+        params = {"customer_id": ref.customer_id, "channel": channel, "user": user}
+        try:
+            with deps.sessions.begin() as db:
+                cs.get_customer(db, team, ref.customer_id)
+                key = f"customer.share:{channel}:{ref.customer_id}:{user}:{action_ts}"
+                outbox.enqueue(db, team, key, "customer.share", params, now=deps.clock())
+        except cs.CustomerNotFound:
+            respond(text=t(deps.users.locale(team, user), "customer.gone"), response_type="ephemeral")
+            return
+        deps.outbox.wake()
+
+    @app.action(cb.OPEN_HANDOFF)
+    def handle_customer_open_handoff(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+        ack()
+        ref = _ref(body)
+        if ref is None:
+            return
+        team, user = _team(body), _user_id(body)
+        locale = deps.users.locale(team, user)
+        try:
+            with deps.sessions.begin() as db:
+                customer = cs.get_customer(db, team, ref.customer_id)
+                h = cs.latest_handoff(db, team, ref.customer_id)
+                card = card_data(db, h) if h is not None else None
+                name, segment = customer.name, customer.segment
+        except cs.CustomerNotFound:
+            respond(text=t(locale, "customer.gone"), response_type="ephemeral", replace_original=False)
+            return
+        # Opened from the shared card: hide what that card hides.
+        redact = deps.health_rules.for_customer(team, segment).redact if ref.shared else frozenset()
+        _open(client, respond, body, cb.handoff_view(locale, name, card, redact=redact), locale)
+
+    @app.action(cb.UPDATE_HEALTH)
+    def handle_customer_update_health(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+        ack()
+        ref = _ref(body)
+        if ref is None:
+            return
+        team, user = _team(body), _user_id(body)
+        locale = deps.users.locale(team, user)
+        try:
+            with deps.sessions.begin() as db:
+                name = cs.get_customer(db, team, ref.customer_id).name
+        except cs.CustomerNotFound:
+            respond(text=t(locale, "customer.gone"), response_type="ephemeral", replace_original=False)
+            return
+        meta = cb.HealthMeta(
+            customer_id=ref.customer_id,
+            locale=locale,
+            channel=ref.channel or _channel(body),
+            response_url=body.get("response_url"),
+        )
+        _open(client, respond, body, cb.health_modal(locale, meta, name), locale)
+
+    @app.view(cb.HEALTH_MODAL)
+    def handle_customer_health_submission(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        team, user = _team(body), _user_id(body)
+        meta = cb.HealthMeta.model_validate_json(view.get("private_metadata") or "{}")
+        values = state_values(view)
+        rating, errors = cs.validate_rating(values.get(cb.RATING_BLOCK), values.get(cb.NOTE_BLOCK))
+        if rating is None:
+            blocks = {"rating": cb.RATING_BLOCK, "note": cb.NOTE_BLOCK}
+            ack(
+                response_action="errors",
+                errors={blocks[f]: cb.error_text(meta.locale, code, params) for f, (code, params) in errors.items()},
+            )
+            return
+        today = deps.clock().date()
+        # Saved before ack (a few ms), so a failure keeps the modal open with the user's input.
+        try:
+            with deps.sessions.begin() as db:
+                cs.record_csm_rating(db, team, meta.customer_id, rating, user, today, deps.clock(), deps.health_rules)
+                name = cs.get_customer(db, team, meta.customer_id).name
+        except cs.CustomerNotFound:
+            ack(response_action="errors", errors={cb.RATING_BLOCK: t(meta.locale, "customer.gone")})
+            return
+        ack()
+        _tell(client, meta, user, cb.health_saved(meta.locale, name, rating.rating, today))
+
+    def handle_customer_dm(event: dict, body: dict, client: WebClient) -> None:
+        """A DM to Baton: `customer acme` (or just `acme`) gets the card in that DM."""
+        team, user, text = body.get("team_id") or "", event.get("user"), event.get("text") or ""
+        query = lookup_text(text)
+        if query is None:
+            query = plain_text(text)
+            query = "" if query.casefold() in HELP_WORDS else query
+        locale = deps.users.locale(team, user)
+        blocks, reply = answer(deps, team, query, locale, None)
+        try:
+            client.chat_postMessage(channel=event["channel"], blocks=dumps_blocks(blocks), text=reply)
+        except (SlackApiError, SlackRequestError) as exc:
+            log.warning("customer card for a DM not sent: %s", getattr(exc, "response", exc))
+
+    # Registered on the App (the Registry takes no matchers) and recorded under the manifest's event name.
+    bolt.event("message", matchers=[_is_dm_from_a_person])(handle_customer_dm)
+    if isinstance(app, Registry):
+        app.events.add(DM_EVENT)
+
+
+def _open(client: WebClient, respond: Respond, body: dict, view, locale: str) -> None:
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackApiError as exc:  # the trigger_id lives 3 s
+        log.warning("views.open failed: %s", exc.response.get("error"))
+        respond(text=t(locale, "common.try_again"), response_type="ephemeral", replace_original=False)
+
+
+def _tell(client: WebClient, meta: cb.HealthMeta, user: str, text: str) -> None:
+    """An ephemeral note to `user` where the card was: through the card's response_url (valid 30 minutes),
+    else chat.postEphemeral in its channel."""
+    if meta.response_url:
+        try:
+            resp = WebhookClient(meta.response_url, timeout=10).send(
+                text=text, response_type="ephemeral", replace_original=False
+            )
+            if resp.status_code == 200:
+                return
+            log.info("response_url answered %s; posting the confirmation instead", resp.status_code)
+        except (OSError, ValueError) as exc:
+            log.info("response_url failed (%s); posting the confirmation instead", exc)
+    if meta.channel:
+        try:
+            client.chat_postEphemeral(channel=meta.channel, user=user, text=text)
+        except (SlackApiError, SlackRequestError) as exc:
+            log.warning("health confirmation not sent: %s", getattr(exc, "response", exc))
+
+
+def _ref(body: dict) -> cb.CardRef | None:
+    try:
+        return cb.CardRef.model_validate_json(body["actions"][0].get("value") or "")
+    except (ValidationError, KeyError, IndexError):
+        log.warning("customer button without a valid value")
+        return None
+
+
+def _team(body: dict) -> str:
+    team = body.get("team") or {}
+    return (team.get("id") if isinstance(team, dict) else None) or body.get("team_id") or body["user"]["team_id"]
+
+
+def _user_id(body: dict) -> str:
+    return body["user"]["id"] if isinstance(body.get("user"), dict) else body["user_id"]
+
+
+def _channel(body: dict) -> str | None:
+    channel = body.get("channel") or {}
+    return (channel.get("id") if isinstance(channel, dict) else None) or (body.get("container") or {}).get("channel_id")

@@ -1,0 +1,226 @@
+"""One customer's whole picture for the card (account, health, handoff summary, promises) and the CSM's rating.
+
+Reads a handful of rows per card: the customer, its latest submitted or accepted handoff, its open promises
+(counted in SQL, at most MAX_PROMISES rows read) and its recent health snapshots (one query in
+`health.customer_health`). No Slack here; the builders in `bot/blocks/customer.py` draw it.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import case, func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from bot.models import ACCEPTED, SUBMITTED, Customer, Handoff, HealthSnapshot, Promise
+from bot.services import health
+from bot.services.health_config import HealthRules
+
+log = logging.getLogger("baton.customer")
+
+MAX_PROMISES = 20  # read per card (the card shows fewer); the totals are counted in SQL
+RATING_SIGNAL, RATING_SOURCE = "csm_rating", "slack"
+RATING_MIN, RATING_MAX = 1, 5
+NOTE_MAX = 1000
+
+
+class CustomerNotFound(LookupError):
+    """No such customer in this team (deleted, or an id from another workspace)."""
+
+
+@dataclass(frozen=True)
+class PromiseItem:
+    text: str
+    owner_user_id: str | None
+    owner_name: str | None
+    due_date: date | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class HandoffSummary:
+    handoff_id: int
+    status: str
+    why_bought: str | None
+    business_goals: str | None
+    success_criteria: str | None
+
+
+@dataclass(frozen=True)
+class VocNote:
+    """A piece of the customer's voice (feedback, feature request) with where and when it was heard."""
+
+    text: str
+    source: str | None
+    heard_on: date | None
+
+
+@dataclass(frozen=True)
+class CustomerStatus:
+    customer_id: int
+    name: str
+    stage: str
+    segment: str | None
+    owner_user_id: str | None
+    owner_email: str | None
+    ae_user_id: str | None
+    ae_email: str | None
+    arr: Decimal | None
+    currency: str | None
+    renewal_date: date | None
+    days_to_renewal: int | None
+    health: health.CustomerHealth | None  # None when the health service failed (the card says so)
+    handoff: HandoffSummary | None
+    promises: tuple[PromiseItem, ...]  # open ones, overdue first, at most MAX_PROMISES
+    open_promises: int
+    overdue_promises: int
+    voc: tuple[VocNote, ...]
+    redact: frozenset[str]  # card fields hidden when the card is shared in a channel
+    today: date
+
+
+def get_customer(db: Session, team_id: str, customer_id: int) -> Customer:
+    """The team's customer, or CustomerNotFound (also for another team's id)."""
+    customer = db.get(Customer, customer_id)
+    if customer is None or customer.team_id != team_id:
+        raise CustomerNotFound(customer_id)
+    return customer
+
+
+def latest_handoff(db: Session, team_id: str, customer_id: int) -> Handoff | None:
+    """The customer's most recent submitted or accepted handoff (drafts are not shown)."""
+    return db.exec(
+        select(Handoff)
+        .where(Handoff.team_id == team_id, Handoff.customer_id == customer_id)
+        .where(col(Handoff.status).in_((SUBMITTED, ACCEPTED)))
+        .order_by(col(Handoff.submitted_at).desc(), col(Handoff.id).desc())
+    ).first()
+
+
+def latest_voc(db: Session, team_id: str, customer_id: int, limit: int = 3) -> tuple[VocNote, ...]:
+    """Extension point for the VoC feature: the customer's latest VoC notes, newest first.
+
+    There is no VoC table yet, so this returns nothing and the card shows no VoC section. When VoC lands,
+    read its rows here (team-scoped, `limit` of them); the card already draws VocNote items."""
+    del db, team_id, customer_id, limit
+    return ()
+
+
+def _open_promises(db: Session, team_id: str, customer_id: int, today: date) -> tuple[list[PromiseItem], int, int]:
+    where = (Promise.team_id == team_id, Promise.customer_id == customer_id, Promise.status == "open")
+    overdue = case((col(Promise.due_date) < today, 1), else_=0)
+    total, late = db.exec(select(func.count(), func.coalesce(func.sum(overdue), 0)).where(*where)).one()
+    rows = db.exec(
+        select(Promise)
+        .where(*where)
+        .order_by(col(Promise.due_date).is_(None), col(Promise.due_date), col(Promise.id))  # dated first
+        .limit(MAX_PROMISES)
+    ).all()
+    items = [
+        PromiseItem(p.text, p.owner_user_id, p.owner_name, p.due_date, p.due_date is not None and p.due_date < today)
+        for p in rows
+    ]
+    return items, int(total), int(late)
+
+
+def customer_status(db: Session, team_id: str, customer_id: int, today: date, rules: HealthRules) -> CustomerStatus:
+    """Everything the customer card shows; raises CustomerNotFound. A failing health computation leaves
+    `health` None (logged) rather than losing the rest of the card."""
+    customer = get_customer(db, team_id, customer_id)
+    config = rules.for_customer(team_id, customer.segment)
+    try:
+        picture = health.customer_health(db, team_id, customer, today, config)
+    except Exception:
+        log.exception("health of customer %s could not be computed", customer_id)
+        picture = None
+    h = latest_handoff(db, team_id, customer_id)
+    promises, total, late = _open_promises(db, team_id, customer_id, today)
+    return CustomerStatus(
+        customer_id=customer_id,
+        name=customer.name,
+        stage=customer.stage,
+        segment=customer.segment,
+        owner_user_id=customer.owner_user_id,
+        owner_email=customer.owner_email,
+        ae_user_id=customer.ae_user_id,
+        ae_email=customer.ae_email,
+        arr=customer.arr,
+        currency=customer.currency,
+        renewal_date=customer.renewal_date,
+        days_to_renewal=(customer.renewal_date - today).days if customer.renewal_date else None,
+        health=picture,
+        handoff=HandoffSummary(h.id, h.status, h.why_bought, h.business_goals, h.success_criteria) if h else None,
+        promises=tuple(promises),
+        open_promises=total,
+        overdue_promises=late,
+        voc=latest_voc(db, team_id, customer_id),
+        redact=config.redact,
+        today=today,
+    )
+
+
+# --- the CSM's own rating -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RatingInput:
+    rating: int
+    note: str | None
+
+
+def validate_rating(rating: str | None, note: str | None) -> tuple[RatingInput | None, dict[str, tuple[str, dict]]]:
+    """Check the Update health form server-side: (input, {}) or (None, {field: (error code, params)})."""
+    errors: dict[str, tuple[str, dict]] = {}
+    value: int | None = None
+    raw = (rating or "").strip()
+    if not raw:
+        errors["rating"] = ("rating_required", {})
+    elif not raw.isascii() or not raw.isdigit() or not RATING_MIN <= int(raw) <= RATING_MAX:
+        errors["rating"] = ("rating_range", {"min": RATING_MIN, "max": RATING_MAX})
+    else:
+        value = int(raw)
+    text = (note or "").strip() or None
+    if text is not None and len(text) > NOTE_MAX:
+        errors["note"] = ("note_too_long", {"max": NOTE_MAX, "length": len(text)})
+    if errors or value is None:
+        return None, errors
+    return RatingInput(value, text), {}
+
+
+def record_csm_rating(
+    db: Session,
+    team_id: str,
+    customer_id: int,
+    rating: RatingInput,
+    user_id: str,
+    today: date,
+    now: datetime,
+    rules: HealthRules,
+) -> None:
+    """Store the rating as today's `csm_rating` snapshot from Slack, one row per customer and day (a later
+    rating the same day replaces the earlier one, so a submission repeated by Slack stores one row), then
+    refresh the customer's daily score."""
+    customer = get_customer(db, team_id, customer_id)
+    values = {
+        "team_id": team_id,
+        "customer_id": customer_id,
+        "signal": RATING_SIGNAL,
+        "as_of": today,
+        "source": RATING_SOURCE,
+        "value": float(rating.rating),
+        "note": rating.note,
+        "recorded_by": user_id,
+        "created_at": now,
+    }
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(HealthSnapshot).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["team_id", "customer_id", "signal", "as_of", "source"],
+        set_={"value": stmt.excluded.value, "note": stmt.excluded.note, "recorded_by": stmt.excluded.recorded_by},
+    )
+    db.exec(stmt)  # type: ignore[call-overload]
+    health.record_daily_scores(db, team_id, [customer_id], today, rules, now=now)
+    log.info("csm rating %s for customer %s by %s", rating.rating, customer.id, user_id)

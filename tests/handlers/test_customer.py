@@ -1,0 +1,458 @@
+"""`/customer` end to end: signed requests into the real app; the fake Slack records the answers, posts and modals."""
+
+import dataclasses
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from bot.blocks import customer as cb
+from bot.handlers.customer import lookup_text, plain_text
+from bot.models import SUBMITTED, Customer, Handoff, HealthSnapshot, OutboxMessage, Promise
+from bot.services.customer import NOTE_MAX
+from bot.text import normalize_key
+from tests import payloads as p
+from tests.conftest import Baton
+from tests.flows import ack_body, blocks_text, last_view
+
+CHANNEL = "C_GENERAL"
+WHY = "Onboarding takes 10 days; the new VP wants it under 3 before Q1 hiring."
+GOALS = "Cut onboarding time; one source of truth for customer data."
+CRITERIA = "Onboarding time: 10 days -> 3 days"
+
+
+def add_customer(db, name, team="T111", **fields) -> Customer:
+    c = Customer(team_id=team, name=name, name_key=normalize_key(name), **fields)
+    db.add(c)
+    db.flush()
+    return c
+
+
+@pytest.fixture
+def acme(baton, clock) -> int:
+    """ACME with a submitted handoff, three promises (one overdue, one done) and health signals that fire risks."""
+    today = clock().date()
+    with baton.deps.sessions.begin() as db:
+        c = add_customer(
+            db,
+            "ACME Corp.",
+            aliases="Acme Rockets",
+            domain="acme.com",
+            external_id="EXT-1",
+            segment="enterprise",
+            owner_user_id="U_CSM",
+            ae_user_id="U_AE",
+            arr=Decimal("120000"),
+            currency="USD",
+            renewal_date=today + timedelta(days=60),
+            stage="adoption",
+        )
+        h = Handoff(
+            team_id="T111",
+            customer_id=c.id,
+            status=SUBMITTED,
+            customer_name=c.name,
+            why_bought=WHY,
+            business_goals=GOALS,
+            success_criteria=CRITERIA,
+            products_sold="Enterprise plan, 200 seats",
+            ae_user_id="U_AE",
+            submitted_by="U_AE",
+            submitted_at=datetime.now(UTC),
+        )
+        db.add(h)
+        db.flush()
+        for i, (text, due, status) in enumerate(
+            [
+                ("SSO before launch", today - timedelta(days=3), "open"),
+                ("Quarterly roadmap review", today + timedelta(days=20), "open"),
+                ("Kickoff deck", today - timedelta(days=30), "done"),
+            ]
+        ):
+            db.add(
+                Promise(
+                    team_id="T111",
+                    handoff_id=h.id,
+                    customer_id=c.id,
+                    position=i,
+                    text=text,
+                    owner_user_id="U_AE",
+                    due_date=due,
+                    status=status,
+                )
+            )
+        for signal, days_ago, value in [
+            ("active_users", 20, 100),
+            ("active_users", 2, 60),  # down 40% in 14 days
+            ("nps", 2, 3),  # a detractor
+            ("license_utilisation", 0, 80),
+            ("csm_rating", 70, 4),  # older than its 60 days: stale
+        ]:
+            db.add(
+                HealthSnapshot(
+                    team_id="T111",
+                    customer_id=c.id,
+                    signal=signal,
+                    as_of=today - timedelta(days=days_ago),
+                    value=value,
+                    source="test",
+                )
+            )
+        add_customer(db, "Umbrella Health")
+        add_customer(db, "Umbrella Energy")
+        add_customer(db, "Secret Co", team="T999", owner_user_id="U_OTHER")
+        return c.id
+
+
+def customer_id(baton, name: str) -> int:
+    return baton.all(Customer, Customer.name == name)[0].id
+
+
+def command(baton, slack, text: str, user: str = "U_CSM", channel: str = CHANNEL, team: str = "T111") -> dict:
+    """Run `/customer text` and return the last answer Baton sent to the response_url."""
+    url = slack.new_response_url()
+    resp = baton.slack(
+        p.slash_command("/customer", text, user_id=user, channel_id=channel, response_url=url, team_id=team)
+    )
+    assert resp.status_code == 200, resp.text
+    return slack.responses()[-1]
+
+
+def buttons(blocks: list[dict]) -> list[dict]:
+    return [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def click(baton, slack, button: dict, user: str = "U_CSM", action_ts: str | None = None, channel: str = CHANNEL):
+    """Click `button` (as drawn by Baton) on an ephemeral message in `channel`."""
+    extra = {"action_ts": action_ts} if action_ts else None
+    req = p.block_actions(
+        button["action_id"],
+        button["value"],
+        user_id=user,
+        channel_id=channel,
+        response_url=slack.new_response_url(),
+        action=extra,
+    )
+    assert baton.slack(req).status_code == 200
+
+
+def card_button(blocks: list[dict], action_id: str) -> dict:
+    [button] = [b for b in buttons(blocks) if b["action_id"] == action_id]
+    return button
+
+
+def test_card_shows_the_whole_picture_only_to_the_asker(baton, slack, acme, clock):
+    """`/customer acme` answers ephemerally with owner, AE, ARR, renewal, health, risks, handoff and promises."""
+    reply = command(baton, slack, "acme")
+    assert reply["response_type"] == "ephemeral"
+    text = blocks_text(reply["blocks"])
+    today = clock().date()
+    for expected in (
+        "ACME Corp.",
+        "<@U_CSM>",
+        "<@U_AE>",
+        "$120,000",
+        "(in 60 days)",
+        "Adoption",
+        "Health score",
+        "Δ7d",
+        "Pulling the score down",
+        "NPS: 3/10",
+        "Active users",
+        "Active users down 40% in 14 days (100 → 60)",
+        "NPS detractor: scored 3/10",
+        "usage as of today · sentiment as of 2 days ago",
+        "Stale: CSM rating (70 days ago)",
+        WHY,
+        GOALS,
+        CRITERIA.replace(">", "&gt;"),
+        "Promises (2 open, 1 overdue)",
+        "⏰ SSO before launch",
+        f"overdue since {(today - timedelta(days=3)).strftime('%b')}",
+        "☐ Quarterly roadmap review",
+    ):
+        assert expected in text, expected
+    assert "Kickoff deck" not in text  # done promises are not listed
+    assert {b["action_id"] for b in buttons(reply["blocks"])} == {cb.SHARE, cb.OPEN_HANDOFF, cb.UPDATE_HEALTH}
+    assert slack.messages(CHANNEL) == []  # nothing public
+
+
+@pytest.mark.parametrize(
+    "query", ["ACME Corp.", "acme", "  Acme   corp ", "Acme Rockets", "acme.com", "EXT-1", "acme crop"]
+)
+def test_every_way_of_naming_the_customer_opens_its_card(baton, slack, acme, query):
+    """Name, case and spacing, alias, domain, external id and a typo all open the same card."""
+    reply = command(baton, slack, query)
+    assert reply["blocks"][0]["type"] == "header" and "ACME Corp." in reply["blocks"][0]["text"]["text"]
+
+
+def test_korean_user_gets_the_card_in_korean(baton, slack, acme):
+    """A ko-KR user reads the card in Korean (헬스 스코어, 재계약, 약속 사항, 위험 신호)."""
+    reply = command(baton, slack, "acme", user="U_KO")
+    text = blocks_text(reply["blocks"])
+    for expected in (
+        "헬스 스코어",
+        "재계약",
+        "약속 사항 (진행 중 2건, 기한 초과 1건)",
+        "위험 신호",
+        "60일 남음",
+        "채널에 공유",
+    ):
+        assert expected in text, expected
+
+
+def test_empty_command_explains_usage(baton, slack, acme):
+    """`/customer` alone (or only punctuation) explains how to search, with examples."""
+    for text in ("", "  ", "..."):
+        reply = command(baton, slack, text)
+        assert reply["response_type"] == "ephemeral"
+        assert "/customer acme" in blocks_text(reply["blocks"]) and not buttons(reply["blocks"])
+
+
+def test_several_matches_are_buttons_and_a_click_opens_that_card(baton, slack, acme):
+    """`umbrella` lists both Umbrella customers as buttons; clicking one replaces the list with its card."""
+    reply = command(baton, slack, "umbrella")
+    assert "Several customers match" in blocks_text(reply["blocks"])
+    picks = buttons(reply["blocks"])
+    assert {b["text"]["text"] for b in picks} == {"Umbrella Health", "Umbrella Energy"}
+    assert {b["action_id"] for b in picks} == {cb.PICK}
+    energy = next(b for b in picks if b["text"]["text"] == "Umbrella Energy")
+    click(baton, slack, energy)
+    card = slack.responses()[-1]
+    assert card["replace_original"] is True and card["response_type"] == "ephemeral"
+    assert card["blocks"][0]["text"]["text"] == "🏢 Umbrella Energy"
+    assert "No health data yet" in blocks_text(card["blocks"]) and "No handoff on record yet." in blocks_text(
+        card["blocks"]
+    )
+
+
+def test_no_match_suggests_the_closest_names(baton, slack, acme):
+    """A name that fits nobody comes back with the closest names as buttons, or a hint when nothing is close."""
+    reply = command(baton, slack, "umbrela")
+    assert "No customer matches “umbrela”. Did you mean" in blocks_text(reply["blocks"])
+    assert {b["text"]["text"] for b in buttons(reply["blocks"])} == {"Umbrella Energy", "Umbrella Health"}
+    nothing = command(baton, slack, "zzzzqqqq")
+    assert "No customer matches" in blocks_text(nothing["blocks"]) and not buttons(nothing["blocks"])
+
+
+def test_other_workspaces_customers_stay_invisible(baton, slack, acme):
+    """T111 never sees T999's customer, by name or by a forged button value, and T999 never sees ACME."""
+    reply = command(baton, slack, "Secret Co")
+    assert reply["blocks"][0]["type"] != "header" and not buttons(reply["blocks"])
+    forged = {"action_id": cb.PICK, "value": cb.CardRef(customer_id=customer_id(baton, "Secret Co")).dump()}
+    click(baton, slack, forged)
+    assert "no longer in Baton" in slack.responses()[-1]["text"]
+    other = command(baton, slack, "acme", team="T999")
+    assert "ACME" not in json.dumps(other["blocks"])
+
+
+def test_share_posts_once_per_click_with_redacted_fields(baton, slack, acme):
+    """Share in channel posts the card for everyone once per click (same action_ts twice: one post), drawn
+    without the fields the default settings hide (ARR, risks, promises), saying who shared it, without Share."""
+    reply = command(baton, slack, "acme")
+    share = card_button(reply["blocks"], cb.SHARE)
+    click(baton, slack, share, action_ts="1700000000.000100")
+    click(baton, slack, share, action_ts="1700000000.000100")
+    baton.settle()
+    [post] = slack.messages(CHANNEL)
+    text = blocks_text(post["blocks"])
+    assert "ACME Corp." in text and "Shared by <@U_CSM>" in text and "<@U_AE>" in text
+    for hidden in ("$120,000", "Risk signals", "SSO before launch", "Promises"):
+        assert hidden not in text, hidden
+    assert cb.SHARE not in {b["action_id"] for b in buttons(post["blocks"])}
+    assert [o.status for o in baton.all(OutboxMessage)] == ["sent"]
+    click(baton, slack, share, action_ts="1700000000.000200")  # a new click is a new post
+    baton.settle()
+    assert len(slack.messages(CHANNEL)) == 2
+
+
+def test_share_honours_the_configured_redaction(settings, clock, slack, tmp_path):
+    """BATON_HEALTH_CONFIG's [share] redact decides what the shared card hides (here: owner and renewal)."""
+    config = tmp_path / "health.toml"
+    config.write_text('[share]\nredact = ["owner", "renewal", "handoff"]\n', encoding="utf-8")
+    baton = Baton(dataclasses.replace(settings, health_config=str(config)), clock)
+    try:
+        with baton.deps.sessions.begin() as db:
+            add_customer(
+                db,
+                "Globex",
+                owner_user_id="U_CSM2",
+                arr=Decimal(5000),
+                currency="USD",
+                renewal_date=clock().date() + timedelta(days=30),
+            )
+        share = card_button(command(baton, slack, "globex")["blocks"], cb.SHARE)
+        click(baton, slack, share)
+        baton.settle()
+        [post] = slack.messages(CHANNEL)
+        text = blocks_text(post["blocks"])
+        assert "$5,000" in text and "<@U_CSM2>" not in text and "Renewal" not in text and "Handoff" not in text
+    finally:
+        baton.close()
+
+
+def test_open_handoff_shows_the_latest_handoff_read_only(baton, slack, acme):
+    """Open handoff opens a modal with the handoff's full content and no buttons or submit."""
+    reply = command(baton, slack, "acme")
+    click(baton, slack, card_button(reply["blocks"], cb.OPEN_HANDOFF))
+    view = last_view(slack)
+    assert view["callback_id"] == cb.HANDOFF_VIEW_MODAL and "submit" not in view
+    text = blocks_text(view["blocks"])
+    assert WHY in text and "Enterprise plan, 200 seats" in text and "SSO before launch" in text
+    assert not buttons(view["blocks"])
+
+
+def test_open_handoff_without_a_handoff_says_so(baton, slack, acme):
+    """A customer without a submitted handoff gets a modal saying there is none."""
+    ref = cb.CardRef(customer_id=customer_id(baton, "Umbrella Health"), channel=CHANNEL).dump()
+    click(baton, slack, {"action_id": cb.OPEN_HANDOFF, "value": ref})
+    assert "There is no submitted handoff" in blocks_text(last_view(slack)["blocks"])
+
+
+def rating_state(rating: str | None, note: str | None = None) -> dict:
+    return {cb.RATING_BLOCK: {cb.VALUE: p.static_value(rating)}, cb.NOTE_BLOCK: {cb.VALUE: p.text_value(note)}}
+
+
+def submit_rating(baton, view: dict, rating: str | None, note: str | None = None, user: str = "U_CSM"):
+    req = p.view_submission(
+        cb.HEALTH_MODAL, rating_state(rating, note), user_id=user, private_metadata=view["private_metadata"]
+    )
+    return ack_body(baton.slack(req))
+
+
+def open_update_health(baton, slack, user: str = "U_CSM") -> dict:
+    reply = command(baton, slack, "acme", user=user)
+    click(baton, slack, card_button(reply["blocks"], cb.UPDATE_HEALTH), user=user)
+    view = last_view(slack)
+    assert view["callback_id"] == cb.HEALTH_MODAL
+    return view
+
+
+@pytest.mark.parametrize(
+    ("rating", "note", "field", "message"),
+    [
+        (None, None, cb.RATING_BLOCK, "Pick a rating from 1 to 5."),
+        ("0", None, cb.RATING_BLOCK, "whole number from 1 to 5"),
+        ("6", None, cb.RATING_BLOCK, "whole number from 1 to 5"),
+        ("4.5", None, cb.RATING_BLOCK, "whole number from 1 to 5"),
+        ("4", "x" * (NOTE_MAX + 1), cb.NOTE_BLOCK, f"Keep the note to {NOTE_MAX} characters"),
+    ],
+)
+def test_update_health_validates_on_the_server(baton, slack, acme, rating, note, field, message):
+    """A missing or out-of-range rating, or an over-long note, comes back as response_action errors; no row."""
+    view = open_update_health(baton, slack)
+    body = submit_rating(baton, view, rating, note)
+    assert body["response_action"] == "errors" and message in body["errors"][field]
+    assert baton.all(HealthSnapshot, HealthSnapshot.source == "slack") == []
+
+
+def test_update_health_stores_one_rating_and_confirms(baton, slack, acme, clock):
+    """A valid rating is stored once as today's csm_rating from Slack (a repeated submission too) and confirmed."""
+    view = open_update_health(baton, slack)
+    assert submit_rating(baton, view, "2", "Champion left last week") == {}
+    assert submit_rating(baton, view, "2", "Champion left last week") == {}
+    [row] = baton.all(HealthSnapshot, HealthSnapshot.source == "slack")
+    assert (row.signal, row.value, row.as_of, row.recorded_by, row.note) == (
+        "csm_rating",
+        2.0,
+        clock().date(),
+        "U_CSM",
+        "Champion left last week",
+    )
+    confirmation = slack.responses()[-1]
+    assert (
+        confirmation["response_type"] == "ephemeral"
+        and "Saved your rating of 2/5 for *ACME Corp.*" in (confirmation["text"])
+    )
+    assert "CSM rating: 2/5" in blocks_text(command(baton, slack, "acme")["blocks"])
+
+
+def test_update_health_in_korean(baton, slack, acme):
+    """The modal and its errors follow the user's locale."""
+    view = open_update_health(baton, slack, user="U_KO")
+    assert view["title"]["text"] == "헬스 업데이트"
+    assert submit_rating(baton, view, None, user="U_KO")["errors"][cb.RATING_BLOCK] == "1~5 중에서 평가를 선택하세요."
+
+
+def dm(text: str, user: str = "U_CSM", **extra) -> dict:
+    ts = "1700000000.000300"
+    return {
+        "type": "message",
+        "channel_type": "im",
+        "channel": f"D{user}",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        **extra,
+    }
+
+
+def test_dm_gets_the_card_in_the_dm_once(baton, slack, acme):
+    """`customer acme` in a DM with Baton is answered in that DM (no Share button), once per event id."""
+    for retry in (None, 1):
+        assert baton.slack(p.event_callback(dm("customer acme"), event_id="EvDM1", retry_num=retry)).status_code == 200
+    [post] = slack.messages("DU_CSM")
+    assert "ACME Corp." in blocks_text(post["blocks"])
+    assert {b["action_id"] for b in buttons(post["blocks"])} == {cb.OPEN_HANDOFF, cb.UPDATE_HEALTH}
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        dm("customer acme", bot_id="B1"),  # a bot (Baton itself) writing in the DM
+        dm("customer acme", subtype="message_changed"),
+        {**dm("customer acme"), "channel_type": "channel", "channel": CHANNEL},
+    ],
+)
+def test_messages_that_are_not_a_persons_dm_are_ignored(baton, slack, acme, event):
+    """Bot posts, edits and channel messages get no answer (and still a 200)."""
+    assert baton.slack(p.event_callback(event)).status_code == 200
+    baton.settle()
+    assert slack.calls_to("chat.postMessage") == [] and slack.calls_to("chat.postEphemeral") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<http://acme.com|acme.com>", "acme.com"),
+        ("customer <http://acme.com|acme.com>", "acme.com"),
+        ("<@UBOT> customer AT&amp;T", "AT&T"),
+        ("고객 삼성", "삼성"),
+        ("Customer: acme", "acme"),
+    ],
+)
+def test_message_text_is_read_as_typed(text, expected):
+    """Slack's links, mentions and entities in message text are undone before the lookup."""
+    assert (lookup_text(text) if lookup_text(text) is not None else plain_text(text)) == expected
+
+
+def test_dm_with_a_domain_slack_linked_finds_the_customer(baton, slack, acme):
+    """A domain typed in a DM arrives as a Slack link and still finds the customer."""
+    baton.slack(p.event_callback(dm("<http://acme.com|acme.com>")))
+    [post] = slack.messages("DU_CSM")
+    assert post["blocks"][0]["text"]["text"] == "🏢 ACME Corp."
+
+
+def test_dm_without_a_customer_explains_usage(baton, slack, acme):
+    """`help` in a DM explains how to look customers up."""
+    baton.slack(p.event_callback(dm("help")))
+    [post] = slack.messages("DU_CSM")
+    assert "/customer acme" in blocks_text(post["blocks"])
+
+
+def test_mention_answers_only_the_mentioner(baton, slack, acme):
+    """`@Baton customer acme` in a channel is an ephemeral card for the mentioner, never a public post."""
+    event = {
+        "type": "app_mention",
+        "user": "U_KO",
+        "text": "<@UBOT> customer acme",
+        "ts": "1700000000.000400",
+        "channel": CHANNEL,
+    }
+    baton.slack(p.event_callback(event))
+    baton.settle()
+    [eph] = slack.calls_to("chat.postEphemeral")
+    assert (eph.args["user"], eph.args["channel"]) == ("U_KO", CHANNEL)
+    assert "헬스 스코어" in blocks_text(eph.args["blocks"]) and "ACME Corp." in blocks_text(eph.args["blocks"])
+    assert slack.messages(CHANNEL) == [] and slack.calls_to("chat.postMessage") == []
