@@ -1,4 +1,4 @@
-"""`python -m bot [serve|migrate|worker]`: one entry point for every run mode."""
+"""`python -m bot [serve|migrate|worker|import|tokens]`: one entry point for every run mode."""
 
 import argparse
 import logging
@@ -6,6 +6,7 @@ import sys
 
 from dotenv import load_dotenv
 
+from bot import cli
 from bot.config import ConfigError, Settings
 
 
@@ -15,15 +16,18 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="HTTP server on $PORT: /slack/events, /webhooks/*, /healthz")
     sub.add_parser("migrate", help="upgrade the database schema to the newest version")
     sub.add_parser("worker", help="the scheduler process")
+    cli.add_commands(sub)
     args = parser.parse_args(argv)
 
     load_dotenv(override=False)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        settings = Settings.from_env(require_slack=args.command != "migrate")
+        settings = Settings.from_env(require_slack=args.command not in ("migrate", *cli.COMMANDS))
     except ConfigError as exc:
         print(f"baton: {exc}", file=sys.stderr)
         return 2
+    if args.command in cli.COMMANDS:
+        return cli.run(args, settings)
 
     from bot import server
 

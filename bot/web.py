@@ -8,6 +8,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
+from bot import api
 from bot.deps import Deps
 from bot.webhooks import MAX_BODY, Reply, handle_deal_closed, handle_hubspot
 
@@ -38,12 +39,12 @@ def _headers(environ: dict) -> dict[str, str]:
     return out
 
 
-def _read_body(environ: dict) -> bytes | None:
+def _read_body(environ: dict, limit: int = MAX_BODY) -> bytes | None:
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if length > MAX_BODY:
+    if length > limit:
         return None
     return environ["wsgi.input"].read(length) if length else b""
 
@@ -73,6 +74,15 @@ class WebApp:
                     reply = handle_hubspot(self.deps, method=method, uri=uri, headers=_headers(environ), body=body)
                 else:
                     reply = handle_deal_closed(self.deps, headers=_headers(environ), body=body)
+        elif path == "/api/v1/health-snapshots":
+            if method != "POST":
+                reply = Reply(405, {"error": "use POST"})
+            else:
+                body = _read_body(environ, api.MAX_BODY)
+                if body is None:
+                    reply = Reply(413, {"error": f"body larger than {api.MAX_BODY} bytes"})
+                else:
+                    reply = api.handle_health_snapshots(self.deps, headers=_headers(environ), body=body)
         else:
             reply = Reply(404, {"error": "not found"})
         payload = json.dumps(reply.body).encode()

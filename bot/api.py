@@ -1,0 +1,74 @@
+"""The JSON API for other systems: `POST /api/v1/health-snapshots` with a per-team bearer token."""
+
+import json
+import logging
+
+from bot.deps import Deps
+from bot.services import imports, tokens
+from bot.webhooks import Reply
+
+log = logging.getLogger("baton.api")
+MAX_BODY = 5 * 1024 * 1024
+MAX_ITEMS = 10_000
+DEFAULT_SOURCE = "api"
+
+
+def bearer_token(headers: dict[str, str]) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), or None."""
+    scheme, _, token = (headers.get("authorization") or "").strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def handle_health_snapshots(deps: Deps, *, headers: dict[str, str], body: bytes) -> Reply:
+    """Store a batch of health snapshots for the token's team: all or nothing unless `skip_invalid`."""
+    presented = bearer_token(headers)
+    if presented is None:
+        return Reply(401, {"error": "missing bearer token (Authorization: Bearer baton_...)"})
+    now = deps.clock()
+    with deps.sessions.begin() as db:
+        token = tokens.authenticate(db, presented, now)
+        team_id, token_id = (token.team_id, token.id) if token else (None, None)
+    if team_id is None:
+        return Reply(401, {"error": "invalid or revoked token"})
+
+    if len(body) > MAX_BODY:
+        return Reply(413, {"error": f"body larger than {MAX_BODY} bytes"})
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return Reply(400, {"error": f"malformed JSON: {exc}"})
+    if not isinstance(payload, dict):
+        return Reply(400, {"error": "the body must be a JSON object with a snapshots list"})
+    items = payload.get("snapshots")
+    if not isinstance(items, list):
+        return Reply(400, {"error": "snapshots must be a list"})
+    if len(items) > MAX_ITEMS:
+        return Reply(400, {"error": f"too many snapshots: {len(items)} (at most {MAX_ITEMS} per request)"})
+    skip_invalid = payload.get("skip_invalid", False)
+    if not isinstance(skip_invalid, bool):
+        return Reply(400, {"error": "skip_invalid must be true or false"})
+
+    with deps.sessions.begin() as db:
+        result = imports.import_snapshots(
+            db,
+            team_id,
+            items,
+            now=now,
+            skip_invalid=skip_invalid,
+            default_source=DEFAULT_SOURCE,
+            recorded_by=f"api:{token_id}",
+        )
+    errors = [{"index": e.where, "code": e.code, "reason": e.reason} for e in result.errors]
+    if not result.written:
+        return Reply(400, {"error": "invalid snapshots", "errors": errors})
+    log.info("api token %s: %s (team %s)", token_id, result.summary(), team_id)
+    body_out: dict = {
+        "inserted": result.inserted,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "skipped": result.skipped,
+    }
+    if errors:
+        body_out["errors"] = errors
+    return Reply(200, body_out)

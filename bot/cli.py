@@ -1,0 +1,328 @@
+"""`python -m bot import customers|health FILE` and `python -m bot tokens create|list|revoke`.
+
+Each command is one or more units of work over the services in bot/services/imports.py and tokens.py.
+Reports go to stderr (one line per bad row), the summary to stdout; exit 0 when the import went in,
+1 when it was refused (nothing written), 2 for configuration problems.
+"""
+
+import argparse
+import logging
+import re
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from slack_sdk.errors import SlackApiError, SlackRequestError
+
+from bot.config import Settings
+from bot.db import Sessions, schema_status
+from bot.services import imports, tokens
+
+COMMANDS = ("import", "tokens")
+WIDTH = 72  # progress line width
+_TEAM_RE = re.compile(r"[A-Z0-9]{2,32}")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register `import` and `tokens` on the main parser's subcommands."""
+    imp = sub.add_parser("import", help="import customers or health snapshots from a CSV file")
+    what = imp.add_subparsers(dest="what", required=True)
+    customers = what.add_parser("customers", help="create or update customers (see docs/import-formats.md)")
+    health = what.add_parser("health", help="health snapshots, long or wide format (see docs/import-formats.md)")
+    for p in (customers, health):
+        p.add_argument("file", help="CSV file with a header row")
+        p.add_argument("--team", help="Slack team id (default: the installed workspace, from auth.test)")
+        p.add_argument("--skip-invalid", action="store_true", help="import the valid rows, report the others")
+    health.add_argument("--source", default="csv", help="source of the values when the file has no source column")
+
+    tok = sub.add_parser("tokens", help="API tokens for POST /api/v1/health-snapshots")
+    action = tok.add_subparsers(dest="action", required=True)
+    create = action.add_parser("create", help="create a token (printed once)")
+    create.add_argument("--name", required=True, help="what the token is for, e.g. zapier-nps")
+    listing = action.add_parser("list", help="list the team's tokens")
+    revoke = action.add_parser("revoke", help="revoke a token")
+    revoke.add_argument("ref", metavar="PREFIX_OR_ID", help="the token's id or prefix (baton_xxxxxxxx)")
+    for p in (create, listing, revoke):
+        p.add_argument("--team", help="Slack team id (default: the installed workspace, from auth.test)")
+
+
+def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run an `import` or `tokens` command; returns the exit code."""
+    from bot.deps import build_deps
+
+    out, err = out or sys.stdout, err or sys.stderr
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the schema check's INFO lines are noise here
+    deps = build_deps(settings)
+    try:
+        current, head = schema_status(deps.sessions.engine)
+        if current != head:
+            print(f"baton: the database schema is at {current or 'nothing'}, run `python -m bot migrate`", file=err)
+            return 2
+        team_id = _team(args.team, deps, settings, err)
+        if team_id is None:
+            return 2
+        if args.command == "tokens":
+            return _tokens(args, deps.sessions, team_id, deps.clock(), out, err)
+        if args.what == "customers":
+            find_user = _user_finder(deps) if settings.slack_bot_token else None
+            if find_user is None:
+                print("baton: SLACK_BOT_TOKEN is not set: owners are not resolved to Slack users", file=err)
+            return import_customers_command(
+                deps.sessions,
+                Path(args.file),
+                team_id,
+                now=deps.clock(),
+                find_user=find_user,
+                skip_invalid=args.skip_invalid,
+                default_currency=settings.default_currency,
+                out=out,
+                err=err,
+            )
+        source = args.source.strip()
+        if not source or len(source) > imports.MAX_SOURCE:
+            print(f"baton: --source must be 1 to {imports.MAX_SOURCE} characters", file=err)
+            return 2
+        return import_health_command(
+            deps.sessions,
+            Path(args.file),
+            team_id,
+            now=deps.clock(),
+            source=source,
+            skip_invalid=args.skip_invalid,
+            out=out,
+            err=err,
+        )
+    finally:
+        deps.sessions.engine.dispose()
+
+
+def _team(given: str | None, deps, settings: Settings, err: TextIO) -> str | None:
+    if given:
+        if not _TEAM_RE.fullmatch(given):
+            print(f"baton: --team must be a Slack team id such as T0123ABCD, got {given!r}", file=err)
+            return None
+        return given
+    if not settings.slack_bot_token:
+        print("baton: pass --team T... (or set SLACK_BOT_TOKEN so the team can be asked from Slack)", file=err)
+        return None
+    try:
+        return deps.team_id()
+    except (SlackApiError, SlackRequestError, OSError) as exc:
+        print(f"baton: cannot ask Slack for the team id ({_slack_reason(exc)}); pass --team T...", file=err)
+        return None
+
+
+def _slack_reason(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if response is not None and hasattr(response, "get") and response.get("error"):
+        return str(response.get("error"))
+    return str(exc) or type(exc).__name__
+
+
+def _user_finder(deps) -> Callable[[str], str | None]:
+    """users.lookupByEmail through the user directory; Slack failures become UserLookupFailed."""
+
+    def find(email: str) -> str | None:
+        try:
+            return deps.users.find_by_email(email)
+        except (SlackApiError, SlackRequestError, OSError) as exc:
+            raise imports.UserLookupFailed(_slack_reason(exc)) from exc
+
+    return find
+
+
+# ------------------------------------------------------------------------------------------------ imports
+
+
+class ProgressLine:
+    """Progress of a long import on one terminal line: rows done, % of the file's bytes, rows per second."""
+
+    def __init__(self, stream: TextIO, total_bytes: int, clock: Callable[[], float] = time.monotonic):
+        self.stream = stream
+        self.total = max(total_bytes, 1)
+        self.clock = clock
+        self.phase: str | None = None
+        self.started = 0.0
+        self.drawn = float("-inf")
+
+    def __call__(self, phase: str, rows: int, bytes_read: int) -> None:
+        now = self.clock()
+        if phase != self.phase:
+            self.finish()
+            self.phase, self.started, self.drawn = phase, now, float("-inf")
+        if now - self.drawn < 0.1 and bytes_read < self.total:
+            return
+        self.drawn = now
+        pct = min(100.0, bytes_read * 100 / self.total)
+        rate = rows / max(now - self.started, 1e-6)
+        line = f"{phase}: {rows:,} rows, {pct:.0f}% of the file, {rate:,.0f} rows/s"
+        self.stream.write("\r" + line.ljust(WIDTH))  # padded: a shorter redraw must hide the longer one
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.phase is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.phase = None
+
+
+def import_health_file(
+    sessions: Sessions,
+    path: str | Path,
+    team_id: str,
+    *,
+    now: datetime,
+    source: str = "csv",
+    skip_invalid: bool = False,
+    progress: imports.Progress | None = None,
+) -> imports.ImportResult:
+    """Two passes over the file: check every line, then (if allowed) write the valid ones in batches.
+
+    Each batch is its own transaction; the affected customers' scores are recomputed at the end.
+    Raises imports.FileError when the file or its header is unusable."""
+    csvfile = imports.HealthCsv.open(path, default_source=source)
+    with sessions.begin() as db:
+        checker = imports.SnapshotChecker(imports.CustomerResolver(db, team_id, preload=True), source)
+    result = imports.check_health_file(checker, csvfile, progress)
+    if result.error_rows and not skip_invalid:
+        return result
+    result.skipped = result.error_rows
+    for batch in imports.valid_health_batches(checker, csvfile, progress):
+        with sessions.begin() as db:
+            result.add(imports.upsert_snapshots(db, team_id, batch, now=now))
+    result.written = True
+    if result.customer_ids:
+        with sessions.begin() as db:
+            imports.after_snapshots_written(db, team_id, sorted(result.customer_ids), now.date(), now=now)
+    return result
+
+
+def import_health_command(
+    sessions: Sessions,
+    path: Path,
+    team_id: str,
+    *,
+    now: datetime,
+    source: str,
+    skip_invalid: bool,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """`import health`: run the import, print the report and the summary; progress only on a terminal."""
+    progress = ProgressLine(err, _size(path)) if err.isatty() else None
+    started = time.monotonic()
+    try:
+        result = import_health_file(
+            sessions, path, team_id, now=now, source=source, skip_invalid=skip_invalid, progress=progress
+        )
+    except imports.FileError as exc:
+        return _refused_file(exc, err)
+    finally:
+        if progress is not None:
+            progress.finish()
+    return _report("health snapshots", result, time.monotonic() - started, out, err)
+
+
+def import_customers_command(
+    sessions: Sessions,
+    path: Path,
+    team_id: str,
+    *,
+    now: datetime,
+    find_user: Callable[[str], str | None] | None,
+    skip_invalid: bool,
+    default_currency: str,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """`import customers`: one transaction, nothing written when any row is bad (unless --skip-invalid)."""
+    started = time.monotonic()
+    try:
+        with sessions.begin() as db:
+            result = imports.import_customers(
+                db,
+                team_id,
+                path,
+                now=now,
+                find_user=find_user,
+                skip_invalid=skip_invalid,
+                default_currency=default_currency,
+            )
+    except imports.FileError as exc:
+        return _refused_file(exc, err)
+    return _report("customers", result, time.monotonic() - started, out, err)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _refused_file(exc: imports.FileError, err: TextIO) -> int:
+    for error in exc.errors:
+        print(error if error.where else error.reason, file=err)
+    print("rejected: nothing imported", file=err)
+    return 1
+
+
+def _report(what: str, result: imports.ImportResult, seconds: float, out: TextIO, err: TextIO) -> int:
+    for warning in result.warnings:
+        print(f"line {warning.where}: warning: {warning.reason}", file=err)
+    for error in result.errors:
+        print(error, file=err)
+    if result.errors_dropped:
+        print(f"... and {result.errors_dropped:,} more problems", file=err)
+    if not result.written:
+        print(
+            f"rejected: {result.error_rows:,} invalid row(s), nothing imported "
+            "(fix them, or pass --skip-invalid to import the valid rows)",
+            file=err,
+        )
+        return 1
+    rate = result.rows / seconds if seconds > 0 else 0.0
+    print(f"{what}: {result.summary()} ({result.rows:,} rows in {seconds:.1f} s, {rate:,.0f} rows/s)", file=out)
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------- tokens
+
+
+def _tokens(args: argparse.Namespace, sessions: Sessions, team_id: str, now: datetime, out: TextIO, err: TextIO) -> int:
+    try:
+        with sessions.begin() as db:
+            if args.action == "create":
+                row, token = tokens.create_token(db, team_id, args.name, now)
+                print(f"created API token {row.name!r} (id {row.id}, team {team_id}); it is shown only once:", file=out)
+                print(token, file=out)
+            elif args.action == "list":
+                _print_tokens(tokens.list_tokens(db, team_id), out)
+            else:
+                row, revoked = tokens.revoke_token(db, team_id, args.ref, now)
+                state = "revoked" if revoked else "was already revoked:"
+                print(f"{state} token {row.id} ({row.prefix}, {row.name!r})", file=out)
+    except tokens.TokenError as exc:
+        print(f"baton: {exc}", file=err)
+        return 1
+    return 0
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+def _print_tokens(rows: list, out: TextIO) -> None:
+    if not rows:
+        print("no API tokens (create one with `python -m bot tokens create --name NAME`)", file=out)
+        return
+    table = [("ID", "NAME", "PREFIX", "CREATED", "LAST USED", "REVOKED")]
+    table += [
+        (str(r.id), r.name, r.prefix, _when(r.created_at), _when(r.last_used_at), _when(r.revoked_at)) for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip(), file=out)
