@@ -311,6 +311,14 @@ class SnapshotChecker:
                 return (cid, spec.name, as_of, src, number), ()
         return self._check_all(raw)
 
+    def _cached(self, cache: dict, key: str, parse):
+        """parse(key), remembered per run (raw text repeats on every row of a large file)."""
+        value = cache.get(key, _MISSING)
+        if value is _MISSING:
+            value = parse(key)
+            self._remember(cache, key, value)
+        return value
+
     def _remember(self, cache: dict, key: object, value: object) -> None:
         if len(cache) < _CACHE_LIMIT:
             cache[key] = value
@@ -339,11 +347,7 @@ class SnapshotChecker:
         elif not isinstance(day, str):
             problems.append(("bad_date", f"date must be text such as 2026-11-23, not {_show(day)}"))
         else:
-            as_of = self._dates.get(day, _MISSING)  # type: ignore[assignment]
-            if as_of is _MISSING:
-                as_of = parse_date(day)
-                if len(self._dates) < _CACHE_LIMIT:
-                    self._dates[day] = as_of
+            as_of = self._cached(self._dates, day, parse_date)
             if as_of is None:
                 problems.append(("bad_date", f"unparseable date {_show(day)} (use YYYY-MM-DD)"))
             else:
@@ -355,11 +359,7 @@ class SnapshotChecker:
         elif not isinstance(signal, str):
             problems.append(("unknown_signal", f"signal must be a signal name, not {_show(signal)}"))
         else:
-            name = self._signals.get(signal, _MISSING)  # type: ignore[assignment]
-            if name is _MISSING:
-                name = canonical_signal(signal)
-                if len(self._signals) < _CACHE_LIMIT:
-                    self._signals[signal] = name
+            name = self._cached(self._signals, signal, canonical_signal)
             if name is None:
                 problems.append(("unknown_signal", f"unknown signal {_show(signal)}"))
             else:
