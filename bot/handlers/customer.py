@@ -20,6 +20,8 @@ from bot.blocks.handoff import dumps_blocks
 from bot.delivery import card_data
 from bot.deps import Deps
 from bot.handlers.handoff import state_values
+from bot.handlers.payload import team_id as _team
+from bot.handlers.payload import user_id as _user_id
 from bot.handlers.registry import Registry
 from bot.i18n import t
 from bot.services import customer as cs
@@ -274,15 +276,6 @@ def _ref(body: dict) -> cb.CardRef | None:
     except (ValidationError, KeyError, IndexError):
         log.warning("customer button without a valid value")
         return None
-
-
-def _team(body: dict) -> str:
-    team = body.get("team") or {}
-    return (team.get("id") if isinstance(team, dict) else None) or body.get("team_id") or body["user"]["team_id"]
-
-
-def _user_id(body: dict) -> str:
-    return body["user"]["id"] if isinstance(body.get("user"), dict) else body["user_id"]
 
 
 def _channel(body: dict) -> str | None:

@@ -9,6 +9,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import handoff as hb
 from bot.deps import Deps
+from bot.handlers.payload import team_id as _team
+from bot.handlers.payload import user_id as _user_id
 from bot.handlers.registry import Registry
 from bot.i18n import format_date, t
 from bot.models import DRAFT
@@ -208,15 +210,6 @@ def register(app: App | Registry, deps: Deps) -> None:
     @app.view(hb.BAD_FIT_MODAL)
     def handle_handoff_bad_fit_submission(ack: Ack, body: dict, view: dict) -> None:
         thread_submission(ack, body, view, hb.REASON_BLOCK, hs.flag_bad_fit)
-
-
-def _team(body: dict) -> str:
-    team = body.get("team") or {}
-    return (team.get("id") if isinstance(team, dict) else None) or body.get("team_id") or body["user"]["team_id"]
-
-
-def _user_id(body: dict) -> str:
-    return body["user"]["id"] if isinstance(body.get("user"), dict) else body["user_id"]
 
 
 def _errors(locale: str, errors: list[hs.FieldError]) -> dict[str, str]:
