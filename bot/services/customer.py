@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func
+from sqlalchemy import bindparam, case, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -109,21 +110,54 @@ def latest_voc(db: Session, team_id: str, customer_id: int, limit: int = 3) -> t
     return ()
 
 
-def _open_promises(db: Session, team_id: str, customer_id: int, today: date) -> tuple[list[PromiseItem], int, int]:
-    where = (Promise.team_id == team_id, Promise.customer_id == customer_id, Promise.status == "open")
-    overdue = case((col(Promise.due_date) < today, 1), else_=0)
-    total, late = db.exec(select(func.count(), func.coalesce(func.sum(overdue), 0)).where(*where)).one()
-    rows = db.exec(
-        select(Promise)
+def _promise_statements():
+    """Built once (a card's path is hot: building statements costs more than running them)."""
+    p = Promise.__table__
+    team, customer, today = bindparam("team_id"), bindparam("customer_id"), bindparam("today")
+    where = (p.c.team_id == team, p.c.customer_id == customer, p.c.status == "open")
+    overdue = case((p.c.due_date < today, 1), else_=0)
+    counts = sa_select(func.count(), func.coalesce(func.sum(overdue), 0)).where(*where)
+    rows = (
+        sa_select(p.c.text, p.c.owner_user_id, p.c.owner_name, p.c.due_date)
         .where(*where)
-        .order_by(col(Promise.due_date).is_(None), col(Promise.due_date), col(Promise.id))  # dated first
+        .order_by(p.c.due_date.is_(None), p.c.due_date, p.c.id)  # dated first
         .limit(MAX_PROMISES)
-    ).all()
+    )
+    return counts, rows
+
+
+_PROMISE_COUNTS, _PROMISE_ROWS = _promise_statements()
+
+
+def _open_promises(db: Session, team_id: str, customer_id: int, today: date) -> tuple[list[PromiseItem], int, int]:
+    conn = db.connection()
+    params = {"team_id": team_id, "customer_id": customer_id, "today": today}
+    total, late = conn.execute(_PROMISE_COUNTS, params).one()
     items = [
-        PromiseItem(p.text, p.owner_user_id, p.owner_name, p.due_date, p.due_date is not None and p.due_date < today)
-        for p in rows
+        PromiseItem(text, owner, owner_name, due, due is not None and due < today)
+        for text, owner, owner_name, due in conn.execute(_PROMISE_ROWS, params).all()
     ]
     return items, int(total), int(late)
+
+
+def _handoff_statement():
+    h = Handoff.__table__
+    return (
+        sa_select(h.c.id, h.c.status, h.c.why_bought, h.c.business_goals, h.c.success_criteria)
+        .where(h.c.team_id == bindparam("team_id"), h.c.customer_id == bindparam("customer_id"))
+        .where(h.c.status.in_((SUBMITTED, ACCEPTED)))
+        .order_by(h.c.submitted_at.desc(), h.c.id.desc())
+        .limit(1)
+    )
+
+
+_HANDOFF_SUMMARY = _handoff_statement()
+
+
+def handoff_summary(db: Session, team_id: str, customer_id: int) -> "HandoffSummary | None":
+    """What the card shows of the latest submitted or accepted handoff (same choice as `latest_handoff`)."""
+    row = db.connection().execute(_HANDOFF_SUMMARY, {"team_id": team_id, "customer_id": customer_id}).first()
+    return HandoffSummary(*row) if row else None
 
 
 def customer_status(db: Session, team_id: str, customer_id: int, today: date, rules: HealthRules) -> CustomerStatus:
@@ -136,7 +170,6 @@ def customer_status(db: Session, team_id: str, customer_id: int, today: date, ru
     except Exception:
         log.exception("health of customer %s could not be computed", customer_id)
         picture = None
-    h = latest_handoff(db, team_id, customer_id)
     promises, total, late = _open_promises(db, team_id, customer_id, today)
     return CustomerStatus(
         customer_id=customer_id,
@@ -152,7 +185,7 @@ def customer_status(db: Session, team_id: str, customer_id: int, today: date, ru
         renewal_date=customer.renewal_date,
         days_to_renewal=(customer.renewal_date - today).days if customer.renewal_date else None,
         health=picture,
-        handoff=HandoffSummary(h.id, h.status, h.why_bought, h.business_goals, h.success_criteria) if h else None,
+        handoff=handoff_summary(db, team_id, customer_id),
         promises=tuple(promises),
         open_promises=total,
         overdue_promises=late,

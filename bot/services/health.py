@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, tuple_
+from sqlalchemy import bindparam, delete, func, or_, tuple_
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
@@ -121,11 +122,16 @@ class CustomerHealth:
 class _Series:
     """One signal's points sorted by day (stable, so of two values on one day the later-listed one wins)."""
 
-    __slots__ = ("days", "points")
+    __slots__ = ("days", "points", "values")
 
     def __init__(self, points: Iterable[Point]):
-        self.points = sorted(points, key=lambda p: p.as_of)
-        self.days = [p.as_of for p in self.points]
+        points = list(points)
+        days = [p.as_of for p in points]
+        if any(a > b for a, b in zip(days, days[1:], strict=False)):  # the database sorts them already
+            points.sort(key=lambda p: p.as_of)
+            days = [p.as_of for p in points]
+        self.points, self.days = points, days
+        self.values = [p.value for p in points]
 
     def latest(self, day: date) -> Point | None:
         i = bisect.bisect_right(self.days, day)
@@ -134,7 +140,7 @@ class _Series:
     def peak(self, day: date) -> float | None:
         lo = bisect.bisect_left(self.days, day - timedelta(days=PEAK_DAYS))
         hi = bisect.bisect_right(self.days, day)
-        return max((p.value for p in self.points[lo:hi]), default=None)
+        return max(self.values[lo:hi], default=None)
 
 
 def _prepare(history: History) -> dict[str, _Series]:
@@ -214,6 +220,25 @@ def _score(series: Mapping[str, _Series], day: date, config: HealthConfig) -> Sc
     )
 
 
+def _score_value(series: Mapping[str, _Series], day: date, config: HealthConfig) -> float | None:
+    """`_score(series, day, config).score` without the explanation (same arithmetic, so the same number)."""
+    picked: list[tuple[float, float]] = []  # normalised, weight
+    for name, spec in SIGNALS.items():
+        weight = config.weights.get(name, 0.0)
+        if weight <= 0:
+            continue
+        s = series.get(name)
+        point = s.latest(day) if s else None
+        if point is None:
+            continue
+        peak = s.peak(day) if spec.relative else None
+        picked.append((normalise(spec, point.value, config, peak), weight))
+    if not picked:
+        return None
+    total = sum(weight for _, weight in picked)
+    return round(sum(weight / total * norm for norm, weight in picked), 1)
+
+
 def score_at(history: History, day: date, config: HealthConfig) -> Score:
     """The score on `day` from each signal's latest value at or before it. Signals weighted 0 or with no value
     are left out and the other weights renormalised (never counted as zero); rounded to 1 decimal."""
@@ -232,10 +257,10 @@ def _delta(now: float | None, then: float | None) -> float | None:
 
 def _trend(series: Mapping[str, _Series], today: date, config: HealthConfig, now: float | None) -> Trend:
     weekly = tuple(
-        now if w == 0 else _score(series, today - timedelta(weeks=w), config).score for w in range(WEEKS - 1, -1, -1)
+        now if w == 0 else _score_value(series, today - timedelta(weeks=w), config) for w in range(WEEKS - 1, -1, -1)
     )
     s7 = weekly[-2]  # one week ago
-    s30 = _score(series, today - timedelta(days=30), config).score
+    s30 = _score_value(series, today - timedelta(days=30), config)
     return Trend(s7, s30, _delta(now, s7), _delta(now, s30), weekly, sparkline(weekly))
 
 
@@ -294,31 +319,36 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[i : i + _CHUNK]
 
 
+def _history_statement():
+    """Built once: statement construction costs more than the query itself on a card's path."""
+    snap = HealthSnapshot.__table__
+    older = snap.alias("older")
+    team, ids, since = bindparam("team_id"), bindparam("ids", expanding=True), bindparam("since")
+    carried = (
+        sa_select(older.c.customer_id, older.c.signal, func.max(older.c.as_of))
+        .where(older.c.team_id == team, older.c.customer_id.in_(ids), older.c.as_of < since)
+        .group_by(older.c.customer_id, older.c.signal)
+    )
+    return (
+        sa_select(snap.c.customer_id, snap.c.signal, snap.c.as_of, snap.c.value)
+        .where(snap.c.team_id == team, snap.c.customer_id.in_(ids))
+        .where(or_(snap.c.as_of >= since, tuple_(snap.c.customer_id, snap.c.signal, snap.c.as_of).in_(carried)))
+        .order_by(snap.c.customer_id, snap.c.signal, snap.c.as_of, snap.c.id)
+    )
+
+
+_HISTORY = _history_statement()
+
+
 def _load_histories(
     db: Session, team_id: str, customer_ids: Sequence[int], since: date
 ) -> dict[int, dict[str, list[Point]]]:
     """Snapshots on or after `since`, plus each signal's last value before it (the value in force on `since`),
     per customer and signal, ordered by day then insertion; one query per 500 customers."""
     out: dict[int, dict[str, list[Point]]] = {cid: {} for cid in customer_ids}
-    snap = HealthSnapshot
-    older = aliased(HealthSnapshot)
+    conn = db.connection()
     for ids in _chunks(customer_ids):
-        carried = (
-            select(older.customer_id, older.signal, func.max(older.as_of))
-            .where(older.team_id == team_id, col(older.customer_id).in_(ids), col(older.as_of) < since)
-            .group_by(older.customer_id, older.signal)
-        )
-        rows = db.exec(
-            select(snap.customer_id, snap.signal, snap.as_of, snap.value)
-            .where(snap.team_id == team_id, col(snap.customer_id).in_(ids))
-            .where(
-                or_(
-                    col(snap.as_of) >= since,
-                    tuple_(snap.customer_id, snap.signal, snap.as_of).in_(carried),
-                )
-            )
-            .order_by(col(snap.customer_id), col(snap.signal), col(snap.as_of), col(snap.id))
-        )
+        rows = conn.execute(_HISTORY, {"team_id": team_id, "ids": list(ids), "since": since}).all()
         for customer_id, signal, as_of, value in rows:
             out[customer_id].setdefault(signal, []).append(Point(as_of, value))
     return out

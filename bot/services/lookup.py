@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import event, or_, select
+from sqlalchemy import bindparam, event, or_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -158,6 +158,27 @@ def build_index(rows: Iterable[tuple], started: float = 0.0) -> _Index:
         if _NOT_HANGUL_RE.search(key):
             index.other.add(key, key_ids)
     return index
+
+
+def _exact_statement():
+    """Built once: on the lookup path, building the statement costs more than running it."""
+    c = Customer.__table__
+    return (
+        select(c.c.id, c.c.name)
+        .where(c.c.team_id == bindparam("team_id"))
+        .where(
+            or_(
+                c.c.name_key == bindparam("key"),
+                c.c.external_id == bindparam("text"),
+                c.c.domain == bindparam("domain"),
+            )
+        )
+        .order_by(c.c.name)
+        .limit(MAX_CANDIDATES + 1)
+    )
+
+
+_EXACT = _exact_statement()
 
 
 class CustomerLookup:
@@ -310,11 +331,7 @@ class CustomerLookup:
 
         # 1. exact name key, external id or domain: indexed, and always current
         exact = db.connection().execute(
-            select(Customer.id, Customer.name)
-            .where(col(Customer.team_id) == team_id)
-            .where(or_(Customer.name_key == key, Customer.external_id == text, Customer.domain == domain_of(text)))
-            .order_by(col(Customer.name))
-            .limit(MAX_CANDIDATES + 1)
+            _EXACT, {"team_id": team_id, "key": key, "text": text, "domain": domain_of(text)}
         )
         hits = [Match(cid, name) for cid, name in exact]
         if hits:

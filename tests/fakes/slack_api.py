@@ -13,7 +13,7 @@ import threading
 import time
 import traceback
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -43,6 +43,7 @@ class Call:
     status: int = 200
     response: Any = None
     path: str = ""
+    received: float = field(default_factory=time.perf_counter)  # when the request reached the fake (benchmarks)
 
 
 @dataclass

@@ -595,3 +595,26 @@ def test_band_crossings(baton, start, end, expected):
     assert [(names[c], before, after, day) for c, before, after, day in crossings] == [
         (name, before, after, ago(days)) for name, before, after, days in expected
     ]
+
+
+def test_the_trend_shortcut_gives_exactly_the_full_scores():
+    """The sparkline's weekly scores skip the explanation; on random histories (out of order, gaps, several
+    values a day) they must equal the full computation to the last bit."""
+    import random
+
+    rng = random.Random(7)
+    today = date(2026, 11, 23)
+    for _ in range(200):
+        history = {}
+        for name in rng.sample(sorted(SIGNALS), rng.randint(0, len(SIGNALS))):
+            spec = SIGNALS[name]
+            hi = spec.hi if spec.hi is not None else 500
+            points = [
+                h.Point(today - timedelta(days=rng.randint(0, 150)), float(rng.randint(int(spec.lo), int(hi))))
+                for _ in range(rng.randint(1, 40))
+            ]
+            history[name] = points
+        series = h._prepare(history)
+        for back in (0, 7, 30, 49, 140):
+            day = today - timedelta(days=back)
+            assert h._score_value(series, day, DEFAULT) == h._score(series, day, DEFAULT).score
