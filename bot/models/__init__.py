@@ -4,6 +4,7 @@ from bot.models.customer import Customer
 from bot.models.handoff import ACCEPTED, DRAFT, SUBMITTED, Handoff, Promise, Stakeholder
 from bot.models.health import ApiToken, HealthScore, HealthSnapshot
 from bot.models.infra import OutboxMessage, SlackEvent, SlackUser, WebhookEvent
+from bot.models.voc import RoadmapItem, VocDraft, VocLink, VocNote, VocReporter
 
 __all__ = [
     "ACCEPTED",
@@ -16,8 +17,13 @@ __all__ = [
     "Handoff",
     "OutboxMessage",
     "Promise",
+    "RoadmapItem",
     "SlackEvent",
     "SlackUser",
     "Stakeholder",
+    "VocDraft",
+    "VocLink",
+    "VocNote",
+    "VocReporter",
     "WebhookEvent",
 ]

@@ -379,6 +379,29 @@ def customer_health(db: Session, team_id: str, customer: Customer, today: date, 
     )
 
 
+def current_scores(
+    db: Session, team_id: str, customer_ids: Iterable[int], day: date, rules: HealthRules
+) -> dict[int, tuple[float, str]]:
+    """Each customer's (score, band) on `day` with its team and segment rules, computed from the snapshots
+    (one query per 500 customers); customers without a usable signal, or of another team, are left out."""
+    out: dict[int, tuple[float, str]] = {}
+    for ids in _chunks(sorted(set(customer_ids))):
+        segments = dict(
+            db.exec(
+                select(Customer.id, Customer.segment).where(Customer.team_id == team_id, col(Customer.id).in_(ids))
+            ).all()
+        )
+        if not segments:
+            continue
+        histories = _load_histories(db, team_id, list(segments), day - timedelta(days=PEAK_DAYS))
+        for customer_id, segment in segments.items():
+            config = rules.for_customer(team_id, segment)
+            value = _score_value(_prepare(histories[customer_id]), day, config)
+            if value is not None:
+                out[customer_id] = (value, band_for(value, config))
+    return out
+
+
 def record_daily_scores(
     db: Session,
     team_id: str,
