@@ -44,6 +44,7 @@ from bot.app import create_app
 from bot.blocks import customer as cb
 from bot.config import Settings, normalize_database_url
 from bot.deps import build_deps
+from bot.services.signals import SIGNALS as SIGNAL_SPECS
 from bot.web import WebApp
 from tests.fakes.slack_api import FakeSlack
 from tests.payloads import SIGNING_SECRET, slash_command
@@ -335,7 +336,13 @@ def write_health_csv(path: Path, ids: list[str], days: int, today: date, order: 
     rng = random.Random(seed)
     first = today - timedelta(days=days - 1)
     dates = [(first + timedelta(days=d)).isoformat() for d in range(days)]
-    values = {s: [rng.randint(0, 10) for _ in range(97)] for s in SIGNALS}
+    values = {}
+    for s in SIGNALS:  # valid values for each signal (the import refuses a file with any out-of-range value)
+        spec = SIGNAL_SPECS[s]
+        lo, hi = spec.min_value, spec.max_value if spec.max_value is not None else spec.hi * 2
+        values[s] = [
+            rng.randint(int(lo), int(hi)) if spec.integer else round(rng.uniform(lo, hi), 1) for _ in range(97)
+        ]
     rows = 0
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -504,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path("bench/.data"))
     parser.add_argument("--keep", action="store_true", help="keep the generated data sets for the next run")
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--skip-customer", action="store_true", help="only the import benchmark")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
 
@@ -516,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for kind in kinds:
             store = Store(kind, args.data_dir, args.pg_url, args.keep)
-            for n in sizes:
+            for n in [] if args.skip_customer else sizes:
                 log(f"{kind}, {n:,} customers")
                 ds = store.dataset(n, DAYS, SEED)
                 try:
