@@ -43,6 +43,7 @@ from bench.generate import SIGNALS, generate
 from bot.app import create_app
 from bot.blocks import customer as cb
 from bot.config import Settings, normalize_database_url
+from bot.db import migrate
 from bot.deps import build_deps
 from bot.services.signals import SIGNALS as SIGNAL_SPECS
 from bot.web import WebApp
@@ -87,6 +88,7 @@ class Store:
         marker = self._marker(name)
         if marker is not None:
             log(f"  reusing {self.kind} data set {name} (generated {marker})")
+            migrate(url)  # a data set kept from an earlier run may predate the latest migration
             return Dataset(self.kind, url, n, marker, 0.0, self._dropper(name))
         self._create(name)
         log(f"  generating {self.kind} data set {name}: {n:,} customers x {days} days x {len(SIGNALS)} signals")
