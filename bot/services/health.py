@@ -37,7 +37,7 @@ TICKET_SPIKES = (("tickets_30d", 30, 5), ("open_tickets", 14, 4))  # signal, loo
 TICKET_SPIKE_FACTOR = 2
 NPS_DETRACTOR_MAX = 6
 RENEWAL_SOON_DAYS = 90
-_CHUNK = 500  # ids per IN (...) list
+_CHUNK = 100  # customers per query when scoring many: bounds memory (~0.4k points each) and IN lists
 
 
 @dataclass(frozen=True)
