@@ -8,7 +8,7 @@ from slack_bolt import App, BoltResponse
 
 from bot.config import Settings
 from bot.deps import Deps
-from bot.handlers import customer, events, handoff
+from bot.handlers import customer, events, handoff, roadmap, voc
 from bot.handlers.registry import Registry
 from bot.i18n import t
 from bot.services.handoff import HandoffError
@@ -33,6 +33,8 @@ def create_app(settings: Settings, deps: Deps, *, executor: Executor | None = No
     reg = Registry(app)
     handoff.register(reg, deps)
     customer.register(reg, deps)
+    voc.register(reg, deps)
+    roadmap.register(reg, deps)
     events.register(app, reg, deps)  # last: its catch-all must come after every other event listener
 
     @app.error

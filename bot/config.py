@@ -35,6 +35,10 @@ WHERE = {
     "WEB_CONCURRENCY": "number of HTTP worker processes, e.g. 1",
     "BATON_LISTENER_THREADS": "number of Bolt listener threads, e.g. 32",
     "BATON_HEALTH_CONFIG": "path to a TOML file of health score settings, see docs/health.example.toml",
+    "BATON_ROADMAP_CHANNEL": "the id of the product channel for roadmap items (channel details > About, starts with C)",
+    "BATON_PM_USERGROUP": "the id of the product managers' user group (starts with S; People > User groups)",
+    "BATON_PM_CHANNEL": "the id of a channel whose members are product managers (starts with C)",
+    "BATON_VOC_EMOJI": "an emoji name such as bulb, without colons",
 }
 
 
@@ -71,6 +75,10 @@ class Settings:
     web_concurrency: int = 1
     listener_threads: int = 32
     health_config: str | None = None  # path of the health settings TOML file; None: built-in defaults
+    roadmap_channel: str | None = None  # where roadmap items' parent messages and VoC threads live
+    pm_usergroup: str | None = None  # members may change a roadmap item's status ...
+    pm_channel: str | None = None  # ... and so may members of this channel
+    voc_emoji: str = "bulb"  # reacting with it offers the reactor a Log as VoC button
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require_slack: bool = True) -> "Settings":
@@ -144,6 +152,19 @@ class Settings:
         if health_config and not os.path.isfile(health_config):
             raise _err("BATON_HEALTH_CONFIG", f"names no file: {health_config!r}")
 
+        roadmap_channel = get("BATON_ROADMAP_CHANNEL")
+        if roadmap_channel and not re.fullmatch(r"[CG][A-Z0-9]{2,}", roadmap_channel):
+            raise _err("BATON_ROADMAP_CHANNEL", f"must be a channel id like C0123ABCD, got {roadmap_channel!r}")
+        pm_usergroup = get("BATON_PM_USERGROUP")
+        if pm_usergroup and not re.fullmatch(r"S[A-Z0-9]{2,}", pm_usergroup):
+            raise _err("BATON_PM_USERGROUP", f"must be a user group id like S0123ABCD, got {pm_usergroup!r}")
+        pm_channel = get("BATON_PM_CHANNEL")
+        if pm_channel and not re.fullmatch(r"[CG][A-Z0-9]{2,}", pm_channel):
+            raise _err("BATON_PM_CHANNEL", f"must be a channel id like C0123ABCD, got {pm_channel!r}")
+        voc_emoji = (get("BATON_VOC_EMOJI") or "bulb").strip(":")
+        if not re.fullmatch(r"[a-z0-9_+\-']{1,100}", voc_emoji):
+            raise _err("BATON_VOC_EMOJI", f"must be an emoji name like bulb (no colons needed), got {voc_emoji!r}")
+
         return cls(
             slack_bot_token=token or "",
             slack_signing_secret=secret or "",
@@ -163,6 +184,10 @@ class Settings:
             web_concurrency=integer("WEB_CONCURRENCY", 1, 1, 64),
             listener_threads=integer("BATON_LISTENER_THREADS", 32, 4, 512),
             health_config=health_config,
+            roadmap_channel=roadmap_channel,
+            pm_usergroup=pm_usergroup,
+            pm_channel=pm_channel,
+            voc_emoji=voc_emoji,
         )
 
     def __repr__(self) -> str:  # never print secrets

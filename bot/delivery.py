@@ -15,17 +15,22 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from bot.blocks import customer as cb
 from bot.blocks import handoff as hb
+from bot.blocks import roadmap as rb
 from bot.blocks.help import help_message
 from bot.db import Sessions
 from bot.i18n import normalize_locale
-from bot.models import Customer, Handoff, OutboxMessage
+from bot.models import Customer, Handoff, OutboxMessage, RoadmapItem, VocLink, VocNote
 from bot.money import format_amount
 from bot.services import customer as cs
 from bot.services import handoff as hs
+from bot.services import outbox as outbox_service
+from bot.services import roadmap as rs
+from bot.services import voc
 from bot.services.health_config import HealthRules
 from bot.services.queue import backoff, claim, due_ids
 from bot.slack_users import UserDirectory
@@ -470,4 +475,179 @@ def renderers(
         kwargs = {"channel": params["channel"], "blocks": hb.dumps_blocks(blocks), "text": text, "unfurl_links": False}
         return Send("chat.postMessage", kwargs)
 
+    _roadmap_renderers(r, users, client, channel_locale, rules, clock or (lambda: datetime.now(UTC)))
     return r
+
+
+# --- renderers for the roadmap -----------------------------------------------------------------------
+
+# Answers that mean an item's thread is gone (nothing left to look for in it).
+GONE = {"thread_not_found", "channel_not_found", "message_not_found", "is_archived"}
+
+
+def voc_post_data(db: Session, link: VocLink) -> rb.VocPost:
+    """What a tagged note's post in the item's thread shows, read from the database."""
+    note = db.get(VocNote, link.voc_id)
+    customer = db.get(Customer, note.customer_id)
+    return rb.VocPost(
+        link_id=link.id,
+        voc_id=note.id,
+        item_id=link.item_id,
+        customer=customer.name,
+        arr=customer.arr,
+        currency=customer.currency,
+        quote=note.quote,
+        importance=note.importance,
+        reporters=voc.reporters(db, link.team_id, note.id),
+        tagged_by=link.tagged_by,
+        permalink=note.permalink,
+    )
+
+
+def _roadmap_renderers(
+    r: Renderers,
+    users: UserDirectory,
+    client: WebClient,
+    channel_locale: str,
+    rules: HealthRules,
+    clock: Callable[[], datetime],
+) -> None:
+    """The kinds bot/services/roadmap.py queues: the item's parent message (posted, then updated in place), each
+    tagged note's post in its thread (and its deletion), and the DM to each owner when the item ships."""
+
+    def item_of(db: Session, team_id: str, item_id) -> RoadmapItem | None:
+        item = db.get(RoadmapItem, int(item_id))
+        return item if item is not None and item.team_id == team_id else None
+
+    # Item id -> the newest version its parent message is known to show (sent from this process). Updates queued
+    # for older versions are then dropped: a burst of tags costs one chat.update, not one per tag. The version is
+    # read before the tally, so a message never claims a newer version than the data it was drawn from.
+    shown: dict[int, int] = {}
+
+    def parent(db: Session, item: RoadmapItem) -> tuple[dict, Callable[[], None]]:
+        item_id, version = item.id, item.version
+        tally = rs.tally(db, item.team_id, item.id, clock().date(), rules)
+        blocks, text = rb.parent_message(item, tally, channel_locale)
+
+        def record() -> None:
+            shown[item_id] = max(shown.get(item_id, version), version)
+
+        return {"blocks": hb.dumps_blocks(blocks), "text": text}, record
+
+    @r.register("roadmap.parent.post")
+    def _parent_post(db, team_id, params):
+        item = item_of(db, team_id, params["item_id"])
+        if item is None:
+            return Drop("roadmap item gone")
+        if item.ts:
+            return Drop("parent already posted")
+        item_id = item.id
+        message, record = parent(db, item)
+
+        def on_sent(db2: Session, channel: str, ts: str) -> None:
+            row = db2.get(RoadmapItem, item_id)
+            row.channel, row.ts = channel, ts
+            db2.add(row)
+            record()
+
+        return Send("chat.postMessage", {"channel": item.channel, **message, "unfurl_links": False}, on_sent)
+
+    @r.register("roadmap.parent.update")
+    def _parent_update(db, team_id, params):
+        # One row per version; each draws the current tally, so the newest one sent shows everything.
+        item = item_of(db, team_id, params["item_id"])
+        if item is None:
+            return Drop("roadmap item gone")
+        if not item.ts:
+            return Defer(5, "parent not posted yet")
+        if shown.get(item.id, -1) >= item.version:
+            return Drop(f"the parent already shows version {item.version}")
+        message, record = parent(db, item)
+        return Send("chat.update", {"channel": item.channel, "ts": item.ts, **message}, lambda *_: record())
+
+    def landed_post(item: RoadmapItem, link_id: int) -> str | None:
+        """The ts of this link's post if it is in the item's thread already (an attempt that landed unconfirmed):
+        posts carry their link in a block id."""
+        block_id = f"{rb.LINK_BLOCK_PREFIX}{link_id}"
+        cursor = None
+        for _ in range(20):  # 200 replies a page
+            resp = client.conversations_replies(channel=item.channel, ts=item.ts, cursor=cursor, limit=200)
+            for message in resp.get("messages") or []:
+                if message.get("bot_id") and any(b.get("block_id") == block_id for b in message.get("blocks") or []):
+                    return message["ts"]
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return None
+
+    @r.register("roadmap.voc.post")
+    def _voc_post(db, team_id, params):
+        link = db.get(VocLink, int(params["link_id"]))
+        if link is None or link.team_id != team_id:
+            # Untagged before the post went out. An earlier attempt may have landed without an answer (5xx,
+            # timeout): then the post is in the thread with no link to remember it, so it is taken down now.
+            item = item_of(db, team_id, params["item_id"]) if params.get("item_id") else None
+            if item is None or not item.ts:
+                return Drop("untagged before the post went out")
+            try:
+                landed = landed_post(item, int(params["link_id"]))
+            except SlackApiError as exc:
+                if exc.response is not None and exc.response.get("error") in GONE:
+                    return Drop("untagged before the post went out; the thread is gone")
+                raise
+            if landed is None:
+                return Drop("untagged before the post went out")
+            return Send("chat.delete", {"channel": item.channel, "ts": landed})
+        if link.thread_ts:
+            return Drop("already posted")
+        item = db.get(RoadmapItem, link.item_id)
+        if not item.ts:
+            return Defer(5, "parent not posted yet")
+        blocks, text = rb.voc_post(voc_post_data(db, link), channel_locale)
+        link_id = link.id
+
+        def on_sent(db2: Session, channel: str, ts: str) -> None:
+            # UPDATE .. RETURNING, not a read then a write: an untag committing meanwhile either sees this ts
+            # (and queues the delete itself) or has removed the row, and then the post is taken down here.
+            stored = db2.exec(
+                update(VocLink).where(col(VocLink.id) == link_id).values(thread_ts=ts).returning(VocLink.id)
+            ).first()
+            if stored is None:
+                key = f"roadmap:link:{link_id}:delete"
+                params = {"channel": channel, "ts": ts}
+                outbox_service.enqueue(db2, team_id, key, "roadmap.voc.delete", params, now=clock())
+
+        kwargs = {
+            "channel": item.channel,
+            "thread_ts": item.ts,
+            "blocks": hb.dumps_blocks(blocks),
+            "text": text,
+            "unfurl_links": False,
+        }
+        return Send("chat.postMessage", kwargs, on_sent)
+
+    @r.register("roadmap.voc.delete")
+    def _voc_delete(db, team_id, params):
+        return Send("chat.delete", {"channel": params["channel"], "ts": params["ts"]})
+
+    @r.register("roadmap.shipped_dm")
+    def _shipped_dm(db, team_id, params):
+        item = item_of(db, team_id, params["item_id"])
+        if item is None:
+            return Drop("roadmap item gone")
+        if item.status != "shipped":  # moved back before the DM went out: it goes when the item ships again
+            return Defer(3600, "item no longer shipped")
+        owner = params["user_id"]
+        notes = rs.linked_notes(db, team_id, item.id, customer_owner=owner)
+        if not notes:
+            return Drop("none of the owner's customers is tagged any more")
+        link = None
+        if item.channel and item.ts:
+            try:
+                link = client.chat_getPermalink(channel=item.channel, message_ts=item.ts)["permalink"]
+            except (SlackApiError, SlackRequestError, OSError) as exc:  # the DM is still worth sending
+                log.info("no permalink for roadmap item %s: %s", item.id, getattr(exc, "response", exc))
+        locale = users.locale(team_id, owner)
+        channel = client.conversations_open(users=owner)["channel"]["id"]
+        blocks, text = rb.shipped_dm(item.title, notes, link, locale)
+        return Send("chat.postMessage", {"channel": channel, "blocks": hb.dumps_blocks(blocks), "text": text})

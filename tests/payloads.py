@@ -316,6 +316,34 @@ def message_shortcut(
     return _interactive(p, {"timestamp": timestamp, "secret": secret})
 
 
+def block_suggestion(
+    action_id: str,
+    value: str,
+    *,
+    user_id: str,
+    team_id: str = "T111",
+    block_id: str = "b",
+    view: dict | None = None,
+    timestamp: int | None = None,
+    secret: str = SIGNING_SECRET,
+) -> SignedRequest:
+    """What an external_select in a modal sends as the user types (``type: block_suggestion``, as in Bolt's
+    test_block_suggestion.py): the element's action_id and block_id, the typed ``value`` and the open view."""
+    p = {
+        "type": "block_suggestion",
+        "user": _user(user_id, team_id),
+        "container": {"type": "view", "view_id": (view or {}).get("id", "V123")},
+        "api_app_id": API_APP_ID,
+        "token": "verification_token",
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": value,
+        "team": _team(team_id),
+        "view": view or _view("", {}, team_id, "", "V123", "h", None),
+    }
+    return _interactive(p, {"timestamp": timestamp, "secret": secret})
+
+
 def event_callback(
     event: dict,
     *,

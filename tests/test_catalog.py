@@ -14,7 +14,7 @@ from bot.money import ERROR_CODES as AMOUNT_CODES
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
 EN, KO = CATALOGS["en"], CATALOGS["ko"]
-NAMESPACES = ("common", "help", "handoff", "err", "customer")
+NAMESPACES = ("common", "help", "handoff", "err", "customer", "voc", "roadmap")
 KEY_RE = re.compile(rf"(?:{'|'.join(NAMESPACES)})\.[a-z0-9_.]*[a-z0-9_]")
 # t(locale, "key" ...) and t(locale, f"prefix.{...}" ...): the key is the second argument.
 T_LITERAL_RE = re.compile(r"""\bt\(\s*[\w.]+(?:\([^()]*\))?\s*,\s*"([^"]+)\"""")

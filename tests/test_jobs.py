@@ -6,7 +6,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.jobs import JOBS, register_jobs
 from bot.jobs.maintenance import prune
-from bot.models import SlackEvent, WebhookEvent
+from bot.models import SlackEvent, VocDraft, WebhookEvent
 
 
 def test_every_job_is_registered_with_grace_and_coalescing(baton):
@@ -37,3 +37,13 @@ def test_prune_keeps_recent_records_and_forgets_old_ones(baton, clock):
     assert prune(baton.deps) == 2
     assert [e.event_id for e in baton.all(SlackEvent)] == ["new"]
     assert [w.event_key for w in baton.all(WebhookEvent)] == ["2"]
+
+
+def test_prune_forgets_voc_drafts_past_their_day(baton, clock):
+    """A draft (text waiting for its customer) is usable for a day; after that prune removes it."""
+    now = clock()
+    with baton.deps.sessions.begin() as db:
+        db.add(VocDraft(team_id="T111", user_id="U1", quote="old", created_at=now - timedelta(days=1, minutes=1)))
+        db.add(VocDraft(team_id="T111", user_id="U1", quote="new", created_at=now - timedelta(hours=23)))
+    assert prune(baton.deps) == 1
+    assert [d.quote for d in baton.all(VocDraft)] == ["new"]

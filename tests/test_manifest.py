@@ -28,15 +28,33 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat.postMessage": {"chat:write"},
     "chat.update": {"chat:write"},
     "chat.postEphemeral": {"chat:write"},
-    # Reconciling a post after a crash reads the channel, private channel or DM it went to.
+    "chat.delete": {"chat:write"},  # a VoC post taken out of a roadmap item's thread when the note is untagged
+    "chat.getPermalink": set(),  # the link to a message logged as VoC
+    # Reconciling a post after a crash reads the channel, private channel or DM it went to; a message reacted to
+    # with the VoC emoji is read the same way.
     "conversations.history": {"channels:history", "groups:history", "im:history"},
     "conversations.replies": {"channels:history", "groups:history", "im:history"},
     "conversations.open": {"im:write"},
+    "conversations.members": {"channels:read", "groups:read"},  # members of BATON_PM_CHANNEL are product managers
     "users.info": {"users:read"},
     "users.lookupByEmail": {"users:read.email"},
+    "usergroups.users.list": {"usergroups:read"},  # members of BATON_PM_USERGROUP are product managers
     "views.open": set(),
+    "views.push": set(),  # Tag to roadmap clicked inside a modal
 }
-SLACK_FAMILIES = ("apps", "auth", "bots", "chat", "conversations", "files", "reactions", "team", "users", "views")
+SLACK_FAMILIES = (
+    "apps",
+    "auth",
+    "bots",
+    "chat",
+    "conversations",
+    "files",
+    "reactions",
+    "team",
+    "usergroups",
+    "users",
+    "views",
+)
 
 
 def _web_api_methods() -> set[str]:
@@ -47,7 +65,8 @@ def _web_api_methods() -> set[str]:
     found: set[str] = set()
     for path in BOT.rglob("*.py"):
         source = path.read_text(encoding="utf-8")
-        found |= {name.replace("_", ".", 1) for name in call.findall(source)}
+        # Method names have no underscores: users_info -> users.info, usergroups_users_list -> usergroups.users.list.
+        found |= {name.replace("_", ".") for name in call.findall(source)}
         found |= set(send.findall(source))
     return found
 
@@ -214,6 +233,11 @@ def test_manifest_bot_scopes_are_exactly_what_baton_uses(baton):
         needed.add("commands")
     if "app_mention" in baton.registry.events:
         needed.add("app_mentions:read")
+    for event, scope in (("message.channels", "channels:history"), ("message.groups", "groups:history")):
+        if event in baton.registry.events:
+            needed.add(scope)
+    if "reaction_added" in baton.registry.events:
+        needed.add("reactions:read")
     scopes = MANIFEST["oauth_config"]["scopes"]["bot"]
     assert len(scopes) == len(set(scopes))
     assert set(scopes) == needed

@@ -28,9 +28,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import handoff as hb
-from bot.i18n import format_date, t
+from bot.i18n import format_date, has, t
 from bot.money import format_amount
-from bot.services.customer import NOTE_MAX, RATING_MAX, RATING_MIN, CustomerStatus, PromiseItem
+from bot.services.customer import NOTE_MAX, RATING_MAX, RATING_MIN, CustomerStatus, PromiseItem, VocNote
 from bot.services.lookup import Match
 from bot.services.signals import SIGNALS
 from bot.text import escape_mrkdwn, truncate
@@ -42,6 +42,7 @@ OPEN_HANDOFF = "customer_open_handoff"
 UPDATE_HEALTH = "customer_update_health"
 HEALTH_MODAL = "customer_health_submit"
 HANDOFF_VIEW_MODAL = "customer_handoff_view"  # read-only, never submitted
+VOC_VIEW = "voc_view"  # a VoC note's View full note button (listener in handlers/voc.py)
 CARD_ACTIONS_BLOCK = "customer_card_actions"
 PICK_BLOCK_PREFIX = "customer_pick_"
 RATING_BLOCK = "rating"
@@ -54,6 +55,8 @@ MAX_BLOCKS = 50
 MAX_PROMISES_SHOWN = 5
 MAX_DRIVERS = 3
 MAX_VOC = 3
+VOC_QUOTE = 600  # characters of a VoC quote on the card (after escaping); View full note shows all of it
+MAX_VOC_ITEMS = 3  # roadmap items listed under a note
 HANDOFF_PART = 800  # characters of each handoff answer on the card; the modal shows all of it
 BAND_EMOJI = {"healthy": "🟢", "at_risk": "🟠", "unhealthy": "🔴"}
 STAGES = ("onboarding", "adoption", "value_realized", "renewal", "expansion", "churned")
@@ -400,15 +403,54 @@ def _promises(status: CustomerStatus, locale: str) -> Block:
     return _section("\n".join([head, *lines]))
 
 
-def _voc(status: CustomerStatus, locale: str) -> SectionBlock | None:
+def voc_label(kind: str, value: str | None, locale: str) -> str:
+    """A VoC category, importance or roadmap status (`kind`) in the reader's language; unknown values as stored."""
+    key = ".".join(("voc", kind, value or ""))
+    return t(locale, key) if has(key) else escape_mrkdwn(truncate(value or "", 50))
+
+
+def voc_item_line(title: str, status: str, locale: str) -> str:
+    """A roadmap item a note is tagged to, with its status; shipped ones are marked."""
+    mark = "✅" if status == "shipped" else "🗺"
+    return f"{mark} {escape_mrkdwn(truncate(title, 150))} ({voc_label('status', status, locale)})"
+
+
+def voc_quote(text: str, limit: int) -> str:
+    """A quote as a mrkdwn block quote: escaped, cut to `limit` characters, every line quoted."""
+    cut = truncate(escape_mrkdwn((text or "").strip()), limit)
+    return "\n".join(f"> {line}" for line in (cut.splitlines() or [""]))
+
+
+def voc_note_text(note: VocNote, locale: str, quote_limit: int = VOC_QUOTE) -> str:
+    """One VoC note: category · importance · date, the quote, then the roadmap items it is tagged to."""
+    meta = [
+        voc_label(kind, value, locale)
+        for kind, value in (("category", note.category), ("importance", note.importance))
+        if value
+    ]
+    if note.heard_on:
+        meta.append(format_date(note.heard_on, locale))
+    lines = [" · ".join(meta)] if meta else []
+    lines.append(voc_quote(note.text, quote_limit))
+    lines += [voc_item_line(title, status, locale) for title, status in note.items[:MAX_VOC_ITEMS]]
+    if len(note.items) > MAX_VOC_ITEMS:
+        lines.append(t(locale, "common.and_more", count=len(note.items) - MAX_VOC_ITEMS))
+    return truncate("\n".join(lines), SECTION_LIMIT)
+
+
+def _voc(status: CustomerStatus, locale: str) -> list[Block]:
+    """The latest notes, each with a View full note button when it can be opened."""
     if not status.voc:
-        return None
-    head = f"*{t(locale, 'customer.card.voc')}*"
-    lines = []
+        return []
+    blocks: list[Block] = [_section(f"*{t(locale, 'customer.card.voc')}*")]
     for note in status.voc[:MAX_VOC]:
-        when = f" ({format_date(note.heard_on, locale)})" if note.heard_on else ""
-        lines.append(f"> {escape_mrkdwn(truncate(note.text, 700))}{when}")
-    return _section("\n".join([head, *lines]))
+        button = None
+        if note.voc_id is not None:
+            button = ButtonElement(
+                text=_plain(t(locale, "voc.button.view")), action_id=VOC_VIEW, value=str(note.voc_id)
+            )
+        blocks.append(SectionBlock(text=_mrkdwn(voc_note_text(note, locale)), accessory=button))
+    return blocks
 
 
 def customer_card(
@@ -445,7 +487,7 @@ def customer_card(
     if "promises" not in hidden:
         blocks.append(_promises(status, locale))
     if "voc" not in hidden:
-        blocks.append(_voc(status, locale))
+        blocks.extend(_voc(status, locale))
     if shared_by:
         blocks.append(ContextBlock(elements=[_mrkdwn(t(locale, "customer.card.shared_by", user=f"<@{shared_by}>"))]))
 

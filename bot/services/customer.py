@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.models import ACCEPTED, SUBMITTED, Customer, Handoff, HealthSnapshot, Promise
-from bot.services import health
+from bot.services import health, voc
 from bot.services.health_config import HealthRules
 
 log = logging.getLogger("baton.customer")
@@ -57,6 +57,10 @@ class VocNote:
     text: str
     source: str | None
     heard_on: date | None
+    voc_id: int | None = None  # the stored note (None: nothing to open in full)
+    category: str | None = None
+    importance: str | None = None
+    items: tuple[tuple[str, str], ...] = ()  # roadmap items it is tagged to: (title, status)
 
 
 @dataclass(frozen=True)
@@ -102,12 +106,20 @@ def latest_handoff(db: Session, team_id: str, customer_id: int) -> Handoff | Non
 
 
 def latest_voc(db: Session, team_id: str, customer_id: int, limit: int = 3) -> tuple[VocNote, ...]:
-    """Extension point for the VoC feature: the customer's latest VoC notes, newest first.
-
-    There is no VoC table yet, so this returns nothing and the card shows no VoC section. When VoC lands,
-    read its rows here (team-scoped, `limit` of them); the card already draws VocNote items."""
-    del db, team_id, customer_id, limit
-    return ()
+    """The customer's latest VoC notes, newest first, with the roadmap items each is tagged to (two queries,
+    one when there are none)."""
+    return tuple(
+        VocNote(
+            text=row.note.quote,
+            source=row.note.source_kind,
+            heard_on=row.note.created_at.date(),
+            voc_id=row.note.id,
+            category=row.note.category,
+            importance=row.note.importance,
+            items=tuple((title, status) for _id, title, status in row.items),
+        )
+        for row in voc.latest_for_customer(db, team_id, customer_id, limit)
+    )
 
 
 def _promise_statements():

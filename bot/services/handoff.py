@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot.models import ACCEPTED, DRAFT, SUBMITTED, Customer, Handoff, Promise, Stakeholder
 from bot.money import AmountError, parse_amount
-from bot.services import outbox
+from bot.services import outbox, voc
 from bot.services.parsing import (
     LineError,
     ParsedPromise,
@@ -412,6 +412,9 @@ def save_handoff(
     db.add(customer)
     _write_children(db, h, form)
     db.flush()
+    # Feature requests raised during the sale become the customer's VoC, in this transaction; a resubmission
+    # or an edit logs the same requests again, which adds nothing (one note per handoff and request text).
+    voc.notes_from_handoff(db, team_id, h, user_id, now=now)
 
     if first:
         outbox.enqueue(db, team_id, f"handoff:{h.id}:card", "handoff_card.post", {"handoff_id": h.id}, now=now)

@@ -6,7 +6,7 @@ queues nothing more, and two concurrent changes each get their own version. Slac
 
 - `roadmap.parent.post`   {item_id}            key `roadmap:{item}:parent`
 - `roadmap.parent.update` {item_id}            key `roadmap:{item}:v{version}`
-- `roadmap.voc.post`      {link_id}            key `roadmap:link:{link}:post`
+- `roadmap.voc.post`      {link_id, item_id}   key `roadmap:link:{link}:post`
 - `roadmap.voc.delete`    {channel, ts}        key `roadmap:link:{link}:delete`
 - `roadmap.shipped_dm`    {item_id, user_id}   key `roadmap:{item}:shipped:{user}` (once per owner, ever)
 """
@@ -118,7 +118,7 @@ def tag(db: Session, team_id: str, voc_id: int, item_id: int, user_id: str, *, n
     note = db.get(VocNote, voc_id)
     if note is None or note.team_id != team_id:
         raise RoadmapError("unknown_voc")
-    get_item(db, team_id, item_id)
+    item = get_item(db, team_id, item_id)
     row = db.exec(
         _insert(db)(VocLink)  # type: ignore[call-overload]
         .values(team_id=team_id, voc_id=voc_id, item_id=item_id, tagged_by=user_id, created_at=now)
@@ -128,8 +128,15 @@ def tag(db: Session, team_id: str, voc_id: int, item_id: int, user_id: str, *, n
     if row is None:
         return None
     link = db.get(VocLink, row[0])
-    outbox.enqueue(db, team_id, f"roadmap:link:{link.id}:post", "roadmap.voc.post", {"link_id": link.id}, now=now)
+    # The item id lets the sender find a post whose first attempt landed unconfirmed, if the link is gone by the retry.
+    params = {"link_id": link.id, "item_id": item_id}
+    outbox.enqueue(db, team_id, f"roadmap:link:{link.id}:post", "roadmap.voc.post", params, now=now)
     _bump(db, team_id, item_id, now)
+    if item.status == "shipped":  # already shipped: this customer's owner hears it now (once, like the others)
+        customer = db.get(Customer, note.customer_id)
+        owner = (customer.owner_user_id or customer.ae_user_id) if customer else None
+        if owner:
+            _queue_ship_dm(db, team_id, item_id, owner, now)
     return link
 
 
@@ -161,7 +168,8 @@ def untag(db: Session, team_id: str, voc_id: int, item_id: int, *, now: datetime
 
 def set_status(db: Session, team_id: str, item_id: int, status: str, user_id: str, *, now: datetime) -> bool:
     """Move the item to `status`; False when it already was there. The first time an item ships, every owner
-    of a customer whose VoC is tagged to it gets one DM (the AE when the customer has no owner)."""
+    of a customer whose VoC is tagged to it gets one DM (the AE when the customer has no owner); a customer
+    tagged after the ship gets its owner's DM when tagged. Never twice per owner and item."""
     if status not in STATUSES:
         raise RoadmapError("bad_status")
     item = get_item(db, team_id, item_id)
@@ -180,17 +188,15 @@ def set_status(db: Session, team_id: str, item_id: int, status: str, user_id: st
             .values(shipped_at=now)
         )
         for owner in ship_recipients(db, team_id, item_id):
-            outbox.enqueue(
-                db,
-                team_id,
-                f"roadmap:{item_id}:shipped:{owner}",
-                "roadmap.shipped_dm",
-                {"item_id": item_id, "user_id": owner},
-                now=now,
-            )
+            _queue_ship_dm(db, team_id, item_id, owner, now)
     _bump(db, team_id, item_id, now)
     db.refresh(item)
     return True
+
+
+def _queue_ship_dm(db: Session, team_id: str, item_id: int, owner: str, now: datetime) -> None:
+    params = {"item_id": item_id, "user_id": owner}
+    outbox.enqueue(db, team_id, f"roadmap:{item_id}:shipped:{owner}", "roadmap.shipped_dm", params, now=now)
 
 
 def ship_recipients(db: Session, team_id: str, item_id: int) -> list[str]:

@@ -226,6 +226,53 @@ def count_for_customer(db: Session, team_id: str, customer_id: int) -> int:
     return db.exec(select(func.count()).where(VocNote.team_id == team_id, VocNote.customer_id == customer_id)).one()
 
 
+@dataclass(frozen=True)
+class NoteRow:
+    """A note with its customer's name and roadmap items (what `/voc list` and the full-note view show)."""
+
+    note: VocNote
+    customer: str
+    items: tuple[tuple[int, str, str], ...]  # (item id, title, status)
+
+
+def _rows_with_items(db: Session, team_id: str, pairs: list[tuple[VocNote, str]]) -> list[NoteRow]:
+    if not pairs:
+        return []
+    items: dict[int, list[tuple[int, str, str]]] = {n.id: [] for n, _ in pairs}
+    rows = db.exec(
+        select(VocLink.voc_id, RoadmapItem.id, RoadmapItem.title, RoadmapItem.status)
+        .join(RoadmapItem, col(RoadmapItem.id) == VocLink.item_id)
+        .where(VocLink.team_id == team_id, col(VocLink.voc_id).in_(list(items)))
+        .order_by(col(RoadmapItem.id))
+    )
+    for voc_id, item_id, title, status in rows:
+        items[voc_id].append((item_id, title, status))
+    return [NoteRow(n, name, tuple(items[n.id])) for n, name in pairs]
+
+
+def latest_notes(db: Session, team_id: str, *, customer_id: int | None = None, limit: int = 10) -> list[NoteRow]:
+    """The team's newest notes (or one customer's), with customer names and roadmap items (two queries)."""
+    stmt = (
+        select(VocNote, Customer.name)
+        .join(Customer, col(Customer.id) == VocNote.customer_id)
+        .where(VocNote.team_id == team_id, Customer.team_id == team_id)
+    )
+    if customer_id is not None:
+        stmt = stmt.where(VocNote.customer_id == customer_id)
+    stmt = stmt.order_by(col(VocNote.created_at).desc(), col(VocNote.id).desc()).limit(limit)
+    return _rows_with_items(db, team_id, [(n, name) for n, name in db.exec(stmt)])
+
+
+def note_detail(db: Session, team_id: str, voc_id: int) -> NoteRow | None:
+    """One of the team's notes with its customer and roadmap items, or None (also for another team's id)."""
+    row = db.exec(
+        select(VocNote, Customer.name)
+        .join(Customer, col(Customer.id) == VocNote.customer_id)
+        .where(VocNote.id == voc_id, VocNote.team_id == team_id, Customer.team_id == team_id)
+    ).first()
+    return _rows_with_items(db, team_id, [tuple(row)])[0] if row else None
+
+
 # --- the handoff form's feature requests ------------------------------------------------------------------
 
 _BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣]|\d+[.)])\s*")

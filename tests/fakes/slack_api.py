@@ -241,6 +241,9 @@ class FakeSlack(FakeHTTPServer):
         self._home: dict[str, dict] = {}
         self._used_triggers: set[str] = set()
         self._response_urls: dict[str, int] = {}
+        self._usergroups: dict[str, list[str]] = {}  # user group id (S...) -> member ids
+        self._members: dict[str, list[str]] = {}  # channel id -> member ids (conversations.members)
+        self._outside: set[str] = set()  # channels the bot is not a member of
 
     # ----------------------------------------------------------------- public helpers
     @property
@@ -296,9 +299,44 @@ class FakeSlack(FakeHTTPServer):
             self._users[user_id] = user
         return copy.deepcopy(user)
 
+    def set_usergroup(self, group_id: str, users: list[str]) -> None:
+        """Define a user group (``S...``) and its members, as usergroups.users.list returns them."""
+        with self._lock:
+            self._usergroups[group_id] = list(users)
+
+    def set_channel_members(self, channel: str, users: list[str]) -> None:
+        """Define who is in ``channel``, as conversations.members returns them (in pages, with a cursor)."""
+        with self._lock:
+            self._members[channel] = list(users)
+
     def dm_channel(self, user_id: str) -> str:
         """The stable DM channel id the fake uses for ``user_id``."""
         return "D" + user_id
+
+    def add_message(self, channel: str, text: str, user: str, thread_ts: str | None = None) -> str:
+        """A message a person posted in ``channel`` (a reply when ``thread_ts``); returns its ts."""
+        with self._lock:
+            ts = self._next_ts()
+            msg = {"type": "message", "ts": ts, "user": user, "team": self.team_id, "text": text}
+            history = self._channels.setdefault(channel, [])
+            if thread_ts:
+                msg["thread_ts"] = thread_ts
+                for parent in history:
+                    if parent["ts"] == thread_ts:
+                        parent.update(thread_ts=thread_ts, latest_reply=ts)
+                        parent["reply_count"] = parent.get("reply_count", 0) + 1
+            history.append(msg)
+            return ts
+
+    def remove_bot(self, channel: str) -> None:
+        """Take the bot out of ``channel``: reading it or posting ephemerals there fails with not_in_channel."""
+        with self._lock:
+            self._outside.add(channel)
+
+    def _member(self, channel: str) -> str:
+        if channel in self._outside:
+            raise _SlackError("not_in_channel")
+        return channel
 
     def messages(self, channel: str) -> list[dict]:
         """Top-level messages of ``channel`` (user ids map to their DM), oldest first, with metadata."""
@@ -469,6 +507,28 @@ class FakeSlack(FakeHTTPServer):
                 return {"user": user}
         raise _SlackError("users_not_found")
 
+    def _api_conversations_members(self, args: dict) -> dict:
+        self._require(args, "channel")
+        channel = self._resolve_channel(args["channel"])
+        if channel not in self._members:
+            raise _SlackError("channel_not_found")
+        start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
+        if not 0 < limit < 1000:  # Slack: "a limit value under 1000"
+            raise _SlackError("invalid_limit")
+        members = self._members[channel]
+        has_more = len(members) > start + limit
+        return {
+            "members": members[start : start + limit],
+            "response_metadata": {"next_cursor": str(start + limit) if has_more else ""},
+        }
+
+    def _api_usergroups_users_list(self, args: dict) -> dict:
+        self._require(args, "usergroup")
+        users = self._usergroups.get(str(args["usergroup"]))
+        if users is None:
+            raise _SlackError("no_such_subteam")
+        return {"users": list(users)}
+
     def _api_conversations_open(self, args: dict) -> dict:
         if args.get("channel"):
             return {"channel": {"id": args["channel"]}}
@@ -536,15 +596,30 @@ class FakeSlack(FakeHTTPServer):
             "message": copy.deepcopy(msg),
         }
 
+    def _api_chat_delete(self, args: dict) -> dict:
+        self._require(args, "channel", "ts")
+        channel = self._resolve_channel(args["channel"])
+        msg = self._find_message(channel, args["ts"])
+        if msg.get("bot_id") != BOT_ID:  # a bot token deletes only the bot's own messages
+            raise _SlackError("cant_delete_message")
+        history = self._channels[channel]
+        history.remove(msg)
+        parent_ts = msg.get("thread_ts")
+        if parent_ts and parent_ts != msg["ts"]:
+            for parent in history:
+                if parent["ts"] == parent_ts:
+                    parent["reply_count"] = max(0, parent.get("reply_count", 1) - 1)
+        return {"channel": channel, "ts": msg["ts"]}
+
     def _api_chat_postEphemeral(self, args: dict) -> dict:
         self._require(args, "channel", "user")
-        self._resolve_channel(args["channel"])
+        self._member(self._resolve_channel(args["channel"]))
         self._check_message(args)
         return {"message_ts": self._next_ts()}
 
     def _api_conversations_history(self, args: dict) -> dict:
         self._require(args, "channel")
-        channel = self._resolve_channel(args["channel"])
+        channel = self._member(self._resolve_channel(args["channel"]))
         inclusive = _truthy(args.get("inclusive"))
         oldest, latest = _ts_key(args.get("oldest") or 0), _ts_key(args.get("latest") or 9_999_999_999)
         msgs = [
@@ -564,7 +639,7 @@ class FakeSlack(FakeHTTPServer):
 
     def _api_conversations_replies(self, args: dict) -> dict:
         self._require(args, "channel", "ts")
-        channel = self._resolve_channel(args["channel"])
+        channel = self._member(self._resolve_channel(args["channel"]))
         msgs = [m for m in self._channels.get(channel, []) if args["ts"] in (m["ts"], m.get("thread_ts"))]
         if not msgs:
             raise _SlackError("thread_not_found")

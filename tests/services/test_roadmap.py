@@ -266,3 +266,18 @@ def test_tally_of_an_item_with_nothing_tagged(sessions):
     with sessions.begin() as db:
         t = roadmap.tally(db, TEAM, it, date(2026, 11, 23), HealthRules())
     assert (t.notes, t.customers, t.arr, t.renewing, t.at_risk, t.unhealthy, t.top) == (0, 0, (), 0, 0, 0, ())
+
+
+def test_a_customer_tagged_after_the_ship_gets_its_owner_told_once(sessions):
+    acme = add_customer(sessions, "Acme Corp", owner_user_id="U_CSM1")
+    late = add_customer(sessions, "Late Co", owner_user_id="U_CSM2")
+    also = add_customer(sessions, "Also Co", owner_user_id="U_CSM2")
+    first, second, third = note(sessions, acme, "a"), note(sessions, late, "b"), note(sessions, also, "c")
+    it = item(sessions)
+    with sessions.begin() as db:
+        roadmap.tag(db, TEAM, first, it, "U", now=NOW)
+        roadmap.set_status(db, TEAM, it, "shipped", "U_PM", now=NOW)
+    with sessions.begin() as db:
+        roadmap.tag(db, TEAM, second, it, "U", now=NOW)
+        roadmap.tag(db, TEAM, third, it, "U", now=NOW)  # the same owner: no second DM
+    assert sorted(p["user_id"] for *_, p in queued(sessions, "roadmap.shipped_dm")) == ["U_CSM1", "U_CSM2"]
