@@ -21,13 +21,16 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
-    PlainTextObject,
     SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.blocks import handoff as hb
+from bot.blocks.kit import SECTION_LIMIT
+from bot.blocks.kit import mrkdwn as _mrkdwn
+from bot.blocks.kit import plain as _plain
+from bot.blocks.kit import section as _section
 from bot.i18n import format_date, has, t
 from bot.money import format_amount
 from bot.services.customer import NOTE_MAX, RATING_MAX, RATING_MIN, CustomerStatus, PromiseItem, VocNote
@@ -49,7 +52,6 @@ RATING_BLOCK = "rating"
 NOTE_BLOCK = "note"
 VALUE = "value"  # action id of each input element; the block id names the field
 
-SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
 MAX_BLOCKS = 50
 MAX_PROMISES_SHOWN = 5
@@ -103,18 +105,6 @@ class HealthMeta(BaseModel):
 def _key(*parts: str) -> str:
     """A catalog key built from parts (`customer.signal.nps`); every such key is checked by the tests."""
     return ".".join(("customer", *parts))
-
-
-def _plain(text: str, limit: int = 75) -> PlainTextObject:
-    return PlainTextObject(text=truncate(text, limit), emoji=True)
-
-
-def _mrkdwn(text: str, limit: int = SECTION_LIMIT) -> MarkdownTextObject:
-    return MarkdownTextObject(text=truncate(text, limit))
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=_mrkdwn(text))
 
 
 def _number(value: float) -> str:

@@ -24,12 +24,15 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
-    PlainTextObject,
     SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
+from bot.blocks.kit import SECTION_LIMIT
+from bot.blocks.kit import mrkdwn as _mrkdwn
+from bot.blocks.kit import plain as _plain
+from bot.blocks.kit import section as _section
 from bot.i18n import format_date, t
 from bot.models import RoadmapItem
 from bot.models.voc import IMPORTANCES, STATUSES
@@ -53,7 +56,6 @@ ITEM_BLOCK = "item"
 VALUE = "value"  # action id of every input element; the block id names the field
 LINK_BLOCK_PREFIX = "roadmap_link_"  # + link id: the block of a VoC post's Untag button (found again by it)
 
-SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
 MAX_BLOCKS = 50
 MAX_OPTIONS = 100
@@ -112,18 +114,6 @@ def _checked(raw: str, limit: int) -> str:
     if len(raw) > limit:
         raise ValueError(f"over Slack's {limit:,} characters")
     return raw
-
-
-def _plain(text: str, limit: int = 75) -> PlainTextObject:
-    return PlainTextObject(text=truncate(text, limit), emoji=True)
-
-
-def _mrkdwn(text: str, limit: int = SECTION_LIMIT) -> MarkdownTextObject:
-    return MarkdownTextObject(text=truncate(text, limit))
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=_mrkdwn(text))
 
 
 def _one_line(text: str) -> str:

@@ -20,16 +20,17 @@ from slack_sdk.models.blocks import (
     ExternalDataSelectElement,
     HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     Option,
     PlainTextInputElement,
-    PlainTextObject,
-    SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.blocks import customer as cb
+from bot.blocks.kit import SECTION_LIMIT
+from bot.blocks.kit import mrkdwn as _mrkdwn
+from bot.blocks.kit import plain as _plain
+from bot.blocks.kit import section as _section
 from bot.i18n import format_date, t
 from bot.models.voc import CATEGORIES, IMPORTANCES
 from bot.services.customer import VocNote
@@ -59,7 +60,6 @@ NOTE_BLOCK_PREFIX = "voc_note_"
 LOGGED_ACTIONS_BLOCK = "voc_logged_actions"
 DRAFT_ACTIONS_BLOCK = "voc_draft_actions"
 
-SECTION_LIMIT = 3000
 INPUT_MAX = 3000  # plain_text_input max_length
 MAX_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -144,18 +144,6 @@ class NoteDetail:
     product_area: str | None
     reporters: tuple[str, ...]
     permalink: str | None
-
-
-def _plain(text: str, limit: int = 75) -> PlainTextObject:
-    return PlainTextObject(text=truncate(text, limit), emoji=True)
-
-
-def _mrkdwn(text: str, limit: int = SECTION_LIMIT) -> MarkdownTextObject:
-    return MarkdownTextObject(text=truncate(text, limit))
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=_mrkdwn(text))
 
 
 def _name(customer: str) -> str:

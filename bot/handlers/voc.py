@@ -83,19 +83,6 @@ def parse_command(text: str) -> Command:
     return Command("log", customer=name, quote=quote)
 
 
-def card_note(row: voc.NoteRow) -> cs.VocNote:
-    """A stored note as the builders draw it."""
-    return cs.VocNote(
-        text=row.note.quote,
-        source=row.note.source_kind,
-        heard_on=row.note.created_at.date(),
-        voc_id=row.note.id,
-        category=row.note.category,
-        importance=row.note.importance,
-        items=tuple((title, status) for _id, title, status in row.items),
-    )
-
-
 def _confirmation(
     db: Session, team: str, note: VocNote, created: bool, user: str, *, channel: str | None, item: str | None = None
 ) -> vb.Confirmation:
@@ -345,7 +332,7 @@ def register(app: App | Registry, deps: Deps) -> None:
                 rows = voc.latest_notes(db, team, customer_id=found.customer_id, limit=vb.MAX_LIST)
             else:
                 rows = voc.latest_notes(db, team, limit=vb.MAX_LIST)
-        return vb.list_message(locale, [vb.ListedNote(r.customer, card_note(r)) for r in rows], name)
+        return vb.list_message(locale, [vb.ListedNote(r.customer, cs.voc_note(r)) for r in rows], name)
 
     @app.action(vb.PICK)
     def handle_voc_pick(ack: Ack, body: dict, respond: Respond) -> None:
@@ -466,7 +453,7 @@ def register(app: App | Registry, deps: Deps) -> None:
             if row is not None:
                 detail = vb.NoteDetail(
                     customer=row.customer,
-                    note=card_note(row),
+                    note=cs.voc_note(row),
                     product_area=row.note.product_area,
                     reporters=voc.reporters(db, team, voc_id),
                     permalink=row.note.permalink,

@@ -108,17 +108,19 @@ def latest_handoff(db: Session, team_id: str, customer_id: int) -> Handoff | Non
 def latest_voc(db: Session, team_id: str, customer_id: int, limit: int = 3) -> tuple[VocNote, ...]:
     """The customer's latest VoC notes, newest first, with the roadmap items each is tagged to (two queries,
     one when there are none)."""
-    return tuple(
-        VocNote(
-            text=row.note.quote,
-            source=row.note.source_kind,
-            heard_on=row.note.created_at.date(),
-            voc_id=row.note.id,
-            category=row.note.category,
-            importance=row.note.importance,
-            items=tuple((title, status) for _id, title, status in row.items),
-        )
-        for row in voc.latest_for_customer(db, team_id, customer_id, limit)
+    return tuple(voc_note(row) for row in voc.latest_for_customer(db, team_id, customer_id, limit))
+
+
+def voc_note(row: "voc.NoteWithItems | voc.NoteRow") -> VocNote:
+    """A stored note with its roadmap items, as the builders draw it."""
+    return VocNote(
+        text=row.note.quote,
+        source=row.note.source_kind,
+        heard_on=row.note.created_at.date(),
+        voc_id=row.note.id,
+        category=row.note.category,
+        importance=row.note.importance,
+        items=tuple((title, status) for _id, title, status in row.items),
     )
 
 

@@ -208,18 +208,23 @@ def latest_for_customer(db: Session, team_id: str, customer_id: int, limit: int 
             .limit(limit)
         )
     )
-    if not notes:
-        return []
-    items: dict[int, list[tuple[int, str, str]]] = {n.id: [] for n in notes}
-    rows = db.exec(
-        select(VocLink.voc_id, RoadmapItem.id, RoadmapItem.title, RoadmapItem.status)
-        .join(RoadmapItem, col(RoadmapItem.id) == VocLink.item_id)
-        .where(VocLink.team_id == team_id, col(VocLink.voc_id).in_(list(items)))
-        .order_by(col(RoadmapItem.id))
-    )
-    for voc_id, item_id, title, status in rows:
-        items[voc_id].append((item_id, title, status))
-    return [NoteWithItems(n, tuple(items[n.id])) for n in notes]
+    items = _items_of(db, team_id, [n.id for n in notes])
+    return [NoteWithItems(n, items[n.id]) for n in notes]
+
+
+def _items_of(db: Session, team_id: str, voc_ids: list[int]) -> dict[int, tuple[tuple[int, str, str], ...]]:
+    """{note id: its roadmap items (id, title, status)} in one query (none when `voc_ids` is empty)."""
+    items: dict[int, list[tuple[int, str, str]]] = {i: [] for i in voc_ids}
+    if voc_ids:
+        rows = db.exec(
+            select(VocLink.voc_id, RoadmapItem.id, RoadmapItem.title, RoadmapItem.status)
+            .join(RoadmapItem, col(RoadmapItem.id) == VocLink.item_id)
+            .where(VocLink.team_id == team_id, col(VocLink.voc_id).in_(voc_ids))
+            .order_by(col(RoadmapItem.id))
+        )
+        for voc_id, item_id, title, status in rows:
+            items[voc_id].append((item_id, title, status))
+    return {i: tuple(v) for i, v in items.items()}
 
 
 def count_for_customer(db: Session, team_id: str, customer_id: int) -> int:
@@ -236,18 +241,8 @@ class NoteRow:
 
 
 def _rows_with_items(db: Session, team_id: str, pairs: list[tuple[VocNote, str]]) -> list[NoteRow]:
-    if not pairs:
-        return []
-    items: dict[int, list[tuple[int, str, str]]] = {n.id: [] for n, _ in pairs}
-    rows = db.exec(
-        select(VocLink.voc_id, RoadmapItem.id, RoadmapItem.title, RoadmapItem.status)
-        .join(RoadmapItem, col(RoadmapItem.id) == VocLink.item_id)
-        .where(VocLink.team_id == team_id, col(VocLink.voc_id).in_(list(items)))
-        .order_by(col(RoadmapItem.id))
-    )
-    for voc_id, item_id, title, status in rows:
-        items[voc_id].append((item_id, title, status))
-    return [NoteRow(n, name, tuple(items[n.id])) for n, name in pairs]
+    items = _items_of(db, team_id, [n.id for n, _ in pairs])
+    return [NoteRow(n, name, items[n.id]) for n, name in pairs]
 
 
 def latest_notes(db: Session, team_id: str, *, customer_id: int | None = None, limit: int = 10) -> list[NoteRow]:
