@@ -84,6 +84,7 @@ class Defer:
 @dataclass
 class Drop:
     reason: str
+    routine: bool = False  # an expected outcome (e.g. a newer update already sent): logged at info, not warning
 
 
 Render = Send | Defer | Drop
@@ -175,7 +176,7 @@ class Outbox:
             self._failed(row_id, attempts, result)
             return
         if isinstance(result, Drop):
-            log.warning("outbox %s dropped: %s", row_id, result.reason)
+            log.log(logging.INFO if result.routine else logging.WARNING, "outbox %s dropped: %s", row_id, result.reason)
             self._finish(row_id, status="dropped", error=result.reason)
             return
         if isinstance(result, Defer):
@@ -561,7 +562,7 @@ def _roadmap_renderers(
         if not item.ts:
             return Defer(5, "parent not posted yet")
         if shown.get(item.id, -1) >= item.version:
-            return Drop(f"the parent already shows version {item.version}")
+            return Drop(f"the parent already shows version {item.version}", routine=True)
         message, record = parent(db, item)
         return Send("chat.update", {"channel": item.channel, "ts": item.ts, **message}, lambda *_: record())
 

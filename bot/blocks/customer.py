@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import handoff as hb
+from bot.blocks import kit
 from bot.blocks.kit import SECTION_LIMIT
 from bot.blocks.kit import mrkdwn as _mrkdwn
 from bot.blocks.kit import plain as _plain
@@ -81,10 +82,7 @@ class CardRef(BaseModel):
     shared: bool = False
 
     def dump(self) -> str:
-        raw = self.model_dump_json(exclude_defaults=True)
-        if len(raw) > 2000:
-            raise ValueError("button value over Slack's 2,000 characters")
-        return raw
+        return kit.button_value(self.model_dump_json(exclude_defaults=True))
 
 
 class HealthMeta(BaseModel):
@@ -96,10 +94,7 @@ class HealthMeta(BaseModel):
     response_url: str | None = None
 
     def dump(self) -> str:
-        raw = self.model_dump_json(exclude_none=True)
-        if len(raw) > 3000:
-            raise ValueError("private_metadata over Slack's 3,000 characters")
-        return raw
+        return kit.metadata(self.model_dump_json(exclude_none=True))
 
 
 def _key(*parts: str) -> str:

@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.blocks import kit
 from bot.i18n import format_date, has, t
 from bot.money import format_amount
 from bot.text import escape_mrkdwn, truncate
@@ -55,10 +56,7 @@ class HandoffMeta(BaseModel):
     locale: str = "en"
 
     def dump(self) -> str:
-        raw = self.model_dump_json(exclude_none=True)
-        if len(raw) > 3000:
-            raise ValueError("private_metadata over Slack's 3,000 characters")
-        return raw
+        return kit.metadata(self.model_dump_json(exclude_none=True))
 
 
 class ThreadMeta(BaseModel):

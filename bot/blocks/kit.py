@@ -6,6 +6,8 @@ from bot.text import truncate
 
 SECTION_LIMIT = 3000  # a section's text
 PLAIN_LIMIT = 75  # button texts and option labels
+METADATA_LIMIT = 3000  # a view's private_metadata
+VALUE_LIMIT = 2000  # a button's value
 
 
 def plain(text: str, limit: int = PLAIN_LIMIT) -> PlainTextObject:
@@ -21,3 +23,19 @@ def mrkdwn(text: str, limit: int = SECTION_LIMIT) -> MarkdownTextObject:
 def section(text: str) -> SectionBlock:
     """A section with mrkdwn text cut to Slack's 3,000 characters."""
     return SectionBlock(text=mrkdwn(text))
+
+
+def metadata(raw: str) -> str:
+    """`raw` as a view's private_metadata; ValueError past Slack's 3,000 characters (a builder bug, never cut)."""
+    return _within(raw, METADATA_LIMIT, "private_metadata")
+
+
+def button_value(raw: str) -> str:
+    """`raw` as a button's value; ValueError past Slack's 2,000 characters."""
+    return _within(raw, VALUE_LIMIT, "button value")
+
+
+def _within(raw: str, limit: int, what: str) -> str:
+    if len(raw) > limit:
+        raise ValueError(f"{what} over Slack's {limit:,} characters")
+    return raw

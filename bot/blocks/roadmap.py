@@ -29,6 +29,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.blocks import kit
 from bot.blocks.kit import SECTION_LIMIT
 from bot.blocks.kit import mrkdwn as _mrkdwn
 from bot.blocks.kit import plain as _plain
@@ -86,7 +87,7 @@ class ItemFormMeta(BaseModel):
     ts: str
 
     def dump(self) -> str:
-        return _checked(self.model_dump_json(), 3000)
+        return kit.metadata(self.model_dump_json())
 
 
 class TagMeta(BaseModel):
@@ -96,7 +97,7 @@ class TagMeta(BaseModel):
     locale: str = "en"
 
     def dump(self) -> str:
-        return _checked(self.model_dump_json(), 3000)
+        return kit.metadata(self.model_dump_json())
 
 
 class UntagRef(BaseModel):
@@ -107,13 +108,7 @@ class UntagRef(BaseModel):
     tagged_by: str
 
     def dump(self) -> str:
-        return _checked(self.model_dump_json(), 2000)
-
-
-def _checked(raw: str, limit: int) -> str:
-    if len(raw) > limit:
-        raise ValueError(f"over Slack's {limit:,} characters")
-    return raw
+        return kit.button_value(self.model_dump_json())
 
 
 def _one_line(text: str) -> str:

@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import customer as cb
+from bot.blocks import kit
 from bot.blocks.kit import SECTION_LIMIT
 from bot.blocks.kit import mrkdwn as _mrkdwn
 from bot.blocks.kit import plain as _plain
@@ -84,10 +85,7 @@ class VocMeta(BaseModel):
     replace: bool = False  # the confirmation replaces the message the modal was opened from
 
     def dump(self) -> str:
-        raw = self.model_dump_json(exclude_defaults=True)
-        if len(raw) > 3000:
-            raise ValueError("private_metadata over Slack's 3,000 characters")
-        return raw
+        return kit.metadata(self.model_dump_json(exclude_defaults=True))
 
 
 class PickRef(BaseModel):
@@ -107,10 +105,7 @@ class DraftRef(BaseModel):
     thread_ts: str | None = None
 
     def dump(self) -> str:
-        raw = self.model_dump_json(exclude_none=True)
-        if len(raw) > 2000:
-            raise ValueError("button value over Slack's 2,000 characters")
-        return raw
+        return kit.button_value(self.model_dump_json(exclude_none=True))
 
 
 @dataclass(frozen=True)

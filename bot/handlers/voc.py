@@ -259,9 +259,8 @@ def register(app: App | Registry, deps: Deps) -> None:
         if meta.channel and meta.ts and not done.permalink:
             link = _permalink(client, meta.channel, meta.ts)
             if link:
-                # Logging the same message again changes nothing but the missing link (services.voc.log_voc).
                 with deps.sessions.begin() as db:
-                    voc.log_voc(db, team, replace(inp, permalink=link), user, now=now)
+                    voc.set_permalink(db, team, done.voc_id, link)
                 done = replace(done, permalink=link)
         blocks, text = vb.confirmation(locale, done)
         _tell(client, meta, user, blocks, text)

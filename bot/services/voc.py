@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -155,14 +155,22 @@ def log_voc(
     created = new_id is not None
     note = db.exec(select(VocNote).where(VocNote.team_id == team_id, VocNote.source_key == key[:255])).one()
     if not created and inp.permalink and not note.permalink:
-        note.permalink = inp.permalink
-        db.add(note)
+        set_permalink(db, team_id, note.id, inp.permalink)
     db.exec(
         insert(VocReporter)  # type: ignore[call-overload]
         .values(voc_id=note.id, user_id=user_id, team_id=team_id, created_at=now)
         .on_conflict_do_nothing(index_elements=["voc_id", "user_id"])
     )
     return Logged(note, created, reporters(db, team_id, note.id))
+
+
+def set_permalink(db: Session, team_id: str, voc_id: int, permalink: str) -> None:
+    """Give the note its source's link, fetched after it was stored; a link it already has is kept."""
+    db.exec(
+        update(VocNote)  # type: ignore[call-overload]
+        .where(col(VocNote.id) == voc_id, col(VocNote.team_id) == team_id, col(VocNote.permalink).is_(None))
+        .values(permalink=permalink[:500])
+    )
 
 
 def reporters(db: Session, team_id: str, voc_id: int) -> tuple[str, ...]:
