@@ -460,14 +460,13 @@ def machine() -> dict:
         mem = f"{kb / 2**20:.0f} GB"
     except (OSError, ValueError, IndexError):
         pass
-    pg = ""
     return {
         "cpus": os.cpu_count(),
         "cpu": cpu,
         "memory": mem,
         "os": platform.platform(),
         "python": platform.python_version(),
-        "postgresql": pg,
+        "postgresql": "",  # filled in by main() when PostgreSQL is measured
     }
 
 

@@ -6,7 +6,7 @@ database functions load that history, and store and read the daily scores (SQLit
 """
 
 import bisect
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -379,12 +379,11 @@ def customer_health(db: Session, team_id: str, customer: Customer, today: date, 
     )
 
 
-def current_scores(
+def _chunked_scores(
     db: Session, team_id: str, customer_ids: Iterable[int], day: date, rules: HealthRules
-) -> dict[int, tuple[float, str]]:
-    """Each customer's (score, band) on `day` with its team and segment rules, computed from the snapshots
-    (one query per 500 customers); customers without a usable signal, or of another team, are left out."""
-    out: dict[int, tuple[float, str]] = {}
+) -> Iterator[tuple[list[int], dict[int, tuple[float, str]]]]:
+    """Per chunk of _CHUNK ids: the team's customers among them, and the (score, band) on `day` of those with
+    a usable signal (team and segment rules; one history query per chunk, so memory stays bounded)."""
     for ids in _chunks(sorted(set(customer_ids))):
         segments = dict(
             db.exec(
@@ -394,11 +393,23 @@ def current_scores(
         if not segments:
             continue
         histories = _load_histories(db, team_id, list(segments), day - timedelta(days=PEAK_DAYS))
+        scores: dict[int, tuple[float, str]] = {}
         for customer_id, segment in segments.items():
             config = rules.for_customer(team_id, segment)
             value = _score_value(_prepare(histories[customer_id]), day, config)
             if value is not None:
-                out[customer_id] = (value, band_for(value, config))
+                scores[customer_id] = (value, band_for(value, config))
+        yield list(segments), scores
+
+
+def current_scores(
+    db: Session, team_id: str, customer_ids: Iterable[int], day: date, rules: HealthRules
+) -> dict[int, tuple[float, str]]:
+    """Each customer's (score, band) on `day`, computed from the snapshots; customers without a usable signal,
+    or of another team, are left out."""
+    out: dict[int, tuple[float, str]] = {}
+    for _customers, scores in _chunked_scores(db, team_id, customer_ids, day, rules):
+        out.update(scores)
     return out
 
 
@@ -414,34 +425,10 @@ def record_daily_scores(
     """Compute each customer's score on `day` (with its team and segment rules) and upsert it into the daily
     history; a customer with no usable signal gets no row (and loses a stale one). Ids from another team are
     ignored. Returns the number of rows written. Safe to re-run for the same day."""
-    wanted = sorted(set(customer_ids))
     computed_at = now or utcnow()
     stored = 0
-    for ids in _chunks(wanted):
-        customers = db.exec(
-            select(Customer.id, Customer.segment).where(Customer.team_id == team_id, col(Customer.id).in_(ids))
-        )
-        segments = dict(customers.all())
-        if not segments:
-            continue
-        histories = _load_histories(db, team_id, list(segments), day - timedelta(days=PEAK_DAYS))
-        rows, empty = [], []
-        for customer_id, segment in segments.items():
-            config = rules.for_customer(team_id, segment)
-            score = score_at(histories[customer_id], day, config)
-            if score.score is None:
-                empty.append(customer_id)
-            else:
-                rows.append(
-                    {
-                        "team_id": team_id,
-                        "customer_id": customer_id,
-                        "day": day,
-                        "score": score.score,
-                        "band": score.band,
-                        "computed_at": computed_at,
-                    }
-                )
+    for customers, scores in _chunked_scores(db, team_id, customer_ids, day, rules):
+        empty = [cid for cid in customers if cid not in scores]
         if empty:
             db.exec(  # type: ignore[call-overload]
                 delete(HealthScore).where(
@@ -450,7 +437,18 @@ def record_daily_scores(
                     col(HealthScore.customer_id).in_(empty),
                 )
             )
-        if rows:
+        if scores:
+            rows = [
+                {
+                    "team_id": team_id,
+                    "customer_id": cid,
+                    "day": day,
+                    "score": score,
+                    "band": band,
+                    "computed_at": computed_at,
+                }
+                for cid, (score, band) in scores.items()
+            ]
             _upsert_scores(db, rows)
             stored += len(rows)
     return stored
