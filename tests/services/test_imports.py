@@ -10,34 +10,20 @@ import pytest
 from sqlmodel import select
 
 from bot.cli import import_health_file
-from bot.db import Sessions, make_engine
+from bot.db import Sessions
 from bot.models import Customer, HealthSnapshot
 from bot.services import imports
-from bot.text import normalize_key
+from tests.services.conftest import add_customer
 
 TEAM, OTHER_TEAM = "T111", "T222"
+
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def sessions(database_url):
-    engine = make_engine(database_url)
-    yield Sessions(engine)
-    engine.dispose()
 
 
 def write(tmp_path: Path, text: str, name: str = "in.csv") -> Path:
     path = tmp_path / name
     path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
     return path
-
-
-def add_customer(sessions: Sessions, name: str, team: str = TEAM, **fields) -> int:
-    with sessions.begin() as db:
-        c = Customer(team_id=team, name=name, name_key=normalize_key(name), **fields)
-        db.add(c)
-        db.flush()
-        return c.id  # type: ignore[return-value]
 
 
 def customers(sessions: Sessions, team: str = TEAM) -> list[Customer]:

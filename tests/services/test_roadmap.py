@@ -8,31 +8,16 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from bot.db import Sessions, make_engine
-from bot.models import Customer, HealthSnapshot, OutboxMessage, RoadmapItem, VocLink
+from bot.db import Sessions
+from bot.models import HealthSnapshot, OutboxMessage, RoadmapItem, VocLink
 from bot.services import roadmap, voc
 from bot.services.health_config import HealthRules
-from bot.text import normalize_key
 from tests.conftest import TEAM
+from tests.services.conftest import add_customer
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TODAY = NOW.date()
 CHANNEL = "C0ROADMAP"
-
-
-@pytest.fixture
-def sessions(database_url):
-    engine = make_engine(database_url)
-    yield Sessions(engine)
-    engine.dispose()
-
-
-def add_customer(sessions: Sessions, name: str, team: str = TEAM, **fields) -> int:
-    with sessions.begin() as db:
-        c = Customer(team_id=team, name=name, name_key=normalize_key(name), **fields)
-        db.add(c)
-        db.flush()
-        return c.id  # type: ignore[return-value]
 
 
 def note(sessions: Sessions, customer_id: int, quote: str, team: str = TEAM, **kw) -> int:
