@@ -4,6 +4,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_HUBSPOT_API_URL = "https://api.hubapi.com"
@@ -39,6 +40,8 @@ WHERE = {
     "BATON_PM_USERGROUP": "the id of the product managers' user group (starts with S; People > User groups)",
     "BATON_PM_CHANNEL": "the id of a channel whose members are product managers (starts with C)",
     "BATON_VOC_EMOJI": "an emoji name such as bulb, without colons",
+    "BATON_TIMEZONE": "an IANA time zone such as Asia/Seoul or America/New_York (default UTC)",
+    "BATON_POST_INTERVAL": "seconds between two posts to one channel, default 1 (Slack allows about one per second)",
 }
 
 
@@ -79,6 +82,8 @@ class Settings:
     pm_usergroup: str | None = None  # members may change a roadmap item's status ...
     pm_channel: str | None = None  # ... and so may members of this channel
     voc_emoji: str = "bulb"  # reacting with it offers the reactor a Log as VoC button
+    timezone: str = "UTC"  # default zone of every team's schedules (a team can set its own: `config set`)
+    post_interval: float = 1.0  # seconds between two posts to the same channel
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require_slack: bool = True) -> "Settings":
@@ -161,6 +166,18 @@ class Settings:
         pm_channel = get("BATON_PM_CHANNEL")
         if pm_channel and not re.fullmatch(r"[CG][A-Z0-9]{2,}", pm_channel):
             raise _err("BATON_PM_CHANNEL", f"must be a channel id like C0123ABCD, got {pm_channel!r}")
+        timezone = get("BATON_TIMEZONE") or "UTC"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _err("BATON_TIMEZONE", f"is not a known time zone: {timezone!r}") from None
+        raw_interval = get("BATON_POST_INTERVAL") or "1"
+        try:
+            post_interval = float(raw_interval)
+        except ValueError:
+            post_interval = -1.0
+        if not 0 <= post_interval <= 60:
+            raise _err("BATON_POST_INTERVAL", f"must be a number of seconds from 0 to 60, got {raw_interval!r}")
         voc_emoji = (get("BATON_VOC_EMOJI") or "bulb").strip(":")
         if not re.fullmatch(r"[a-z0-9_+\-']{1,100}", voc_emoji):
             raise _err("BATON_VOC_EMOJI", f"must be an emoji name like bulb (no colons needed), got {voc_emoji!r}")
@@ -188,6 +205,8 @@ class Settings:
             pm_usergroup=pm_usergroup,
             pm_channel=pm_channel,
             voc_emoji=voc_emoji,
+            timezone=timezone,
+            post_interval=post_interval,
         )
 
     def __repr__(self) -> str:  # never print secrets

@@ -3,11 +3,42 @@
 import string
 from datetime import date
 
-from bot.i18n import customer_en, customer_ko, en, ko, roadmap_en, roadmap_ko, voc_en, voc_ko
+from bot.i18n import (
+    customer_en,
+    customer_ko,
+    digest_en,
+    digest_ko,
+    en,
+    ko,
+    nudges_en,
+    nudges_ko,
+    reminders_en,
+    reminders_ko,
+    roadmap_en,
+    roadmap_ko,
+    voc_en,
+    voc_ko,
+)
 
 # One module per feature and language, merged; the catalog test checks both languages have the same keys.
-EN: dict[str, str] = {**en.MESSAGES, **customer_en.MESSAGES, **voc_en.MESSAGES, **roadmap_en.MESSAGES}
-KO: dict[str, str] = {**ko.MESSAGES, **customer_ko.MESSAGES, **voc_ko.MESSAGES, **roadmap_ko.MESSAGES}
+EN: dict[str, str] = {
+    **en.MESSAGES,
+    **customer_en.MESSAGES,
+    **voc_en.MESSAGES,
+    **roadmap_en.MESSAGES,
+    **digest_en.MESSAGES,
+    **reminders_en.MESSAGES,
+    **nudges_en.MESSAGES,
+}
+KO: dict[str, str] = {
+    **ko.MESSAGES,
+    **customer_ko.MESSAGES,
+    **voc_ko.MESSAGES,
+    **roadmap_ko.MESSAGES,
+    **digest_ko.MESSAGES,
+    **reminders_ko.MESSAGES,
+    **nudges_ko.MESSAGES,
+}
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "ko": KO}
 SUPPORTED = tuple(CATALOGS)
 

@@ -4,6 +4,7 @@ from bot.models.customer import Customer
 from bot.models.handoff import ACCEPTED, DRAFT, SUBMITTED, Handoff, Promise, Stakeholder
 from bot.models.health import ApiToken, HealthScore, HealthSnapshot
 from bot.models.infra import OutboxMessage, SlackEvent, SlackUser, WebhookEvent
+from bot.models.schedule import Occurrence, OnboardingTask, ReminderMute, TeamSetting
 from bot.models.voc import RoadmapItem, VocDraft, VocLink, VocNote, VocReporter
 
 __all__ = [
@@ -15,12 +16,16 @@ __all__ = [
     "SUBMITTED",
     "Customer",
     "Handoff",
+    "Occurrence",
+    "OnboardingTask",
     "OutboxMessage",
     "Promise",
+    "ReminderMute",
     "RoadmapItem",
     "SlackEvent",
     "SlackUser",
     "Stakeholder",
+    "TeamSetting",
     "VocDraft",
     "VocLink",
     "VocNote",

@@ -1,0 +1,3 @@
+"""English catalog: digest."""
+
+MESSAGES: dict[str, str] = {}

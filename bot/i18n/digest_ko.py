@@ -1,0 +1,3 @@
+"""Korean catalog: digest."""
+
+MESSAGES: dict[str, str] = {}

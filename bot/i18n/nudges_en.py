@@ -1,0 +1,3 @@
+"""English catalog: nudges."""
+
+MESSAGES: dict[str, str] = {}

@@ -1,0 +1,3 @@
+"""Korean catalog: nudges."""
+
+MESSAGES: dict[str, str] = {}

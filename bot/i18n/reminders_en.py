@@ -1,0 +1,3 @@
+"""English catalog: reminders."""
+
+MESSAGES: dict[str, str] = {}

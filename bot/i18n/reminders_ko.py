@@ -1,0 +1,3 @@
+"""Korean catalog: reminders."""
+
+MESSAGES: dict[str, str] = {}

@@ -1,0 +1,165 @@
+"""Runs each team's schedules: `run_due` every minute in the worker, `run_now` for `python -m bot jobs run`.
+
+A fire is claimed as a row before it runs (unique key), so a second worker or a restart never runs it
+again. A fire missed while no worker ran is run on start if it is still useful (this week's digest, a
+reminder still ahead of its date), and otherwise skipped with a log line: nothing is dropped silently.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TextIO
+
+from sqlmodel import Session
+
+from bot.services import schedules as engine
+from bot.services import team_config
+from bot.services.schedules import Context, Message, Schedule, Skip
+
+log = logging.getLogger("baton.schedules")
+
+
+def all_schedules() -> dict[str, Schedule]:
+    """Every schedule, by name (imported here so the services stay independent of one another)."""
+    from bot.services import digest, meeting, nudges, onboarding, renewals
+
+    found = [digest.SCHEDULE, renewals.SCHEDULE, onboarding.SCHEDULE, meeting.SCHEDULE, *nudges.SCHEDULES]
+    return {s.name: s for s in found}
+
+
+def defaults(deps) -> team_config.Defaults:
+    s = deps.settings
+    return team_config.Defaults(timezone=s.timezone, locale=s.default_locale, handoff_channel=s.handoff_channel)
+
+
+def _context(deps, cfg: team_config.TeamConfig, fire: datetime, now: datetime, *, manual: bool = False) -> Context:
+    def locale_for(user_id: str | None) -> str:
+        return deps.users.locale(cfg.team_id, user_id) if user_id else cfg.locale
+
+    return Context(cfg=cfg, fire=fire, now=now, rules=deps.health_rules, locale_for=locale_for, manual=manual)
+
+
+@dataclass
+class RunResult:
+    schedule: str
+    team_id: str
+    fire: datetime
+    queued: int = 0
+    skipped: int = 0
+    stale: bool = False
+
+
+def run_due(deps, *, only: str | None = None) -> int:
+    """Run every schedule fire that is due and unclaimed, for every team; returns messages queued."""
+    now = deps.clock()
+    schedules = all_schedules()
+    with deps.sessions.begin() as db:
+        teams = team_config.teams(db)
+        configs = [team_config.load(db, team, defaults(deps)) for team in teams]
+    queued = 0
+    for cfg in configs:
+        for schedule in schedules.values():
+            if only and schedule.name != only:
+                continue
+            try:
+                result = run_schedule(deps, schedule, cfg, now)
+            except Exception:  # one team's or schedule's failure must not stop the others
+                log.exception("schedule %s failed for team %s; retried on the next tick", schedule.name, cfg.team_id)
+                continue
+            if result is not None:
+                queued += result.queued
+    if queued:
+        deps.outbox.wake()
+    return queued
+
+
+def run_schedule(deps, schedule: Schedule, cfg: team_config.TeamConfig, now: datetime) -> RunResult | None:
+    """Run the latest due fire of one schedule for one team, unless it is claimed already or stale."""
+    if not schedule.enabled(cfg):
+        return None
+    fire, earlier = engine.latest_fire(schedule, cfg, now)
+    if fire is None:
+        return None
+    with deps.sessions.begin() as db:
+        if engine.existing_keys(db, cfg.team_id, [engine.run_key(schedule.name, fire)]):
+            return None
+        last = engine.last_run(db, cfg.team_id, schedule.name)
+    if last is not None and earlier:
+        missed = list(schedule.fires(cfg, last + timedelta(seconds=1), fire))
+        if missed:
+            log.warning(
+                "%s for team %s: %d run(s) from %s to %s were missed while no worker ran; they are stale and "
+                "skipped, the latest (%s) runs now",
+                schedule.name, cfg.team_id, len(missed), missed[0].isoformat(), missed[-1].isoformat(),
+                fire.isoformat(),
+            )  # fmt: skip
+    result = RunResult(schedule.name, cfg.team_id, fire)
+    if now - fire > schedule.useful_for(cfg, fire):
+        with deps.sessions.begin() as db:
+            if engine.claim_run(db, cfg.team_id, schedule.name, fire, now, skipped="stale") is not None:
+                log.warning(
+                    "%s for team %s due at %s is stale (now %s): skipped", schedule.name, cfg.team_id,
+                    fire.isoformat(), now.isoformat(),
+                )  # fmt: skip
+        result.stale = True
+        return result
+    with deps.sessions.begin() as db:
+        # The claim and the messages commit together: a crash before the commit leaves the fire unclaimed
+        # and the next tick runs it again; a second worker's claim waits for this one and then finds it taken.
+        if engine.claim_run(db, cfg.team_id, schedule.name, fire, now) is None:
+            return None
+        planned = schedule.plan(db, _context(deps, cfg, fire, now))
+        result.queued, result.skipped = engine.record(db, cfg.team_id, schedule.name, planned, fire=fire, now=now)
+    if result.queued or result.skipped:
+        log.info(
+            "%s for team %s (%s): %d message(s) queued, %d skipped",
+            schedule.name, cfg.team_id, fire.isoformat(), result.queued, result.skipped,
+        )  # fmt: skip
+    return result
+
+
+# --- the CLI: jobs list / jobs run --------------------------------------------------------------------------
+
+
+def next_runs(deps, now: datetime) -> list[tuple[str, str, str, datetime | None, str]]:
+    """(schedule, team, zone, next fire UTC, description) for every team's schedules."""
+    schedules = all_schedules()
+    with deps.sessions.begin() as db:
+        configs = [team_config.load(db, team, defaults(deps)) for team in team_config.teams(db)]
+    rows = []
+    for cfg in configs:
+        for s in schedules.values():
+            nxt = engine.next_fire(s, cfg, now) if s.enabled(cfg) else None
+            desc = s.description if s.enabled(cfg) else f"{s.description} (off: see `config`)"
+            rows.append((s.name, cfg.team_id, cfg.values["timezone"], nxt, desc))
+    return rows
+
+
+def run_now(
+    deps, name: str, team_id: str, *, dry_run: bool, out: TextIO, render: Callable[[Message], str]
+) -> tuple[int, int]:
+    """Run one schedule for one team now. Dry run: print what would be sent and write nothing.
+
+    Messages already sent (same key) are not sent again, so running the renewal scan twice reminds once;
+    a manual digest is its own occurrence (keyed by the time it was asked for)."""
+    schedule = all_schedules()[name]
+    now = deps.clock()
+    with deps.sessions.begin() as db:
+        cfg = team_config.load(db, team_id, defaults(deps))
+    if dry_run:  # plans only read; this session is rolled back, never committed
+        with Session(deps.sessions.engine) as db:
+            planned = schedule.plan(db, _context(deps, cfg, now, now, manual=True))
+            new = {p.key for p in planned} - engine.existing_keys(db, team_id, [p.key for p in planned])
+        messages = [p for p in planned if isinstance(p, Message) and p.key in new]
+        skips = [p for p in planned if isinstance(p, Skip) and p.key in new]
+        for m in messages:
+            print(render(m), file=out)
+        for s in skips:
+            print(f"-- would skip {s.key}: {s.reason}", file=out)
+        return len(messages), len(skips)
+    with deps.sessions.begin() as db:
+        planned = schedule.plan(db, _context(deps, cfg, now, now, manual=True))
+        queued, skipped = engine.record(db, team_id, name, planned, fire=now, now=now)
+    deps.outbox.wake()
+    return queued, skipped

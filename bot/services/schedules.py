@@ -1,0 +1,334 @@
+"""The schedule engine: when each team's schedules fire, and recording what they send exactly once.
+
+A schedule (digest, renewals, ...) fires at times computed in the team's zone. Each fire is claimed as a
+"run" occurrence row (unique key), so two workers, or a restart, never run it twice. The run plans its
+messages; each message is an occurrence row with its own unique key (the digest for week W to channel C,
+the T-90 step for customer X), inserted before anything is sent, with the outbox rows that deliver it in
+the same transaction. The outbox stores Slack's ts on the occurrence once the message has landed.
+
+No Slack here: plans produce data (text + Block Kit dicts); the delivery layer sends it.
+"""
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from bot.models import Occurrence, ReminderMute
+from bot.models.schedule import QUEUED, SENT, SKIPPED
+from bot.services import outbox
+from bot.services.health_config import HealthRules
+from bot.services.team_config import TeamConfig
+
+log = logging.getLogger("baton.schedules")
+
+RUN = "run"  # kind of the occurrence that claims one fire of a schedule
+POST_KIND = "scheduled.post"  # the outbox renderer that sends an occurrence's parts
+
+
+@dataclass(frozen=True)
+class Part:
+    """One Slack message: notification text and Block Kit blocks (dicts, already validated by the builder)."""
+
+    text: str
+    blocks: list[dict]
+
+
+@dataclass
+class Message:
+    """A message a schedule wants sent once: `key` is unique per team and names the occurrence."""
+
+    key: str
+    kind: str
+    parts: list[Part]  # the first is the message; the others follow in its thread, in order
+    channel: str | None = None  # a channel id ...
+    user: str | None = None  # ... or a user, for a DM
+    customer_id: int | None = None
+    subject: str | None = None
+    step: int | None = None
+    due_at: datetime | None = None  # defaults to the fire time
+    data: dict | None = None  # what the message's buttons need later
+
+    def __post_init__(self) -> None:
+        if not self.parts:
+            raise ValueError("a message needs at least one part")
+        if bool(self.channel) == bool(self.user):
+            raise ValueError("a message goes to a channel or to a user, not both")
+
+
+@dataclass
+class Skip:
+    """Something that was due but is not sent (stale, superseded, muted); recorded so it is not reconsidered."""
+
+    key: str
+    kind: str
+    reason: str
+    customer_id: int | None = None
+    subject: str | None = None
+    step: int | None = None
+    due_at: datetime | None = None
+
+
+Planned = Message | Skip
+
+
+@dataclass
+class Context:
+    """What a plan needs: the team's settings, the fire it runs for, the clock, and people's languages."""
+
+    cfg: TeamConfig
+    fire: datetime  # UTC: the scheduled time this run is for
+    now: datetime  # UTC
+    rules: HealthRules = field(default_factory=HealthRules)
+    locale_for: Callable[[str | None], str] = lambda _user: "en"
+    manual: bool = False  # `jobs run NAME`: run now, whatever the schedule says
+
+    @property
+    def team_id(self) -> str:
+        return self.cfg.team_id
+
+    @property
+    def today(self) -> date:
+        return self.cfg.today(self.now)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A recurring job of each team: when it fires, how long a missed fire stays worth sending, what it sends."""
+
+    name: str
+    description: str
+    fires: Callable[[TeamConfig, datetime, datetime], list[datetime]]  # fire times in [start, end), UTC
+    useful_for: Callable[[TeamConfig, datetime], timedelta]  # after its fire time (for catch-up)
+    plan: Callable[[Session, Context], list[Planned]]
+    lookback: timedelta = timedelta(days=8)  # how far back a missed fire is looked for
+    enabled: Callable[[TeamConfig], bool] = lambda _cfg: True
+
+
+# --- fire times ------------------------------------------------------------------------------------------
+
+
+def cron_fires(expr: str, cfg: TeamConfig, start: datetime, end: datetime) -> list[datetime]:
+    """Fire times of a crontab expression in the team's zone, in [start, end) (APScheduler handles DST)."""
+    trigger = CronTrigger.from_crontab(expr, timezone=cfg.tz)
+    out: list[datetime] = []
+    prev = None
+    nxt = trigger.get_next_fire_time(None, start)
+    while nxt is not None and nxt < end:
+        out.append(nxt.astimezone(start.tzinfo))
+        prev = nxt
+        nxt = trigger.get_next_fire_time(prev, nxt + timedelta(seconds=1))
+        if len(out) > 10_000:  # a runaway expression (every minute over a long window)
+            break
+    return out
+
+
+def daily_fires(cfg: TeamConfig, clock_key: str, start: datetime, end: datetime) -> list[datetime]:
+    """Every day at the time in `clock_key`, in the team's zone."""
+    out = []
+    day = cfg.local(start).date() - timedelta(days=1)
+    last = cfg.local(end).date() + timedelta(days=1)
+    while day <= last:
+        at = cfg.at(day, clock_key)
+        if start <= at < end:
+            out.append(at.astimezone(start.tzinfo))
+        day += timedelta(days=1)
+    return out
+
+
+def latest_fire(schedule: Schedule, cfg: TeamConfig, now: datetime) -> tuple[datetime | None, int]:
+    """The most recent fire at or before `now` within the lookback, and how many fires came before it there."""
+    fires = schedule.fires(cfg, now - schedule.lookback, now + timedelta(microseconds=1))
+    return (fires[-1], len(fires) - 1) if fires else (None, 0)
+
+
+def next_fire(schedule: Schedule, cfg: TeamConfig, now: datetime) -> datetime | None:
+    for days in (8, 40, 400):
+        fires = schedule.fires(cfg, now + timedelta(microseconds=1), now + timedelta(days=days))
+        if fires:
+            return fires[0]
+    return None
+
+
+def run_key(schedule: str, fire: datetime) -> str:
+    return f"{RUN}:{schedule}:{fire.strftime('%Y-%m-%dT%H:%MZ')}"
+
+
+# --- recording -------------------------------------------------------------------------------------------
+
+
+def _insert(db: Session):
+    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _claim(db: Session, values: dict) -> int | None:
+    """Insert an occurrence unless its key exists; the id when this call created it."""
+    stmt = (
+        _insert(db)(Occurrence)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["team_id", "key"])
+        .returning(Occurrence.id)
+    )
+    return db.exec(stmt).first()  # type: ignore[call-overload]
+
+
+def claim_run(db: Session, team_id: str, schedule: str, fire: datetime, now: datetime, *, skipped: str | None = None):
+    """Claim one fire of a schedule; None when another worker (or an earlier run) already has it."""
+    row = _claim(
+        db,
+        {
+            "team_id": team_id,
+            "key": run_key(schedule, fire),
+            "schedule": schedule,
+            "kind": RUN,
+            "due_at": fire,
+            "status": SKIPPED if skipped else SENT,
+            "reason": skipped,
+            "created_at": now,
+            "sent_at": None if skipped else now,
+        },
+    )
+    return row[0] if row else None
+
+
+def last_run(db: Session, team_id: str, schedule: str) -> datetime | None:
+    return db.exec(
+        select(Occurrence.due_at)
+        .where(Occurrence.team_id == team_id, Occurrence.schedule == schedule, Occurrence.kind == RUN)
+        .order_by(col(Occurrence.due_at).desc())
+        .limit(1)
+    ).first()
+
+
+def record(db: Session, team_id: str, schedule: str, planned: Iterable[Planned], *, fire: datetime, now: datetime):
+    """Claim each planned message (and queue its parts) or record each skip; returns (queued, skipped) counts.
+
+    A key that already exists is left alone: that message was sent, or is being sent, by an earlier run."""
+    queued = skipped = 0
+    for p in planned:
+        values = {
+            "team_id": team_id,
+            "key": p.key[:255],
+            "schedule": schedule,
+            "kind": p.kind,
+            "customer_id": p.customer_id,
+            "subject": p.subject,
+            "step": p.step,
+            "due_at": p.due_at or fire,
+            "created_at": now,
+        }
+        if isinstance(p, Skip):
+            values.update(status=SKIPPED, reason=p.reason)
+            if _claim(db, values):
+                skipped += 1
+                log.info("%s: skipped %s for team %s: %s", schedule, p.key, team_id, p.reason)
+            continue
+        values.update(
+            status=QUEUED,
+            recipient=p.channel or p.user,
+            content=json.dumps({"dm": bool(p.user), "parts": [{"text": x.text, "blocks": x.blocks} for x in p.parts]}),
+            data=json.dumps(p.data) if p.data is not None else None,
+        )
+        row = _claim(db, values)
+        if row is None:
+            continue
+        occurrence_id = row[0]
+        for index in range(len(p.parts)):
+            outbox.enqueue(
+                db,
+                team_id,
+                f"occ:{occurrence_id}:{index}",
+                POST_KIND,
+                {"occurrence": occurrence_id, "part": index},
+                now=now,
+            )
+        queued += 1
+    return queued, skipped
+
+
+def existing_keys(db: Session, team_id: str, keys: Sequence[str]) -> set[str]:
+    """Which of `keys` already have an occurrence (sent, queued or skipped)."""
+    found: set[str] = set()
+    for i in range(0, len(keys), 500):
+        chunk = list(keys[i : i + 500])
+        stmt = sa_select(Occurrence.key).where(Occurrence.team_id == team_id, col(Occurrence.key).in_(chunk))
+        found.update(db.exec(stmt).scalars())  # type: ignore[call-overload]
+    return found
+
+
+def get(db: Session, team_id: str, occurrence_id: int) -> Occurrence | None:
+    row = db.get(Occurrence, occurrence_id)
+    return row if row is not None and row.team_id == team_id else None
+
+
+def parts_of(row: Occurrence) -> tuple[bool, list[Part]]:
+    content = json.loads(row.content or "{}")
+    return bool(content.get("dm")), [Part(p["text"], p["blocks"]) for p in content.get("parts", [])]
+
+
+def data_of(row: Occurrence) -> dict:
+    return json.loads(row.data) if row.data else {}
+
+
+def mark_sent(db: Session, occurrence_id: int, channel: str, ts: str, now: datetime) -> None:
+    row = db.get(Occurrence, occurrence_id)
+    if row is not None and row.ts is None:
+        row.channel, row.ts, row.sent_at = channel, ts, now
+        if row.status == QUEUED:
+            row.status = SENT
+        db.add(row)
+
+
+# --- mutes -------------------------------------------------------------------------------------------------
+
+
+def mute(
+    db: Session,
+    team_id: str,
+    user_id: str,
+    *,
+    customer_id: int = 0,
+    kind: str = "*",
+    until: datetime | None,
+    now: datetime,
+) -> None:
+    """Mute one customer's reminders (kind "*") or one kind of reminder (customer 0) for `user_id`."""
+    row = db.get(ReminderMute, (team_id, user_id, customer_id, kind))
+    if row is None:
+        row = ReminderMute(team_id=team_id, user_id=user_id, customer_id=customer_id, kind=kind, created_at=now)
+    row.until = until
+    db.add(row)
+
+
+def unmute(db: Session, team_id: str, user_id: str, *, customer_id: int = 0, kind: str = "*") -> bool:
+    row = db.get(ReminderMute, (team_id, user_id, customer_id, kind))
+    if row is None:
+        return False
+    db.delete(row)
+    return True
+
+
+class Mutes:
+    """The team's active mutes, loaded once per run: `muted(user, customer, kind)`."""
+
+    def __init__(self, db: Session, team_id: str, now: datetime):
+        self._rows: set[tuple[str, int, str]] = set()
+        for r in db.exec(select(ReminderMute).where(ReminderMute.team_id == team_id)):
+            if r.until is None or r.until > now:
+                self._rows.add((r.user_id, r.customer_id, r.kind))
+
+    def muted(self, user_id: str | None, customer_id: int | None, kind: str) -> bool:
+        if not user_id or not self._rows:
+            return False
+        family = kind.split(".")[0]
+        cid = customer_id or 0
+        return any(
+            (user_id, c, k) in self._rows for c in {cid, 0} for k in {kind, family, "*"} if not (c == 0 and k == "*")
+        )

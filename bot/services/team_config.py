@@ -1,0 +1,288 @@
+"""Per-team schedule settings: documented defaults, overridden per team in the database.
+
+`python -m bot config set KEY VALUE` writes a `team_settings` row; the worker reads the settings on every
+tick, so a change applies from the next tick without a deploy. Every value is validated here, once, so a
+bad value is refused when it is set and never breaks the worker.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from bot.models import TeamSetting
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CHANNEL = re.compile(r"[CG][A-Z0-9]{2,31}")
+_USER = re.compile(r"[UW][A-Z0-9]{2,31}")
+
+
+class ConfigValueError(ValueError):
+    """A setting's value is malformed; the message says what a good value looks like."""
+
+
+def _tz(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigValueError("an IANA time zone such as Asia/Seoul, Europe/Berlin or UTC") from exc
+    return value
+
+
+def _cron(value: str) -> str:
+    try:
+        CronTrigger.from_crontab(value, timezone="UTC")
+    except ValueError as exc:
+        raise ConfigValueError(
+            f"a crontab expression (minute hour day month weekday), e.g. '0 9 * * mon': {exc}"
+        ) from exc
+    return " ".join(value.split())
+
+
+def _clock(value: str) -> str:
+    m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+    if not m:
+        raise ConfigValueError("a time of day as HH:MM, e.g. 09:00")
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
+def _hours_range(value: str) -> str:
+    parts = value.replace(" ", "").split("-")
+    if len(parts) != 2:
+        raise ConfigValueError("working hours as HH:MM-HH:MM, e.g. 09:00-18:00")
+    start, end = _clock(parts[0]), _clock(parts[1])
+    if start >= end:
+        raise ConfigValueError("working hours must end after they start, e.g. 09:00-18:00")
+    return f"{start}-{end}"
+
+
+def _days_list(value: str) -> str:
+    try:
+        days = sorted({int(p) for p in value.replace(" ", "").split(",") if p}, reverse=True)
+    except ValueError as exc:
+        raise ConfigValueError("whole numbers of days separated by commas, e.g. 120,90,60,30") from exc
+    if not days or any(d < 1 or d > 730 for d in days):
+        raise ConfigValueError("between 1 and 730 days each, e.g. 120,90,60,30")
+    return ",".join(str(d) for d in days)
+
+
+def _optional_days_list(value: str) -> str:
+    return "" if value.strip() in ("", "none", "-") else _days_list(value)
+
+
+def _int_range(lo: int, hi: int) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        try:
+            n = int(value.strip())
+        except ValueError as exc:
+            raise ConfigValueError(f"a whole number from {lo} to {hi}") from exc
+        if not lo <= n <= hi:
+            raise ConfigValueError(f"a whole number from {lo} to {hi}")
+        return str(n)
+
+    return check
+
+
+def _channels(value: str) -> str:
+    items = [p for p in re.split(r"[\s,]+", value.strip()) if p]
+    if value.strip() in ("none", "-"):
+        return ""
+    bad = [p for p in items if not _CHANNEL.fullmatch(p)]
+    if bad:
+        raise ConfigValueError(f"channel ids (C0123ABCD), comma-separated; not a channel id: {bad[0]}")
+    return ",".join(dict.fromkeys(items))
+
+
+def _channel(value: str) -> str:
+    if value.strip() in ("", "none", "-"):
+        return ""
+    if not _CHANNEL.fullmatch(value.strip()):
+        raise ConfigValueError("a channel id such as C0123ABCD (channel details > About), or none")
+    return value.strip()
+
+
+def _user(value: str) -> str:
+    if value.strip() in ("", "none", "-"):
+        return ""
+    if not _USER.fullmatch(value.strip()):
+        raise ConfigValueError("a Slack user id such as U0123ABCD (profile > ⋮ > Copy member ID), or none")
+    return value.strip()
+
+
+def _locale(value: str) -> str:
+    if value.strip() not in ("en", "ko"):
+        raise ConfigValueError("en or ko")
+    return value.strip()
+
+
+def _cadence(value: str) -> str:
+    if value.strip() not in ("biweekly", "monthly"):
+        raise ConfigValueError("biweekly or monthly")
+    return value.strip()
+
+
+def _weekday(value: str) -> str:
+    v = value.strip().lower()[:3]
+    if v not in WEEKDAYS:
+        raise ConfigValueError("a weekday: mon, tue, wed, thu, fri, sat or sun")
+    return v
+
+
+def _date(value: str) -> str:
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError as exc:
+        raise ConfigValueError("a date as YYYY-MM-DD") from exc
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    check: Callable[[str], str]
+    default: str  # "{handoff_channel}" and the like are filled from the environment's settings
+    help: str
+
+
+KEYS: dict[str, Key] = {
+    k.name: k
+    for k in (
+        Key("timezone", _tz, "{timezone}", "the team's time zone; every schedule runs in it"),
+        Key("locale", _locale, "{locale}", "language of channel posts (DMs use each person's Slack language)"),
+        Key("digest.channels", _channels, "{handoff_channel}", "channels that get the weekly at-risk digest"),
+        Key("digest.schedule", _cron, "0 9 * * mon", "when the digest goes out (crontab, team time zone)"),
+        Key("reminders.time", _clock, "09:00", "time of day of the renewal, onboarding and promise reminders"),
+        Key("renewal.days", _days_list, "120,90,60,30", "days before the renewal date that remind the CSM"),
+        Key("renewal.ae_days", _optional_days_list, "60,30", "of those, the steps that also remind the AE"),
+        Key("renewal.csp_days", _int_range(1, 730), "90", "the step that asks to share the Success Plan"),
+        Key("onboarding.kickoff_days", _int_range(1, 365), "7", "kickoff due this many days after acceptance"),
+        Key("onboarding.activation_days", _int_range(1, 365), "30", "product activation due after acceptance"),
+        Key("onboarding.training_days", _int_range(1, 365), "30", "basic training due after acceptance"),
+        Key("meeting.channel", _channel, "", "channel of the cross-team meeting reminder (none: no reminder)"),
+        Key("meeting.cadence", _cadence, "biweekly", "biweekly or monthly (the first such weekday)"),
+        Key("meeting.day", _weekday, "thu", "weekday of the meeting"),
+        Key("meeting.time", _clock, "15:00", "time of the meeting"),
+        Key("meeting.anchor", _date, "2026-01-01", "biweekly: meetings fall in the weeks 0, 2, 4 ... after it"),
+        Key("meeting.reminder_time", _clock, "10:00", "the reminder goes out the day before at this time"),
+        Key("nudge.sales_lead", _user, "", "sales lead reminded of handoff drafts still open (none: nobody)"),
+        Key("nudge.draft_hours", _int_range(1, 720), "24", "remind the AE of an unsubmitted draft after"),
+        Key("nudge.lead_hours", _int_range(1, 720), "72", "remind the sales lead of an unsubmitted draft after"),
+        Key("nudge.accept_days", _int_range(1, 30), "1", "business days before an unaccepted handoff is raised"),
+        Key("nudge.hours", _hours_range, "09:00-18:00", "working hours (Mon-Fri) in which nudges are sent"),
+    )
+}
+
+
+def check_value(key: str, value: str) -> str:
+    """The normalised value, or ConfigValueError; KeyError for an unknown key."""
+    if key not in KEYS:
+        raise KeyError(key)
+    return KEYS[key].check(value)
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What the environment says when a team has not set a key."""
+
+    timezone: str = "UTC"
+    locale: str = "en"
+    handoff_channel: str | None = None
+
+    def value(self, key: str) -> str:
+        return KEYS[key].default.format(
+            timezone=self.timezone, locale=self.locale, handoff_channel=self.handoff_channel or ""
+        )
+
+
+@dataclass(frozen=True)
+class TeamConfig:
+    """One team's resolved settings, typed."""
+
+    team_id: str
+    values: dict[str, str]
+
+    def raw(self, key: str) -> str:
+        return self.values[key]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.values["timezone"])
+
+    @property
+    def locale(self) -> str:
+        return self.values["locale"]
+
+    def int(self, key: str) -> int:
+        return int(self.values[key])
+
+    def days(self, key: str) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.values[key].split(",") if d)
+
+    def channels(self, key: str) -> tuple[str, ...]:
+        return tuple(c for c in self.values[key].split(",") if c)
+
+    def clock(self, key: str) -> time:
+        h, m = self.values[key].split(":")
+        return time(int(h), int(m))
+
+    def optional(self, key: str) -> str | None:
+        return self.values[key] or None
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(self.tz).date()
+
+    def at(self, day: date, clock_key: str) -> datetime:
+        """`day` at the time of `clock_key`, in the team's zone (DST handled by zoneinfo)."""
+        return datetime.combine(day, self.clock(clock_key), tzinfo=self.tz)
+
+
+def load(db: Session, team_id: str, defaults: Defaults) -> TeamConfig:
+    """The team's settings: stored values (re-checked; a bad stored value falls back to the default)."""
+    values = {key: defaults.value(key) for key in KEYS}
+    for row in db.exec(select(TeamSetting).where(TeamSetting.team_id == team_id)):
+        if row.key in KEYS:
+            try:
+                values[row.key] = KEYS[row.key].check(row.value)
+            except ConfigValueError:
+                pass
+    return TeamConfig(team_id, values)
+
+
+def stored(db: Session, team_id: str) -> dict[str, str]:
+    return {r.key: r.value for r in db.exec(select(TeamSetting).where(TeamSetting.team_id == team_id))}
+
+
+def set_value(db: Session, team_id: str, key: str, value: str, *, now: datetime, by: str | None = None) -> str:
+    """Store a checked value; returns it normalised."""
+    clean = check_value(key, value)
+    row = db.get(TeamSetting, (team_id, key))
+    if row is None:
+        row = TeamSetting(team_id=team_id, key=key, value=clean, updated_at=now, updated_by=by)
+    else:
+        row.value, row.updated_at, row.updated_by = clean, now, by
+    db.add(row)
+    return clean
+
+
+def unset(db: Session, team_id: str, key: str) -> bool:
+    if key not in KEYS:
+        raise KeyError(key)
+    stmt = delete(TeamSetting).where(col(TeamSetting.team_id) == team_id, col(TeamSetting.key) == key)
+    return db.exec(stmt).rowcount > 0  # type: ignore[call-overload]
+
+
+def teams(db: Session) -> list[str]:
+    """Every team Baton knows: any with customers, handoffs or settings."""
+    from bot.models import Customer, Handoff
+
+    found: set[str] = set()
+    for model in (Customer, Handoff, TeamSetting):
+        found.update(db.exec(select(model.team_id).distinct()))
+    return sorted(found)
