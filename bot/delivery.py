@@ -8,6 +8,7 @@ that id and the found message's ts is recorded instead of posting again.
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from bot.blocks import customer as cb
 from bot.blocks import handoff as hb
@@ -30,7 +31,7 @@ from bot.services import customer as cs
 from bot.services import handoff as hs
 from bot.services import outbox as outbox_service
 from bot.services import roadmap as rs
-from bot.services import voc
+from bot.services import schedules, voc
 from bot.services.health_config import HealthRules
 from bot.services.queue import backoff, claim, due_ids
 from bot.slack_users import UserDirectory
@@ -104,6 +105,39 @@ class Renderers:
         return deco
 
 
+class Pacer:
+    """Slack takes about one message per second per channel: `wait(channel)` returns when the next post there
+    may go, sleeping if it must (only ever in the outbox's own thread), and `hold` keeps a channel quiet after
+    a 429's Retry-After. Time and sleep are injected so tests control them."""
+
+    def __init__(
+        self,
+        interval: float = 1.0,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.interval = interval
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, channel: str) -> None:
+        with self._lock:
+            now = self.monotonic()
+            start = max(now, self._next.get(channel, 0.0))
+            self._next[channel] = start + self.interval
+            if len(self._next) > 10_000:  # forget channels that have long been quiet
+                self._next = {c: t for c, t in self._next.items() if t > now}
+        if start > now:
+            self.sleep(start - now)
+
+    def hold(self, channel: str, seconds: float) -> None:
+        with self._lock:
+            self._next[channel] = max(self._next.get(channel, 0.0), self.monotonic() + seconds)
+
+
 class Outbox:
     """Delivers outbox rows; `run_once` for tests and the CLI, `start` for a background thread."""
 
@@ -113,11 +147,13 @@ class Outbox:
         client: WebClient,
         clock: Callable[[], datetime],
         renderers: Renderers,
+        pacer: Pacer | None = None,
     ):
         self.sessions = sessions
         self.client = client
         self.clock = clock
         self.renderers = renderers
+        self.pacer = pacer or Pacer()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -200,9 +236,14 @@ class Outbox:
                 row = db.get(OutboxMessage, row_id)
                 row.status, row.sending_since = "sending", self.clock()
                 db.add(row)
+        if posting:
+            self.pacer.wait(send.kwargs["channel"])
         try:
             resp = getattr(self.client, _python_name(send.method))(**send.kwargs)
         except (SlackApiError, SlackRequestError, OSError) as exc:
+            if posting and isinstance(exc, SlackApiError) and exc.response is not None:
+                if exc.response.status_code == 429:
+                    self.pacer.hold(send.kwargs["channel"], _retry_after(exc.response))
             self._failed(row_id, attempts, exc)
             return
         channel = resp.get("channel") or send.kwargs.get("channel")
@@ -269,8 +310,7 @@ class Outbox:
         status = exc.response.status_code
         definite = not reconciling and status < 500
         if status == 429:
-            headers = exc.response.headers
-            retry_after = float(headers.get("Retry-After", headers.get("retry-after", 1)))
+            retry_after = _retry_after(exc.response)
             log.info("outbox %s rate limited; retrying in %ss", row_id, retry_after)
             self._reschedule(row_id, timedelta(seconds=max(retry_after, 1)), "ratelimited", not_sent=definite)
         elif error in PERMANENT and definite:
@@ -289,6 +329,14 @@ class _Retry(Exception):
     def __init__(self, cause: Exception):
         super().__init__(str(cause))
         self.cause = cause
+
+
+def _retry_after(response) -> float:
+    headers = response.headers or {}
+    try:
+        return float(headers.get("Retry-After", headers.get("retry-after", 1)))
+    except (TypeError, ValueError):
+        return 1.0
 
 
 def _python_name(method: str) -> str:
@@ -477,7 +525,57 @@ def renderers(
         return Send("chat.postMessage", kwargs)
 
     _roadmap_renderers(r, users, client, channel_locale, rules, clock or (lambda: datetime.now(UTC)))
+    _schedule_renderers(r, client, clock or (lambda: datetime.now(UTC)))
     return r
+
+
+# --- renderers for scheduled messages -------------------------------------------------------------------
+
+# The outbox row of part k of occurrence N has the idempotency key occ:N:k (see services/schedules.record).
+FINISHED_BADLY = ("failed", "dropped")
+
+
+def _schedule_renderers(r: Renderers, client: WebClient, clock: Callable[[], datetime]) -> None:
+    """Scheduled messages (digests, reminders, nudges): the parts were built when the occurrence was claimed;
+    part 0 is posted (a DM through conversations.open), the others follow in its thread, strictly in order."""
+
+    def part_row(db: Session, team_id: str, occurrence_id: int, part: int) -> OutboxMessage | None:
+        return db.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.team_id == team_id, OutboxMessage.idem_key == f"occ:{occurrence_id}:{part}"
+            )
+        ).first()
+
+    @r.register(schedules.POST_KIND)
+    def _post(db, team_id, params):
+        row = schedules.get(db, team_id, int(params["occurrence"]))
+        if row is None:
+            return Drop("scheduled message gone")
+        dm, parts = schedules.parts_of(row)
+        index = int(params["part"])
+        if index >= len(parts):
+            return Drop(f"scheduled message {row.key} has no part {index}")
+        part = parts[index]
+        kwargs = {"text": part.text, "blocks": json.dumps(part.blocks), "unfurl_links": False, "unfurl_media": False}
+        if index == 0:
+            if row.ts:
+                return Drop("already posted", routine=True)
+            channel = client.conversations_open(users=row.recipient)["channel"]["id"] if dm else row.recipient
+            occurrence_id = row.id
+
+            def on_sent(db2: Session, channel: str, ts: str) -> None:
+                schedules.mark_sent(db2, occurrence_id, channel, ts, clock())
+
+            return Send("chat.postMessage", {"channel": channel, **kwargs}, on_sent)
+        if not row.ts:
+            first = part_row(db, team_id, row.id, 0)
+            if first is not None and first.status in FINISHED_BADLY:
+                return Drop(f"the message of {row.key} was never posted ({first.last_error}); its thread cannot be")
+            return Defer(2, "waiting for the message this part replies to")
+        previous = part_row(db, team_id, row.id, index - 1)
+        if previous is not None and previous.status not in ("sent", *FINISHED_BADLY):
+            return Defer(1, "waiting for the previous part (thread replies go in order)")
+        return Send("chat.postMessage", {"channel": row.channel, "thread_ts": row.ts, **kwargs})
 
 
 # --- renderers for the roadmap -----------------------------------------------------------------------

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.crm.hubspot import HubSpotClient
 from bot.db import Sessions, make_engine
-from bot.delivery import Outbox, renderers
+from bot.delivery import Outbox, Pacer, renderers
 from bot.inbox import Inbox
 from bot.services.health_config import HealthRules, load_health_rules
 from bot.services.lookup import CustomerLookup
@@ -62,6 +62,7 @@ def build_deps(
     *,
     clock: Callable[[], datetime] = system_clock,
     hubspot_sleep: Callable[[float], None] | None = None,
+    pacer: Pacer | None = None,
 ) -> Deps:
     """Wire the engine, Slack client, user directory, outbox and inbox for `settings`."""
     engine = make_engine(settings.database_url)
@@ -78,6 +79,7 @@ def build_deps(
         client,
         clock,
         renderers(users, client, settings.default_locale, health_rules=health_rules, clock=clock),
+        pacer or Pacer(settings.post_interval),
     )
 
     def hubspot() -> HubSpotClient | None:

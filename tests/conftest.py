@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel, select
 from bot.app import create_app
 from bot.config import Settings, normalize_database_url
 from bot.db import migrate
+from bot.delivery import Pacer
 from bot.deps import build_deps
 from bot.web import WebApp
 from tests.fakes.hubspot_api import FakeHubSpot
@@ -45,6 +46,22 @@ class FakeClock:
     def advance(self, **delta: float) -> None:
         with self._lock:
             self.now += timedelta(**delta)
+
+
+class FakePace:
+    """The outbox pacer's clock: sleeping advances it at once and is recorded, so tests see the pacing
+    without waiting for it."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -167,7 +184,9 @@ class Baton:
     def __init__(self, settings: Settings, clock: FakeClock):
         self.settings = settings
         self.clock = clock
-        self.deps = build_deps(settings, clock=clock, hubspot_sleep=lambda _s: None)
+        self.pace = FakePace()
+        pacer = Pacer(settings.post_interval, monotonic=self.pace.monotonic, sleep=self.pace.sleep)
+        self.deps = build_deps(settings, clock=clock, hubspot_sleep=lambda _s: None, pacer=pacer)
         self.executor = TrackingExecutor()
         self.app, self.registry = create_app(settings, self.deps, executor=self.executor)
         self.web = WebApp(self.deps, self.app)

@@ -78,14 +78,14 @@ def run_schedule(deps, schedule: Schedule, cfg: team_config.TeamConfig, now: dat
     """Run the latest due fire of one schedule for one team, unless it is claimed already or stale."""
     if not schedule.enabled(cfg):
         return None
-    fire, earlier = engine.latest_fire(schedule, cfg, now)
+    fire, _earlier = engine.latest_fire(schedule, cfg, now)
     if fire is None:
         return None
     with deps.sessions.begin() as db:
         if engine.existing_keys(db, cfg.team_id, [engine.run_key(schedule.name, fire)]):
             return None
         last = engine.last_run(db, cfg.team_id, schedule.name)
-    if last is not None and earlier:
+    if last is not None and last < fire:
         missed = list(schedule.fires(cfg, last + timedelta(seconds=1), fire))
         if missed:
             log.warning(
