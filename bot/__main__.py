@@ -8,6 +8,7 @@ from dotenv import load_dotenv
 
 from bot import cli
 from bot.config import ConfigError, Settings
+from bot.jobs.leader import AnotherWorker
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
             server.serve(settings, socket_mode=socket_mode)
     except server.SchemaOutOfDate as exc:
         print(exc.code, file=sys.stderr)
+        return 2
+    except AnotherWorker as exc:
+        print(exc, file=sys.stderr)
         return 2
     return 0
 

@@ -1,4 +1,5 @@
-"""`python -m bot import customers|health FILE` and `python -m bot tokens create|list|revoke`.
+"""`python -m bot import customers|health FILE`, `tokens create|list|revoke`, `config list|get|set|unset` and
+`jobs list|run`.
 
 Each command is one or more units of work over the services in bot/services/imports.py and tokens.py.
 Reports go to stderr (one line per bad row), the summary to stdout; exit 0 when the import went in,
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
@@ -21,7 +23,7 @@ from bot.config import Settings
 from bot.db import Sessions, schema_status
 from bot.services import imports, tokens
 
-COMMANDS = ("import", "tokens")
+COMMANDS = ("import", "tokens", "config", "jobs")
 WIDTH = 72  # progress line width
 _TEAM_RE = re.compile(r"[A-Z0-9]{2,32}")
 
@@ -48,6 +50,28 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     for p in (create, listing, revoke):
         p.add_argument("--team", help="Slack team id (default: the installed workspace, from auth.test)")
 
+    conf = sub.add_parser("config", help="schedule settings of a team (applied by the worker on its next tick)")
+    verb = conf.add_subparsers(dest="action", required=True)
+    clist = verb.add_parser("list", help="every setting, its value and where it comes from")
+    cget = verb.add_parser("get", help="one setting's value")
+    cget.add_argument("key")
+    cset = verb.add_parser("set", help="change a setting (checked first)")
+    cset.add_argument("key")
+    cset.add_argument("value")
+    cunset = verb.add_parser("unset", help="back to the default")
+    cunset.add_argument("key")
+    for p in (clist, cget, cset, cunset):
+        p.add_argument("--team", help="Slack team id (default: the installed workspace, from auth.test)")
+
+    jobs = sub.add_parser("jobs", help="the worker's schedules: list them, or run one now")
+    jverb = jobs.add_subparsers(dest="action", required=True)
+    jlist = jverb.add_parser("list", help="every schedule of every team and its next run")
+    jlist.add_argument("--team", help="only this team")
+    jrun = jverb.add_parser("run", help="run one schedule now for one team")
+    jrun.add_argument("name", help="a schedule name from `jobs list` (digest, renewals, onboarding, meeting, ...)")
+    jrun.add_argument("--dry-run", action="store_true", help="print the messages instead of sending them")
+    jrun.add_argument("--team", help="Slack team id (default: the installed workspace, from auth.test)")
+
 
 def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run an `import` or `tokens` command; returns the exit code."""
@@ -61,9 +85,15 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
         if current != head:
             print(f"baton: the database schema is at {current or 'nothing'}, run `python -m bot migrate`", file=err)
             return 2
+        if args.command == "jobs" and args.action == "list":
+            return _jobs_list(deps, args.team, out)
         team_id = _team(args.team, deps, settings, err)
         if team_id is None:
             return 2
+        if args.command == "config":
+            return _config(args, deps, team_id, out, err)
+        if args.command == "jobs":
+            return _jobs_run(args, deps, team_id, out, err)
         if args.command == "tokens":
             return _tokens(args, deps.sessions, team_id, deps.clock(), out, err)
         if args.what == "customers":
@@ -323,6 +353,125 @@ def _print_tokens(rows: list, out: TextIO) -> None:
     table += [
         (str(r.id), r.name, r.prefix, _when(r.created_at), _when(r.last_used_at), _when(r.revoked_at)) for r in rows
     ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip(), file=out)
+
+
+# ------------------------------------------------------------------------------------------ config, jobs
+
+
+def _config(args: argparse.Namespace, deps, team_id: str, out: TextIO, err: TextIO) -> int:
+    from bot.jobs.schedules import defaults
+    from bot.services import team_config
+
+    key = getattr(args, "key", None)
+    if key is not None and key not in team_config.KEYS:
+        print(f"baton: unknown setting {key!r}; `python -m bot config list` shows them all", file=err)
+        return 2
+    with deps.sessions.begin() as db:
+        if args.action == "set":
+            try:
+                value = team_config.set_value(db, team_id, key, args.value, now=deps.clock(), by="cli")
+            except team_config.ConfigValueError as exc:
+                print(f"baton: {key} must be {exc}", file=err)
+                return 2
+            print(f"{key} = {value or '(none)'} for team {team_id}; the worker applies it on its next tick", file=out)
+            return 0
+        if args.action == "unset":
+            team_config.unset(db, team_id, key)
+            print(f"{key} is back to its default for team {team_id}", file=out)
+            return 0
+        cfg = team_config.load(db, team_id, defaults(deps))
+        stored = team_config.stored(db, team_id)
+    if args.action == "get":
+        print(cfg.values[key], file=out)
+        return 0
+    table = [("KEY", "VALUE", "FROM", "WHAT")]
+    for name, spec in team_config.KEYS.items():
+        table.append((name, cfg.values[name] or "(none)", "team" if name in stored else "default", spec.help))
+    _print_table(table, out)
+    return 0
+
+
+def _jobs_list(deps, team: str | None, out: TextIO) -> int:
+    from bot.jobs import JOBS
+    from bot.jobs.schedules import next_runs
+
+    now = deps.clock()
+    table = [("SCHEDULE", "TEAM", "NEXT RUN (TEAM TIME)", "NEXT RUN (UTC)", "WHAT")]
+    for name, team_id, zone, nxt, desc in next_runs(deps, now):
+        if team and team_id != team:
+            continue
+        local = nxt.astimezone(ZoneInfo(zone)).strftime("%a %Y-%m-%d %H:%M %Z") if nxt else "-"
+        table.append((name, team_id, local, _when(nxt), desc))
+    if len(table) == 1:
+        print("no teams yet: schedules start once Baton has a customer, a handoff or a `config set`", file=out)
+    else:
+        _print_table(table, out)
+    print("", file=out)
+    worker = [("WORKER JOB", "EVERY", "WHAT")]
+    worker += [(job_id, f"{job.seconds} s", job.description) for job_id, job in JOBS.items()]
+    _print_table(worker, out)
+    return 0
+
+
+def _jobs_run(args: argparse.Namespace, deps, team_id: str, out: TextIO, err: TextIO) -> int:
+    from bot.jobs.schedules import all_schedules, run_now
+
+    if args.name not in all_schedules():
+        print(f"baton: no schedule {args.name!r}; known: {', '.join(all_schedules())}", file=err)
+        return 2
+    queued, skipped = run_now(deps, args.name, team_id, dry_run=args.dry_run, out=out, render=render_message)
+    if args.dry_run:
+        print(f"dry run: {queued} message(s) would be sent, {skipped} skipped; nothing was sent or recorded", file=out)
+        return 0
+    delivered = deps.outbox.run_once() if queued else 0
+    print(f"{args.name}: {queued} message(s) queued, {skipped} skipped; {delivered} delivery attempt(s) made "
+          "(the rest are retried by the worker)", file=out)  # fmt: skip
+    return 0
+
+
+def render_message(message) -> str:
+    """A scheduled message as text for `jobs run --dry-run`: recipient, key, then each part's blocks."""
+    to = f"#{message.channel}" if message.channel else f"DM @{message.user}"
+    lines = [f"=== {message.kind} to {to} (key {message.key})"]
+    for i, part in enumerate(message.parts):
+        if i:
+            lines.append(f"--- reply {i} in the thread")
+        lines.append(f"[notification] {part.text}")
+        lines.extend(_block_lines(part.blocks))
+    return "\n".join(lines)
+
+
+def _texts(obj) -> list[str]:
+    if isinstance(obj, dict):
+        if obj.get("type") in ("plain_text", "mrkdwn") and "text" in obj:
+            return [obj["text"]]
+        out: list[str] = []
+        for key in ("text", "fields", "elements", "options", "accessory"):
+            if key in obj:
+                out += _texts(obj[key])
+        return out
+    if isinstance(obj, list):
+        return [t for item in obj for t in _texts(item)]
+    return []
+
+
+def _block_lines(blocks: list[dict]) -> list[str]:
+    lines = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "divider":
+            lines.append("-" * 40)
+        elif kind == "actions":
+            lines.append("[buttons] " + " | ".join(_texts(block.get("elements", []))))
+        else:
+            lines.extend(_texts(block))
+    return lines
+
+
+def _print_table(table: list[tuple[str, ...]], out: TextIO) -> None:
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip(), file=out)

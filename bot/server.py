@@ -9,7 +9,8 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.db import make_engine, schema_status
 from bot.deps import build_deps
-from bot.jobs import register_jobs
+from bot.jobs import JOBS, guarded, register_jobs
+from bot.jobs.leader import SqliteLeader, leader_for
 from bot.web import WebApp
 
 log = logging.getLogger("baton")
@@ -73,18 +74,34 @@ def serve(settings: Settings, *, socket_mode: bool = False) -> None:
 
 
 def worker(settings: Settings) -> None:
-    """The scheduler process: sweeps the outbox and inbox (so nothing waits for web traffic) and prunes."""
+    """The scheduler process: the teams' schedules (in the one leading worker), pruning, and the outbox and
+    inbox threads (so nothing waits for web traffic). Raises AnotherWorker on a SQLite database that already
+    has a worker."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     check_schema(settings)
     deps = build_deps(settings)
+    leader = leader_for(deps.sessions.engine)
+    if isinstance(leader, SqliteLeader):
+        leader.acquire()
     scheduler = BlockingScheduler(timezone="UTC")
-    register_jobs(scheduler, deps)
+    register_jobs(scheduler, deps, leader)
+    # First tick at once: a worker that was down catches up now, not a minute later.
+    scheduler.add_job(
+        guarded(JOBS["run_schedules"], deps, leader), id="run_schedules_on_start", misfire_grace_time=3600
+    )
 
     def stop(*_):
         threading.Thread(target=scheduler.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    deps.outbox.start()
+    deps.inbox.start()
     log.info("worker started")
-    scheduler.start()
+    try:
+        scheduler.start()
+    finally:
+        deps.stop_background()
+        leader.release()
     sys.exit(0)

@@ -1,21 +1,9 @@
-"""Recurring jobs: registration and pruning of delivery records."""
+"""Pruning of delivery records (job registration: tests/test_worker.py)."""
 
 from datetime import timedelta
 
-from apscheduler.schedulers.background import BackgroundScheduler
-
-from bot.jobs import JOBS, register_jobs
 from bot.jobs.maintenance import prune
 from bot.models import SlackEvent, VocDraft, WebhookEvent
-
-
-def test_every_job_is_registered_with_grace_and_coalescing(baton):
-    """Each job has a stable id, an hour of misfire grace and coalescing (no silent skips on restart)."""
-    scheduler = BackgroundScheduler(timezone="UTC")
-    register_jobs(scheduler, baton.deps)
-    jobs = {j.id: j for j in scheduler.get_jobs()}
-    assert set(jobs) == set(JOBS)
-    assert all(j.misfire_grace_time == 3600 and j.coalesce for j in jobs.values())
 
 
 def test_prune_keeps_recent_records_and_forgets_old_ones(baton, clock):
