@@ -27,8 +27,12 @@ class UserDirectory:
         self._cache: dict[tuple[str, str], SlackUser] = {}
         self._lock = threading.Lock()
 
-    def get(self, team_id: str, user_id: str) -> SlackUser | None:
-        """The cached user, refreshed from users.info when older than 12 hours."""
+    def get(self, team_id: str, user_id: str, *, unsaved: list[SlackUser] | None = None) -> SlackUser | None:
+        """The cached user, refreshed from users.info when older than 12 hours.
+
+        With `unsaved`, a fresh answer is kept in memory and appended there instead of written now: a caller
+        inside a write transaction saves them after its commit (`save`), since on SQLite a second connection's
+        write would wait for that transaction's lock."""
         key = (team_id, user_id)
         now = self.clock()
         with self._lock:
@@ -38,14 +42,16 @@ class UserDirectory:
         with self.sessions.begin() as db:
             row = db.get(SlackUser, key)
         if row is None or now - row.fetched_at >= TTL:
-            fresh = self._fetch(team_id, user_id, now)
+            fresh = self._fetch(team_id, user_id, now, save=unsaved is None)
+            if fresh is not None and unsaved is not None:
+                unsaved.append(fresh)
             row = fresh or row
         if row is not None:
             with self._lock:
                 self._cache[key] = row
         return row
 
-    def _fetch(self, team_id: str, user_id: str, now: datetime) -> SlackUser | None:
+    def _fetch(self, team_id: str, user_id: str, now: datetime, *, save: bool = True) -> SlackUser | None:
         try:
             user = self.client.users_info(user=user_id, include_locale=True)["user"]
         except (SlackApiError, SlackRequestError, OSError) as exc:
@@ -61,15 +67,22 @@ class UserDirectory:
             tz=user.get("tz"),
             fetched_at=now,
         )
-        with self.sessions.begin() as db:
-            db.merge(row)
+        if save:
+            self.save([row])
         return row
 
-    def locale(self, team_id: str, user_id: str | None) -> str:
+    def save(self, rows: list[SlackUser]) -> None:
+        """Store fetched users in the database cache."""
+        if rows:
+            with self.sessions.begin() as db:
+                for row in rows:
+                    db.merge(row)
+
+    def locale(self, team_id: str, user_id: str | None, *, unsaved: list[SlackUser] | None = None) -> str:
         """The user's catalog language from their Slack locale, else BATON_DEFAULT_LOCALE."""
         if not user_id:
             return normalize_locale(None, self.default_locale)
-        user = self.get(team_id, user_id)
+        user = self.get(team_id, user_id, unsaved=unsaved)
         return normalize_locale(user.locale if user else None, self.default_locale)
 
     def find_by_email(self, email: str) -> str | None:

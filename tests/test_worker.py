@@ -169,3 +169,12 @@ def test_settings_apply_without_a_restart(baton, clock):
         team_config.set_value(db, TEAM, "digest.channels", "C0A,C0B", now=clock())
     with baton.deps.sessions.begin() as db:
         assert team_config.load(db, TEAM, defaults).channels("digest.channels") == ("C0A", "C0B")
+
+
+def test_every_schedule_setting_is_in_the_readme():
+    """The README's settings table names every key `config set` accepts."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    missing = [key for key in team_config.KEYS if f"| `{key}` |" not in readme]
+    assert missing == []

@@ -33,9 +33,14 @@ def defaults(deps) -> team_config.Defaults:
     return team_config.Defaults(timezone=s.timezone, locale=s.default_locale, handoff_channel=s.handoff_channel)
 
 
-def _context(deps, cfg: team_config.TeamConfig, fire: datetime, now: datetime, *, manual: bool = False) -> Context:
+def _context(
+    deps, cfg: team_config.TeamConfig, fire: datetime, now: datetime, *, manual: bool = False, unsaved: list
+) -> Context:
+    """A plan's context. Languages looked up from Slack during the plan go to `unsaved`, stored after the run's
+    transaction (a write from another connection would wait for that transaction's lock on SQLite)."""
+
     def locale_for(user_id: str | None) -> str:
-        return deps.users.locale(cfg.team_id, user_id) if user_id else cfg.locale
+        return deps.users.locale(cfg.team_id, user_id, unsaved=unsaved) if user_id else cfg.locale
 
     return Context(cfg=cfg, fire=fire, now=now, rules=deps.health_rules, locale_for=locale_for, manual=manual)
 
@@ -104,13 +109,15 @@ def run_schedule(deps, schedule: Schedule, cfg: team_config.TeamConfig, now: dat
                 )  # fmt: skip
         result.stale = True
         return result
+    unsaved: list = []
     with deps.sessions.begin() as db:
         # The claim and the messages commit together: a crash before the commit leaves the fire unclaimed
         # and the next tick runs it again; a second worker's claim waits for this one and then finds it taken.
         if engine.claim_run(db, cfg.team_id, schedule.name, fire, now) is None:
             return None
-        planned = schedule.plan(db, _context(deps, cfg, fire, now))
+        planned = schedule.plan(db, _context(deps, cfg, fire, now, unsaved=unsaved))
         result.queued, result.skipped = engine.record(db, cfg.team_id, schedule.name, planned, fire=fire, now=now)
+    deps.users.save(unsaved)
     if result.queued or result.skipped:
         log.info(
             "%s for team %s (%s): %d message(s) queued, %d skipped",
@@ -147,9 +154,10 @@ def run_now(
     now = deps.clock()
     with deps.sessions.begin() as db:
         cfg = team_config.load(db, team_id, defaults(deps))
-    if dry_run:  # plans only read; this session is rolled back, never committed
+    unsaved: list = []
+    if dry_run:  # this session is rolled back, never committed
         with Session(deps.sessions.engine) as db:
-            planned = schedule.plan(db, _context(deps, cfg, now, now, manual=True))
+            planned = schedule.plan(db, _context(deps, cfg, now, now, manual=True, unsaved=unsaved))
             new = {p.key for p in planned} - engine.existing_keys(db, team_id, [p.key for p in planned])
         messages = [p for p in planned if isinstance(p, Message) and p.key in new]
         skips = [p for p in planned if isinstance(p, Skip) and p.key in new]
@@ -159,7 +167,8 @@ def run_now(
             print(f"-- would skip {s.key}: {s.reason}", file=out)
         return len(messages), len(skips)
     with deps.sessions.begin() as db:
-        planned = schedule.plan(db, _context(deps, cfg, now, now, manual=True))
+        planned = schedule.plan(db, _context(deps, cfg, now, now, manual=True, unsaved=unsaved))
         queued, skipped = engine.record(db, team_id, name, planned, fire=now, now=now)
+    deps.users.save(unsaved)
     deps.outbox.wake()
     return queued, skipped
