@@ -8,7 +8,7 @@ from slack_bolt import App, BoltResponse
 
 from bot.config import Settings
 from bot.deps import Deps
-from bot.handlers import customer, events, handoff, roadmap, voc
+from bot.handlers import customer, events, handoff, reminders, roadmap, voc
 from bot.handlers.registry import Registry
 from bot.i18n import t
 from bot.services.handoff import HandoffError
@@ -35,6 +35,7 @@ def create_app(settings: Settings, deps: Deps, *, executor: Executor | None = No
     customer.register(reg, deps)
     voc.register(reg, deps)
     roadmap.register(reg, deps)
+    reminders.register(reg, deps)
     events.register(app, reg, deps)  # last: its catch-all must come after every other event listener
 
     @app.error

@@ -11,10 +11,11 @@ from bot.blocks.handoff import FIELDS, ICP_FITS
 from bot.delivery import renderers
 from bot.i18n import CATALOGS, format_date, placeholders, t
 from bot.money import ERROR_CODES as AMOUNT_CODES
+from bot.services import team_config
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
 EN, KO = CATALOGS["en"], CATALOGS["ko"]
-NAMESPACES = ("common", "help", "handoff", "err", "customer", "voc", "roadmap")
+NAMESPACES = ("common", "help", "handoff", "err", "customer", "voc", "roadmap", "digest", "reminders", "nudges")
 KEY_RE = re.compile(rf"(?:{'|'.join(NAMESPACES)})\.[a-z0-9_.]*[a-z0-9_]")
 # t(locale, "key" ...) and t(locale, f"prefix.{...}" ...): the key is the second argument.
 T_LITERAL_RE = re.compile(r"""\bt\(\s*[\w.]+(?:\([^()]*\))?\s*,\s*"([^"]+)\"""")
@@ -30,6 +31,7 @@ def _sources() -> dict[Path, str]:
 def _key_literals() -> set[str]:
     """String constants in bot/ shaped like catalog keys (also those handed to helpers that call t())."""
     outbox_kinds = set(renderers(None, None, "en").table)  # e.g. "handoff.ask_ae" names a renderer, not a text
+    outbox_kinds |= set(team_config.KEYS)  # e.g. "digest.channels" names a setting, not a text
     keys: set[str] = set()
     for source in _sources().values():
         tree = ast.parse(source)

@@ -1,3 +1,40 @@
 """English catalog: digest."""
 
-MESSAGES: dict[str, str] = {}
+MESSAGES: dict[str, str] = {
+    "digest.header": "At-risk digest: week {week}, {year}",
+    "digest.text": "At-risk digest, week {week}: {unhealthy} Unhealthy, {at_risk} At risk",
+    "digest.text.none": "At-risk digest, week {week}: nobody is At risk or Unhealthy",
+    "digest.text.part": "At-risk digest, week {week} (part {part} of {parts})",
+    "digest.summary": "*{count} of {scored}* scored customers need attention: {bands}",
+    "digest.summary.band": "{emoji} {band} *{count}*",
+    "digest.arr": "*ARR at risk:* {amounts}",
+    "digest.arr.without": "({count} without ARR)",
+    "digest.as_of": "Scores as of {date}, change since {week_ago}.",
+    "digest.none": "✅ Nobody is At risk or Unhealthy (customers with a score: {scored}).",
+    "digest.no_scores": "No health scores were recorded in the {days} days up to {date}, so nobody can be flagged. "
+    "Import health data (`python -m bot import health` or the API) to fill this digest.",
+    "digest.crossings.title": "*This week*",
+    "digest.crossings.newly": "📉 Newly at risk ({count}): {names}",
+    "digest.crossings.worsened": "🔻 Now Unhealthy ({count}): {names}",
+    "digest.crossings.recovered": "📈 Recovered to Healthy ({count}): {names}",
+    "digest.more": "… and {count} more",
+    "digest.and_more": "{names} and {count} more",
+    "digest.overdue.title": "*Overdue onboarding ({count})*",
+    "digest.overdue.line": "• *{name}*: {milestone}, {days} days overdue (due {date}) · {owner}",
+    "digest.milestone.kickoff": "Kickoff",
+    "digest.milestone.activation": "Product activation",
+    "digest.milestone.training": "Basic training",
+    "digest.band": "{emoji} *{band}* ({count})",
+    "digest.band.range": "{emoji} *{band}*: {first}–{last} of {count}",
+    "digest.score": "Score {score}{change}",
+    "digest.driver": "Top driver: {signal} {value}",
+    "digest.no_owner": "no owner",
+    "digest.arr_value": "ARR {amount}",
+    "digest.renewal.in": "renews in {days} d",
+    "digest.renewal.today": "renews today",
+    "digest.renewal.past": "renewal date {days} d ago",
+    "digest.thread_more": "🧵 {count} more in the thread, worst first.",
+    "digest.part": "Part {part} of {parts} · open a card with `/customer NAME`",
+    "digest.not_listed": "… and {count} more not listed here (all counted in the totals above). "
+    "Look any customer up with `/customer NAME`.",
+}

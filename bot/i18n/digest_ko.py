@@ -1,3 +1,40 @@
 """Korean catalog: digest."""
 
-MESSAGES: dict[str, str] = {}
+MESSAGES: dict[str, str] = {
+    "digest.header": "{year}년 {week}주차 이탈 위험 고객 다이제스트",
+    "digest.text": "{week}주차 이탈 위험 다이제스트: 위험 {unhealthy}곳, 주의 {at_risk}곳",
+    "digest.text.none": "{week}주차 이탈 위험 다이제스트: 주의 또는 위험 고객이 없습니다",
+    "digest.text.part": "{week}주차 이탈 위험 다이제스트 ({parts}개 중 {part}번째)",
+    "digest.summary": "헬스 스코어가 있는 고객 {scored}곳 중 *{count}곳*에 주의가 필요합니다: {bands}",
+    "digest.summary.band": "{emoji} {band} *{count}*",
+    "digest.arr": "*위험 ARR:* {amounts}",
+    "digest.arr.without": "(ARR 미입력 {count}곳)",
+    "digest.as_of": "{date} 기준 스코어, {week_ago} 대비 변화.",
+    "digest.none": "✅ 주의 또는 위험 상태인 고객이 없습니다 (헬스 스코어가 있는 고객 {scored}곳).",
+    "digest.no_scores": "{date}까지 {days}일 동안 기록된 헬스 스코어가 없어 위험 고객을 가려낼 수 없습니다. "
+    "헬스 데이터를 가져오면 (`python -m bot import health` 또는 API) 다이제스트가 채워집니다.",
+    "digest.crossings.title": "*이번 주 변화*",
+    "digest.crossings.newly": "📉 새로 이탈 위험 ({count}): {names}",
+    "digest.crossings.worsened": "🔻 위험으로 악화 ({count}): {names}",
+    "digest.crossings.recovered": "📈 양호로 회복 ({count}): {names}",
+    "digest.more": "… 외 {count}곳",
+    "digest.and_more": "{names} 외 {count}곳",
+    "digest.overdue.title": "*지연된 온보딩 ({count})*",
+    "digest.overdue.line": "• *{name}*: {milestone}, {days}일 지연 (기한 {date}) · {owner}",
+    "digest.milestone.kickoff": "킥오프",
+    "digest.milestone.activation": "제품 활성화",
+    "digest.milestone.training": "기본 교육",
+    "digest.band": "{emoji} *{band}* ({count})",
+    "digest.band.range": "{emoji} *{band}*: {count}곳 중 {first}–{last}",
+    "digest.score": "스코어 {score}{change}",
+    "digest.driver": "주요 원인: {signal} {value}",
+    "digest.no_owner": "담당자 없음",
+    "digest.arr_value": "ARR {amount}",
+    "digest.renewal.in": "재계약 {days}일 전",
+    "digest.renewal.today": "오늘 재계약",
+    "digest.renewal.past": "재계약일 {days}일 지남",
+    "digest.thread_more": "🧵 나머지 {count}곳은 스레드에 있습니다 (심각한 순).",
+    "digest.part": "{parts}개 중 {part}번째 · 고객 카드는 `/customer 고객명`으로 열 수 있습니다",
+    "digest.not_listed": "… 외 {count}곳은 여기 싣지 않았습니다 (위 합계에는 포함). "
+    "`/customer 고객명`으로 조회할 수 있습니다.",
+}

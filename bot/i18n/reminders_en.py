@@ -1,3 +1,94 @@
 """English catalog: reminders."""
 
-MESSAGES: dict[str, str] = {}
+MESSAGES: dict[str, str] = {
+    # buttons and the mute menu
+    "reminders.button.open_card": "Open card",
+    "reminders.button.ack": "Acknowledge",
+    "reminders.button.snooze": "Snooze 7 days",
+    "reminders.button.hand_ae": "Hand to AE",
+    "reminders.button.done": "Mark done",
+    "reminders.button.undo": "Undo",
+    "reminders.menu.mute_customer": "Mute this customer's reminders",
+    "reminders.menu.pause_kind": "Pause {kind} for {days} days",
+    "reminders.kind.renewal": "renewal reminders",
+    "reminders.kind.onboarding": "onboarding reminders",
+    "reminders.kind.nudge": "nudges",
+    "reminders.kind.nudge.draft": "handoff draft reminders",
+    "reminders.kind.nudge.lead": "handoff draft reminders",
+    "reminders.kind.nudge.accept": "handoff acceptance reminders",
+    "reminders.kind.nudge.promise": "promise reminders",
+    "reminders.kind.meeting": "meeting reminders",
+    "reminders.kind.other": "these reminders",
+    # the customer's state
+    "reminders.field.health": "Health",
+    "reminders.field.arr": "ARR",
+    "reminders.field.renewal": "Renewal",
+    "reminders.field.promises": "Promises",
+    "reminders.field.ae": "AE",
+    "reminders.field.csm": "Owner CSM",
+    "reminders.health.value": "{emoji} {band} · {score}",
+    "reminders.health.none": "⚪ No score yet",
+    "reminders.trend.change": "({arrow} {points} in 30 days)",
+    "reminders.trend.flat": "(steady over 30 days)",
+    "reminders.renewal.on": "{date} (in {days} days)",
+    "reminders.renewal.on_today": "{date} (today)",
+    "reminders.promises.none": "None open",
+    "reminders.promises.open": "{open} open",
+    "reminders.promises.late": "{open} open · ⚠️ {late} overdue",
+    "reminders.nobody": "Nobody on record",
+    "reminders.voc": "💬 Latest from the customer ({date}): “{quote}”",
+    # the renewal ladder
+    "reminders.renewal.title": "📅 *{name}* renews in {days} days",
+    "reminders.renewal.title_today": "📅 *{name}* renews today",
+    "reminders.renewal.text": "{name} renews in {days} days",
+    "reminders.renewal.text_today": "{name} renews today",
+    "reminders.renewal.lead_csm": "Renewal date {date}. Time to check the account and plan the renewal.",
+    "reminders.renewal.lead_ae": (
+        "Renewal date {date}. The owner CSM is reminded too; loop in where the deal needs you."
+    ),
+    "reminders.renewal.again": "⏰ Back from snooze.",
+    "reminders.renewal.csp": (
+        "📋 *{days} days out:* share the Customer Success Plan with the customer and confirm the renewal "
+        "schedule (dates, decision makers, paperwork)."
+    ),
+    "reminders.renewal.risk": "⚠️ Health is *{band}*: plan how to turn it around before the renewal conversation.",
+    "reminders.renewal.why_csm": "You get this as the owner CSM of {name} · the {step}-day renewal reminder",
+    "reminders.renewal.why_ae": "You get this as the AE of {name} · the {step}-day renewal reminder",
+    "reminders.handed.title": "🤝 {by} handed you the renewal of *{name}*",
+    "reminders.handed.text": "A renewal was handed to you: {name}",
+    "reminders.handed.why": "Handed over from the {step}-day renewal reminder · renewal date {date}",
+    # onboarding
+    "reminders.milestone.kickoff": "Kickoff",
+    "reminders.milestone.activation": "Product activation",
+    "reminders.milestone.training": "Basic training",
+    "reminders.onboarding.title_due": "🚀 *{milestone}* for *{name}* is due today",
+    "reminders.onboarding.title_late": "🚀 *{milestone}* for *{name}* is {days} days overdue",
+    "reminders.onboarding.title_late_one": "🚀 *{milestone}* for *{name}* is 1 day overdue",
+    "reminders.onboarding.text_late_one": "{milestone} for {name} is 1 day overdue",
+    "reminders.onboarding.text_due": "{milestone} for {name} is due today",
+    "reminders.onboarding.text_late": "{milestone} for {name} is {days} days overdue",
+    "reminders.onboarding.due": "Due {date}. Mark it done here once it has happened.",
+    "reminders.onboarding.playbook": "*Onboarding playbook*",
+    "reminders.onboarding.item_done": "✅ {milestone}: done",
+    "reminders.onboarding.item_open": "⬜ {milestone}: due {date}",
+    "reminders.onboarding.item_late": "⚠️ {milestone}: overdue since {date}",
+    "reminders.onboarding.criteria": "*Success criteria from the handoff*",
+    "reminders.onboarding.why": (
+        "Handoff accepted {date} · you get this as the owner. Reminders come on the due date, the day after, "
+        "then weekly until done."
+    ),
+    # after a click
+    "reminders.note.acknowledged": "✅ Acknowledged by {by} · {when}",
+    "reminders.note.handed": "🤝 Handed to {ae} by {by} · {when}",
+    "reminders.note.snoozed": "😴 Snoozed by {by} until {until}: Baton reminds you again then.",
+    "reminders.note.done": "✅ Marked done by {by} · {when}",
+    "reminders.muted.customer": "🔕 You won't get reminders about *{name}* any more. It still appears in digests.",
+    "reminders.muted.kind": "⏸️ {kind} are paused for you until {until}.",
+    "reminders.unmuted.customer": "🔔 Reminders about *{name}* are back on for you.",
+    "reminders.unmuted.kind": "🔔 {kind} are back on for you.",
+    "reminders.refused.not_yours": "This reminder is for {user}; only they can act on it.",
+    "reminders.refused.not_owner": "Only {user} (the reminder's recipient or the customer's owner) can do that.",
+    "reminders.refused.gone": "This reminder is no longer in Baton (the customer or task may have been removed).",
+    "reminders.refused.no_ae": "*{name}* has no AE on record, so there is nobody to hand it to. Set one in the CRM.",
+    "reminders.refused.already": "Already done: {note}",
+}

@@ -1,0 +1,376 @@
+"""The weekly at-risk digest: which customers are At risk or Unhealthy, how they moved this week, and what is
+overdue in onboarding, posted to each digest channel once per week (`digest.schedule`, team time zone).
+
+Read from the stored daily scores (`HealthScore`), not recomputed from the snapshots: scoring 10,000 customers
+from their raw history takes seconds, reading their latest stored score takes milliseconds. Only the top
+driver needs the snapshots, and only for the customers listed, and only two facts per signal: the latest value
+and (for the relative signals) the 90-day peak; both come from aggregate queries, then `health.score_at` does
+the same arithmetic as the customer card on that reduced history, so the driver is the card's driver.
+
+The digest describes the fire's local day (a digest sent late during its week still says what it would have
+said on time; a manual run describes now). Mutes never hide anyone here: they silence reminders only.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, func, tuple_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session
+
+from bot.models import Customer, HealthScore, HealthSnapshot
+from bot.services import health, onboarding
+from bot.services.health_config import HealthRules
+from bot.services.onboarding import OverdueTask
+from bot.services.schedules import Context, Message, Planned, Schedule, cron_fires, existing_keys
+from bot.services.signals import SIGNALS, canonical_signal
+from bot.services.team_config import TeamConfig
+
+NAME = "digest"
+KIND = "digest"
+BAD = (health.UNHEALTHY, health.AT_RISK)  # worst first: the order of the digest's groups
+SCORE_WINDOW_DAYS = 30  # a stored score older than this is too old to report as "current"
+WEEK = 7
+PREVIOUS_WINDOW_DAYS = 7  # the score "a week ago" is the latest stored in [day-14, day-7]
+_CHUNK = 500  # customers per IN list
+_MAX_DAYS_LISTED = 64  # latest-value days passed as a list; beyond, the keys are matched by a subquery
+
+
+# --- the data ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Driver:
+    """The signal pulling the score down most: its canonical name and latest value."""
+
+    signal: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Line:
+    """One customer in the digest."""
+
+    customer_id: int
+    name: str
+    band: str  # at_risk or unhealthy
+    score: float
+    change: float | None  # since the score a week before (None: no score then)
+    driver: Driver | None
+    owner_user_id: str | None
+    owner_email: str | None
+    arr: Decimal | None
+    currency: str | None
+    days_to_renewal: int | None
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A customer whose band at the end of the week differs from the band before it (net of wobbles)."""
+
+    customer_id: int
+    name: str
+    before: str
+    after: str
+    day: date  # the last crossing of the week
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything one digest shows; `lines` worst first (Unhealthy, then At risk; lowest score first)."""
+
+    day: date
+    week: str  # ISO week of `day`, e.g. 2026-W48
+    scored: int  # customers with a current score
+    lines: tuple[Line, ...]
+    counts: dict[str, int]  # band -> customers
+    arr_at_risk: dict[str, Decimal]  # currency -> ARR of the listed customers (most customers first)
+    without_arr: int  # listed customers with no ARR or no currency
+    newly_at_risk: tuple[Crossing, ...] = ()
+    worsened: tuple[Crossing, ...] = ()  # At risk -> Unhealthy
+    recovered: tuple[Crossing, ...] = ()
+    overdue: tuple[OverdueTask, ...] = ()
+    crossings: tuple[Crossing, ...] = field(default=(), repr=False)  # every net crossing (for tests and logs)
+
+    @property
+    def empty(self) -> bool:
+        return not self.lines
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+# --- queries -----------------------------------------------------------------------------------------------
+
+
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
+
+
+def latest_scores(db: Session, team_id: str, day: date, since: date) -> dict[int, tuple[date, float, str]]:
+    """Each customer's latest stored score in [since, day]: {id: (day, score, band)}; churned customers left out."""
+    hs = HealthScore.__table__
+    latest = (
+        sa_select(hs.c.customer_id, func.max(hs.c.day).label("day"))
+        .where(hs.c.team_id == team_id, hs.c.day >= since, hs.c.day <= day)
+        .group_by(hs.c.customer_id)
+        .subquery()
+    )
+    cust = Customer.__table__
+    stmt = (
+        sa_select(hs.c.customer_id, hs.c.day, hs.c.score, hs.c.band)
+        .join(latest, and_(hs.c.customer_id == latest.c.customer_id, hs.c.day == latest.c.day))
+        .join(cust, cust.c.id == hs.c.customer_id)
+        .where(hs.c.team_id == team_id, cust.c.team_id == team_id, cust.c.stage != "churned")
+    )
+    return {cid: (d, score, band) for cid, d, score, band in db.connection().execute(stmt)}
+
+
+def scores_before(
+    db: Session, team_id: str, ids: Sequence[int], day: date, since: date
+) -> dict[int, tuple[date, float]]:
+    """For `ids`, the latest stored score in [since, day]: {id: (day, score)}."""
+    hs = HealthScore.__table__
+    out: dict[int, tuple[date, float]] = {}
+    conn = db.connection()
+    for chunk in _chunks(ids):
+        latest = (
+            sa_select(hs.c.customer_id, func.max(hs.c.day).label("day"))
+            .where(hs.c.team_id == team_id, hs.c.customer_id.in_(chunk), hs.c.day >= since, hs.c.day <= day)
+            .group_by(hs.c.customer_id)
+            .subquery()
+        )
+        stmt = (
+            sa_select(hs.c.customer_id, hs.c.day, hs.c.score)
+            .join(latest, and_(hs.c.customer_id == latest.c.customer_id, hs.c.day == latest.c.day))
+            .where(hs.c.team_id == team_id)
+        )
+        out.update({cid: (d, score) for cid, d, score in conn.execute(stmt)})
+    return out
+
+
+def reduced_histories(
+    db: Session, team_id: str, ids: Sequence[int], day: date, *, days_listed: int = _MAX_DAYS_LISTED
+) -> dict[int, dict[str, list]]:
+    """Per customer, the only snapshots a score on `day` depends on: per stored signal name, the latest value
+    at or before `day` (of two on that day, the later-inserted, as in `health.load_history`) and, for relative
+    signals, the peak of the 90-day window before it. `health.score_at` on this history gives exactly the score
+    and drivers it gives on the full history.
+
+    Three queries per 500 customers, none reading every snapshot row: the latest day per signal (an aggregate the
+    unique index covers), the peaks (relative signals' rows in the window only), then the latest rows themselves
+    (index seeks on customer, signal and day)."""
+    snap = HealthSnapshot.__table__
+    window = day - timedelta(days=health.PEAK_DAYS)
+    out: dict[int, dict[str, list]] = {cid: {} for cid in ids}
+    conn = db.connection()
+    for chunk in _chunks(ids):
+        base = (snap.c.team_id == team_id, snap.c.customer_id.in_(chunk), snap.c.as_of <= day)
+        latest_day = (
+            sa_select(snap.c.customer_id, snap.c.signal, func.max(snap.c.as_of).label("as_of"))
+            .where(*base)
+            .group_by(snap.c.customer_id, snap.c.signal)
+        )
+        keys: dict[tuple[int, str], date] = {(cid, signal): as_of for cid, signal, as_of in conn.execute(latest_day)}
+        if not keys:
+            continue
+        signals = sorted({signal for _cid, signal in keys})
+        relative = [s for s in signals if (name := canonical_signal(s)) is not None and SIGNALS[name].relative]
+        peaks: dict[tuple[int, str], float] = {}
+        if relative:
+            peak_stmt = (
+                sa_select(snap.c.customer_id, snap.c.signal, func.max(snap.c.value))
+                .where(*base, snap.c.signal.in_(relative), snap.c.as_of >= window)
+                .group_by(snap.c.customer_id, snap.c.signal)
+            )
+            peaks = {(cid, signal): peak for cid, signal, peak in conn.execute(peak_stmt)}
+        days = sorted(set(keys.values()))
+        if len(days) <= days_listed:  # the usual case: everyone's latest value is from the last few days
+            where = (*base, snap.c.signal.in_(signals), snap.c.as_of.in_(days))
+        else:
+            latest_keys = latest_day.subquery()
+            pick = sa_select(latest_keys.c.customer_id, latest_keys.c.signal, latest_keys.c.as_of)
+            where = (*base, tuple_(snap.c.customer_id, snap.c.signal, snap.c.as_of).in_(pick))
+        latest = (
+            sa_select(snap.c.customer_id, snap.c.signal, snap.c.as_of, snap.c.value)
+            .where(*where)
+            .order_by(snap.c.customer_id, snap.c.signal, snap.c.as_of, snap.c.id)
+        )
+        last: dict[tuple[int, str], health.Point] = {}
+        for cid, signal, as_of, value in conn.execute(latest):
+            # Ordered by day, then id: the last row of a signal is its latest day's later-inserted value.
+            last[(cid, signal)] = health.Point(as_of, value)
+        for (cid, signal), point in last.items():  # in the database's signal order, as load_history
+            peak = peaks.get((cid, signal))
+            # The peak is dated at the window's start, so it never counts as the latest value.
+            out[cid][signal] = [health.Point(window, peak), point] if peak is not None else [point]
+    return out
+
+
+def top_drivers(
+    db: Session, team_id: str, customers: dict[int, tuple[date, str | None]], rules: HealthRules
+) -> dict[int, Driver]:
+    """The top driver of each customer's score on its score day: {id: (score day, segment)} in, {id: Driver}
+    out (the signal pulling the score down most; when none pulls down, the weakest signal)."""
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for cid, (day, _segment) in customers.items():
+        by_day[day].append(cid)
+    out: dict[int, Driver] = {}
+    for day, ids in by_day.items():
+        histories = reduced_histories(db, team_id, sorted(ids), day)
+        for cid in ids:
+            config = rules.for_customer(team_id, customers[cid][1])
+            score = health.score_at(histories[cid], day, config)
+            if score.drivers_down:
+                d = score.drivers_down[0]
+            elif score.used:
+                d = min(score.used, key=lambda u: (u.normalised, u.signal))
+            else:
+                continue
+            out[cid] = Driver(d.signal, d.value)
+    return out
+
+
+def _net_crossings(rows: list[tuple[int, str, str, date]]) -> dict[int, tuple[str, str, date]]:
+    """Per customer, (band before the week's first crossing, band after its last, day of the last)."""
+    out: dict[int, tuple[str, str, date]] = {}
+    for cid, before, after, day in rows:  # ordered by day
+        first = out[cid][0] if cid in out else before
+        out[cid] = (first, after, day)
+    return {cid: v for cid, v in out.items() if v[0] != v[1]}
+
+
+# --- the digest ----------------------------------------------------------------------------------------------
+
+
+def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
+    """The digest for `day` (the team's local date): scores as stored on or before it, change against the
+    score a week before, crossings of the 7 days ending on it, onboarding items overdue on it."""
+    current = latest_scores(db, team_id, day, day - timedelta(days=SCORE_WINDOW_DAYS))
+    bad = {cid: v for cid, v in current.items() if v[2] in BAD}
+    ids = sorted(bad)
+    week_ago = day - timedelta(days=WEEK)
+    previous = scores_before(db, team_id, ids, week_ago, week_ago - timedelta(days=PREVIOUS_WINDOW_DAYS))
+    crossing_rows = health.band_crossings(db, team_id, day - timedelta(days=WEEK - 1), day)
+    net = _net_crossings(crossing_rows)
+    wanted = sorted(set(ids) | set(net))
+    customers: dict[int, Customer] = {}
+    for chunk in _chunks(wanted):
+        for c in db.connection().execute(sa_select(Customer.__table__).where(Customer.__table__.c.id.in_(chunk))):
+            if c.team_id == team_id and c.stage != "churned":
+                customers[c.id] = c
+    drivers = top_drivers(
+        db, team_id, {cid: (bad[cid][0], customers[cid].segment) for cid in ids if cid in customers}, rules
+    )
+    lines = []
+    for cid in ids:
+        c = customers.get(cid)
+        if c is None:
+            continue
+        score_day, score, band = bad[cid]
+        before = previous.get(cid)
+        change = round(score - before[1], 1) if before is not None and before[0] < score_day else None
+        lines.append(
+            Line(
+                customer_id=cid,
+                name=c.name,
+                band=band,
+                score=score,
+                change=change,
+                driver=drivers.get(cid),
+                owner_user_id=c.owner_user_id,
+                owner_email=c.owner_email,
+                arr=Decimal(c.arr) if c.arr is not None else None,
+                currency=(c.currency or "").strip().upper() or None,
+                days_to_renewal=(c.renewal_date - day).days if c.renewal_date else None,
+            )
+        )
+    lines.sort(key=lambda x: (BAD.index(x.band), x.score, -(x.arr or 0), x.name.casefold(), x.customer_id))
+    counts = {band: sum(1 for x in lines if x.band == band) for band in BAD}
+    arr: dict[str, Decimal] = defaultdict(Decimal)
+    per_currency: dict[str, int] = defaultdict(int)
+    without = 0
+    for x in lines:
+        if x.arr is None or not x.currency:
+            without += 1
+        else:
+            arr[x.currency] += x.arr
+            per_currency[x.currency] += 1
+    crossings = sorted(
+        (
+            Crossing(cid, customers[cid].name, before, after, when)
+            for cid, (before, after, when) in net.items()
+            if cid in customers
+        ),
+        key=lambda x: (x.name.casefold(), x.customer_id),
+    )
+    return Digest(
+        day=day,
+        week=iso_week(day),
+        scored=len(current),
+        lines=tuple(lines),
+        counts=counts,
+        arr_at_risk={c: arr[c] for c in sorted(arr, key=lambda c: (-per_currency[c], c))},  # most customers first
+        without_arr=without,
+        newly_at_risk=tuple(x for x in crossings if x.before == health.HEALTHY and x.after in BAD),
+        worsened=tuple(x for x in crossings if x.before == health.AT_RISK and x.after == health.UNHEALTHY),
+        recovered=tuple(x for x in crossings if x.before in BAD and x.after == health.HEALTHY),
+        overdue=tuple(onboarding.overdue_tasks(db, team_id, day)),
+        crossings=tuple(crossings),
+    )
+
+
+# --- the schedule ----------------------------------------------------------------------------------------------
+
+
+def _fires(cfg: TeamConfig, start: datetime, end: datetime) -> list[datetime]:
+    return cron_fires(cfg.raw("digest.schedule"), cfg, start, end)
+
+
+def _useful_for(cfg: TeamConfig, fire: datetime) -> timedelta:
+    """Until the next digest: a digest missed while no worker ran still goes out during its week."""
+    for days in (8, 32, 367):
+        later = _fires(cfg, fire + timedelta(seconds=1), fire + timedelta(days=days))
+        if later:
+            return later[0] - fire
+    return timedelta(days=WEEK)
+
+
+def key_for(ctx: Context, channel: str) -> str:
+    if ctx.manual:
+        return f"digest:manual:{ctx.now:%Y%m%dT%H%M%S}:{channel}"
+    return f"digest:{iso_week(ctx.cfg.local(ctx.fire).date())}:{channel}"
+
+
+def plan(db: Session, ctx: Context) -> list[Planned]:
+    """One message per digest channel (first part + thread replies), skipping channels already sent."""
+    from bot.blocks.digest import digest_parts  # blocks import services; services only reach for them here
+
+    channels = ctx.cfg.channels("digest.channels")
+    keys = {ch: key_for(ctx, ch) for ch in channels}
+    done = existing_keys(db, ctx.team_id, list(keys.values()))
+    todo = [ch for ch in channels if keys[ch] not in done]
+    if not todo:
+        return []
+    day = ctx.today if ctx.manual else ctx.cfg.local(ctx.fire).date()
+    digest = build(db, ctx.team_id, day, ctx.rules)
+    parts = digest_parts(digest, ctx.cfg.locale)
+    return [
+        Message(key=keys[ch], kind=KIND, parts=parts, channel=ch, subject=digest.week, due_at=ctx.fire) for ch in todo
+    ]
+
+
+SCHEDULE = Schedule(
+    name=NAME,
+    description="weekly at-risk digest to each digest channel",
+    fires=_fires,
+    useful_for=_useful_for,
+    plan=plan,
+    lookback=timedelta(days=32),  # a monthly digest missed during a long outage is still found
+    enabled=lambda cfg: bool(cfg.channels("digest.channels")),
+)

@@ -1,0 +1,281 @@
+"""The cross-team integration meeting: the day before each meeting, a reminder in the meeting channel with an
+agenda built from the data (accounts at risk, handoffs waiting for acceptance, top requests by ARR, renewals in
+the next 90 days, overdue promises, overdue onboarding tasks), each item linking to its card.
+
+Meetings fall on `meeting.day` at `meeting.time` in the team's zone: biweekly in the weeks 0, 2, 4 ... counted
+from the week (Monday to Sunday) of `meeting.anchor`, or monthly on the first such weekday of the month. The
+reminder goes out the day before at `meeting.reminder_time`; one missed while no worker ran is still sent
+until the meeting starts, and skipped as stale after. Off until `meeting.channel` is set.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from bot.blocks import nudges as nb
+from bot.models import SUBMITTED, Customer, Handoff, HealthScore, Promise
+from bot.services import health, onboarding, roadmap
+from bot.services.schedules import Context, Message, Part, Planned, Schedule
+from bot.services.team_config import WEEKDAYS, TeamConfig
+
+NAME = KIND = "meeting"
+BAD = (health.UNHEALTHY, health.AT_RISK)
+SCORE_WINDOW_DAYS = 30  # as the digest: a stored score older than this is not "current"
+RENEWAL_DAYS = 90
+THEMES = nb.MAX_THEMES
+CHURNED = "churned"
+
+
+# --- when ----------------------------------------------------------------------------------------------------
+
+
+def is_meeting_day(cfg: TeamConfig, day: date) -> bool:
+    if day.weekday() != WEEKDAYS.index(cfg.raw("meeting.day")):
+        return False
+    if cfg.raw("meeting.cadence") == "monthly":
+        return day.day <= 7
+    anchor = date.fromisoformat(cfg.raw("meeting.anchor"))
+    weeks = ((day - timedelta(days=day.weekday())) - (anchor - timedelta(days=anchor.weekday()))).days // 7
+    return weeks % 2 == 0
+
+
+def meeting_start(cfg: TeamConfig, day: date) -> datetime:
+    """The meeting on `day`, in UTC (built as a local time, so DST is zoneinfo's business)."""
+    return cfg.at(day, "meeting.time").astimezone(UTC)
+
+
+def reminder_time(cfg: TeamConfig, day: date) -> datetime:
+    """The reminder for the meeting on `day`: the day before at `meeting.reminder_time`, in UTC."""
+    return cfg.at(day - timedelta(days=1), "meeting.reminder_time").astimezone(UTC)
+
+
+def fires(cfg: TeamConfig, start: datetime, end: datetime) -> list[datetime]:
+    """Reminder times in [start, end)."""
+    out = []
+    day = cfg.local(start).date()
+    last = cfg.local(end).date() + timedelta(days=2)
+    while day <= last:
+        if is_meeting_day(cfg, day):
+            at = reminder_time(cfg, day)
+            if start <= at < end:
+                out.append(at.astimezone(start.tzinfo))
+        day += timedelta(days=1)
+    return out
+
+
+def meeting_of(cfg: TeamConfig, fire: datetime) -> date:
+    """The meeting a reminder fire is for: the next day, in the team's zone."""
+    return cfg.local(fire).date() + timedelta(days=1)
+
+
+def useful_for(cfg: TeamConfig, fire: datetime) -> timedelta:
+    """Until the meeting starts: a reminder that could only go out after it is stale."""
+    return max(timedelta(0), meeting_start(cfg, meeting_of(cfg, fire)) - fire)
+
+
+def next_meeting(cfg: TeamConfig, now: datetime) -> date:
+    """The first meeting that has not started at `now`."""
+    day = cfg.today(now)
+    while not (is_meeting_day(cfg, day) and meeting_start(cfg, day) > now):
+        day += timedelta(days=1)
+    return day
+
+
+# --- the agenda ----------------------------------------------------------------------------------------------
+
+
+def _main_currency(db: Session, team_id: str) -> str:
+    """The currency most of the team's customers are in (roadmap items are ranked by ARR in it)."""
+    row = db.exec(
+        select(Customer.currency, func.count())
+        .where(Customer.team_id == team_id, col(Customer.currency).is_not(None), col(Customer.arr).is_not(None))
+        .group_by(Customer.currency)
+        .order_by(func.count().desc(), col(Customer.currency))
+        .limit(1)
+    ).first()
+    return row[0] if row else "USD"
+
+
+def latest_bands(db: Session, team_id: str, day: date) -> dict[int, tuple[float, str]]:
+    """Each live customer's latest stored (score, band) within SCORE_WINDOW_DAYS up to `day`."""
+    hs = HealthScore.__table__
+    latest = (
+        sa_select(hs.c.customer_id, func.max(hs.c.day).label("day"))
+        .where(hs.c.team_id == team_id, hs.c.day <= day, hs.c.day >= day - timedelta(days=SCORE_WINDOW_DAYS))
+        .group_by(hs.c.customer_id)
+        .subquery()
+    )
+    stmt = sa_select(hs.c.customer_id, hs.c.score, hs.c.band).join(
+        latest, and_(hs.c.customer_id == latest.c.customer_id, hs.c.day == latest.c.day)
+    )
+    stmt = stmt.where(hs.c.team_id == team_id)
+    return {cid: (score, band) for cid, score, band in db.connection().execute(stmt)}
+
+
+def _rank_arr(main: str):
+    """Sort key: customers in the main currency by ARR first, then the others by ARR, then unknown ARR."""
+
+    def key(arr: Decimal | None, currency: str | None) -> tuple:
+        if arr is None:
+            return (2, Decimal(0))
+        return (0 if (currency or main) == main else 1, -arr)
+
+    return key
+
+
+def agenda(db: Session, cfg: TeamConfig, today: date, meeting: datetime, rules) -> nb.Agenda:
+    """What the meeting should look at, read on `today` (the team's local date) for the meeting at `meeting`."""
+    team = cfg.team_id
+    main = _main_currency(db, team)
+    rank = _rank_arr(main)
+    bands = latest_bands(db, team, today)
+
+    bad_ids = [cid for cid, (_s, band) in bands.items() if band in BAD]
+    risk: list[nb.RiskItem] = []
+    for i in range(0, len(bad_ids), 500):
+        for c in db.exec(
+            select(Customer).where(
+                Customer.team_id == team, col(Customer.id).in_(bad_ids[i : i + 500]), Customer.stage != CHURNED
+            )
+        ):
+            score, band = bands[c.id]
+            risk.append(nb.RiskItem(c.id, c.name, band, score, c.arr, c.currency, c.renewal_date, c.owner_user_id))
+    risk.sort(key=lambda r: (*rank(r.arr, r.currency), r.name, r.customer_id))
+
+    handoffs = [
+        nb.HandoffItem(
+            h.id,
+            name or h.customer_name or "",
+            h.arr,
+            h.currency,
+            h.ae_user_id or h.submitted_by,
+            cfg.local(h.submitted_at).date() if h.submitted_at else today,
+            nb.card_url(h.card_channel, h.card_ts),
+        )
+        for h, name in db.exec(
+            select(Handoff, Customer.name)
+            .join(Customer, col(Customer.id) == Handoff.customer_id, isouter=True)
+            .where(Handoff.team_id == team, Handoff.status == SUBMITTED)
+            .order_by(col(Handoff.submitted_at), col(Handoff.id))
+        )
+    ]
+
+    ranked = [r for r in roadmap.ranked_items(db, team, main) if r.customers > 0]
+    themes = []
+    for r in ranked[:THEMES]:
+        tally = roadmap.tally(db, team, r.item.id, today, rules)
+        themes.append(
+            nb.ThemeItem(
+                r.item.title,
+                r.customers,
+                r.arr,
+                tally.at_risk + tally.unhealthy,
+                tally.renewing,
+                nb.card_url(r.item.channel, r.item.ts),
+            )
+        )
+
+    renewals = [
+        nb.RenewalItem(
+            c.id,
+            c.name,
+            c.renewal_date,
+            (c.renewal_date - today).days,
+            c.arr,
+            c.currency,
+            bands.get(c.id, (None, None))[1],
+            c.owner_user_id,
+        )
+        for c in db.exec(
+            select(Customer)
+            .where(
+                Customer.team_id == team,
+                Customer.stage != CHURNED,
+                col(Customer.renewal_date) >= today,
+                col(Customer.renewal_date) <= today + timedelta(days=RENEWAL_DAYS),
+            )
+            .order_by(col(Customer.renewal_date), col(Customer.name), col(Customer.id))
+        )
+    ]
+
+    promises = [
+        nb.PromiseItem(
+            name or "",
+            p.text,
+            p.owner_user_id or owner,
+            p.due_date,
+            (today - p.due_date).days,
+            nb.card_url(card_channel, card_ts),
+        )
+        for p, name, owner, card_channel, card_ts in db.exec(
+            select(Promise, Customer.name, Customer.owner_user_id, Handoff.card_channel, Handoff.card_ts)
+            .join(Customer, col(Customer.id) == Promise.customer_id, isouter=True)
+            .join(Handoff, col(Handoff.id) == Promise.handoff_id)
+            .where(
+                Promise.team_id == team,
+                Promise.status == "open",
+                col(Promise.due_date) < today,
+                (col(Customer.stage).is_(None)) | (Customer.stage != CHURNED),
+            )
+            .order_by(col(Promise.due_date), col(Promise.id))
+        )
+    ]
+
+    tasks = [
+        nb.TaskItem(t.customer_id, t.customer_name, t.milestone, t.due_date, t.days_overdue, t.owner_user_id)
+        for t in onboarding.overdue_tasks(db, team, today)
+    ]
+    return nb.Agenda(
+        meeting=meeting,
+        tz=cfg.raw("timezone"),
+        at_risk=risk,
+        handoffs=handoffs,
+        themes=themes,
+        renewals=renewals,
+        promises=promises,
+        tasks=tasks,
+        theme_count=len(ranked),
+    )
+
+
+# --- the schedule --------------------------------------------------------------------------------------------
+
+
+def plan(db: Session, ctx: Context) -> list[Planned]:
+    """One message in the meeting channel for the meeting after this fire (a manual run: the next meeting)."""
+    cfg = ctx.cfg
+    channel = cfg.optional("meeting.channel")
+    if not channel:
+        return []
+    if ctx.manual:
+        day = next_meeting(cfg, ctx.now)
+        key = f"meeting:manual:{ctx.now:%Y%m%dT%H%M%S}:{channel}"
+    else:
+        day = meeting_of(cfg, ctx.fire)
+        key = f"meeting:{day.isoformat()}:{channel}"
+    start = cfg.at(day, "meeting.time")
+    blocks, text = nb.meeting_agenda(agenda(db, cfg, ctx.today, start, ctx.rules), cfg.locale)
+    return [
+        Message(
+            key=key,
+            kind=KIND,
+            parts=[Part(text, blocks)],
+            channel=channel,
+            subject=day.isoformat(),
+            data={"meeting": start.isoformat()},
+        )
+    ]
+
+
+SCHEDULE = Schedule(
+    name=NAME,
+    description="cross-team meeting reminder with the agenda, the day before (meeting.* settings)",
+    fires=fires,
+    useful_for=useful_for,
+    plan=plan,
+    lookback=timedelta(days=40),  # a monthly meeting's reminder is found even after a long outage
+    enabled=lambda cfg: bool(cfg.optional("meeting.channel")),
+)
