@@ -330,7 +330,7 @@ def _clear_sent(url: str) -> None:
     """Forget a previous run's digest (so a kept data set can be measured again)."""
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM outbox_messages"))
+        conn.execute(text("DELETE FROM slack_outbox"))
         conn.execute(Occurrence.__table__.delete())
         conn.execute(text("DELETE FROM team_settings"))
     engine.dispose()
