@@ -21,7 +21,7 @@ from bot.blocks import reminders as rb
 from bot.models import ACCEPTED, Customer, Handoff, Occurrence, OnboardingTask
 from bot.services import schedules as engine
 from bot.services.reminders import DONE, FINAL, SNOOZED, Outcome, day_of, end_of, find
-from bot.services.schedules import Context, Message, Part, Planned, Schedule, Skip, daily_fires
+from bot.services.schedules import Context, Message, Part, Planned, Schedule, Skip
 from bot.services.team_config import TeamConfig
 
 NAME = "onboarding"
@@ -253,20 +253,11 @@ def plan(db: Session, ctx: Context) -> list[Planned]:
     return out
 
 
-def _fires(cfg: TeamConfig, start: datetime, end: datetime) -> list[datetime]:
-    return daily_fires(cfg, "reminders.time", start, end)
-
-
-def _useful_for(cfg: TeamConfig, fire: datetime) -> timedelta:
-    """A missed run is worth running until the next one (which catches up every open task anyway)."""
-    return timedelta(days=1)
-
-
 SCHEDULE = Schedule(
     name=NAME,
     description="onboarding playbook: kickoff, activation and training reminders to the owner",
-    fires=_fires,
-    useful_for=_useful_for,
+    fires=engine.at_reminders_time,
+    useful_for=engine.until_next_day,
     plan=plan,
 )
 

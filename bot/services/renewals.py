@@ -31,8 +31,7 @@ from bot.services import health
 from bot.services import schedules as engine
 from bot.services.health_config import HealthRules
 from bot.services.reminders import FINAL, HANDED, Outcome, day_of, find, snooze_round, snoozed_due
-from bot.services.schedules import Context, Message, Part, Planned, Schedule, Skip, daily_fires
-from bot.services.team_config import TeamConfig
+from bot.services.schedules import Context, Message, Part, Planned, Schedule, Skip
 
 NAME = "renewals"
 KIND = "renewal"  # the owner CSM's reminder
@@ -385,20 +384,11 @@ def _snoozed(db: Session, ctx: Context, today: date, by_id: dict[int, _Candidate
     return sends
 
 
-def _fires(cfg: TeamConfig, start: datetime, end: datetime) -> list[datetime]:
-    return daily_fires(cfg, "reminders.time", start, end)
-
-
-def _useful_for(cfg: TeamConfig, fire: datetime) -> timedelta:
-    """A missed scan is worth running until the next one (each run catches up every step still ahead)."""
-    return timedelta(days=1)
-
-
 SCHEDULE = Schedule(
     name=NAME,
     description="renewal ladder: DMs to the CSM (and AE) before each renewal date",
-    fires=_fires,
-    useful_for=_useful_for,
+    fires=engine.at_reminders_time,
+    useful_for=engine.until_next_day,
     plan=plan,
 )
 

@@ -143,6 +143,16 @@ def daily_fires(cfg: TeamConfig, clock_key: str, start: datetime, end: datetime)
     return out
 
 
+def at_reminders_time(cfg: TeamConfig, start: datetime, end: datetime) -> list[datetime]:
+    """Fires of the daily reminder scans (renewals, onboarding): every day at `reminders.time`."""
+    return daily_fires(cfg, "reminders.time", start, end)
+
+
+def until_next_day(cfg: TeamConfig, fire: datetime) -> timedelta:
+    """A missed daily scan is worth running until the next one (each run catches up what is still ahead)."""
+    return timedelta(days=1)
+
+
 def latest_fire(schedule: Schedule, cfg: TeamConfig, now: datetime) -> tuple[datetime | None, int]:
     """The most recent fire at or before `now` within the lookback, and how many fires came before it there."""
     fires = schedule.fires(cfg, now - schedule.lookback, now + timedelta(microseconds=1))
