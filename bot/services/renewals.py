@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import any_, bindparam, case, func
+from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
 from bot.blocks import reminders as rb
@@ -46,7 +45,6 @@ SAME_CYCLE_DAYS = 180  # a step sent for a renewal date this close to the curren
 TREND_DAYS = 30
 CHURNED = "churned"
 CHUNK = 500
-KEY_CHUNK = 20_000
 
 
 @dataclass(frozen=True)
@@ -223,20 +221,6 @@ def _sent_steps(
     return out
 
 
-def _recorded(db: Session, team_id: str, keys: list[str]) -> set[str]:
-    """Which keys have an occurrence: like engine.existing_keys, for the tens of thousands of keys a daily scan
-    checks (one round trip per KEY_CHUNK keys rather than per 500)."""
-    o = Occurrence.__table__
-    found: set[str] = set()
-    postgres = db.get_bind().dialect.name == "postgresql"
-    for i in range(0, len(keys), KEY_CHUNK):
-        chunk = keys[i : i + KEY_CHUNK]
-        # PostgreSQL: one array parameter (`= ANY`) is about three times faster than thousands of IN parameters.
-        match = o.c.key == any_(bindparam("keys", chunk, type_=ARRAY(o.c.key.type))) if postgres else o.c.key.in_(chunk)
-        found.update(db.connection().execute(sa_select(o.c.key).where(o.c.team_id == team_id, match)).scalars())
-    return found
-
-
 def _first_scan(db: Session, team_id: str) -> bool:
     """No ladder occurrence yet: Baton's renewal reminders start with this scan."""
     stmt = select(Occurrence.id).where(Occurrence.team_id == team_id, col(Occurrence.kind).in_(KINDS)).limit(1)
@@ -279,7 +263,7 @@ def plan(db: Session, ctx: Context) -> list[Planned]:
             due = due_steps(ladder, cand.renewal_date, today)
             if due:
                 wanted[step_key(cand.customer_id, cand.renewal_date, due[0], ae=ae)] = (cand, kind, due)
-    existing = _recorded(db, team, list(wanted))
+    existing = engine.existing_keys(db, team, list(wanted))
     fresh = {k: v for k, v in wanted.items() if k not in existing}
     history = _sent_steps(db, team, sorted({cand.customer_id for cand, _, _ in fresh.values()}))
     mutes = engine.Mutes(db, team, ctx.now)
