@@ -25,7 +25,7 @@ from bot.models import Customer, HealthScore, HealthSnapshot
 from bot.services import health, onboarding
 from bot.services.health_config import HealthRules
 from bot.services.onboarding import OverdueTask
-from bot.services.schedules import Context, Message, Planned, Schedule, cron_fires, existing_keys
+from bot.services.schedules import Context, Message, Planned, Schedule, cron_fires, existing_keys, next_fire
 from bot.services.signals import SIGNALS, canonical_signal
 from bot.services.team_config import TeamConfig
 
@@ -334,11 +334,8 @@ def _fires(cfg: TeamConfig, start: datetime, end: datetime) -> list[datetime]:
 
 def _useful_for(cfg: TeamConfig, fire: datetime) -> timedelta:
     """Until the next digest: a digest missed while no worker ran still goes out during its week."""
-    for days in (8, 32, 367):
-        later = _fires(cfg, fire + timedelta(seconds=1), fire + timedelta(days=days))
-        if later:
-            return later[0] - fire
-    return timedelta(days=WEEK)
+    later = next_fire(SCHEDULE, cfg, fire)
+    return later - fire if later else timedelta(days=WEEK)
 
 
 def key_for(ctx: Context, channel: str) -> str:
