@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import delete
 
 from bot.blocks import reminders as rb
 from bot.jobs.schedules import run_due
-from bot.models import Customer, Handoff, Occurrence, OnboardingTask, ReminderMute
+from bot.models import Customer, Handoff, Occurrence, OnboardingTask, ReminderMute, SlackUser
 from bot.models.handoff import ACCEPTED
 from bot.services import team_config
 from bot.text import normalize_key
@@ -150,6 +151,21 @@ def test_hand_to_ae_dms_the_ae_once_and_says_so_in_the_csms_message(at_t0, slack
     assert "🤝 Handed to <@U_AE> by <@U_CSM>" in text_of(dms(slack, "U_CSM")[0])
     click(at_t0, slack, handed, rb.ACK, "U_AE")
     assert occurrence(at_t0, renewal_key(cid, 90, 90, ":handed")).acted_by == "U_AE"
+
+
+def test_hand_to_ae_to_an_ae_baton_has_never_looked_up(at_t0, slack):
+    """An AE whose Slack profile is not cached yet (looked up while the click's transaction is open) still gets
+    the DM in their language, and the profile is cached afterwards."""
+    add_customer(at_t0, "Acme Corp.", 90, ae_user_id="U_KO")
+    scan(at_t0)
+    at_t0.deps.users._cache.clear()
+    with at_t0.deps.sessions.begin() as db:
+        db.exec(delete(SlackUser).where(SlackUser.user_id == "U_KO"))
+    click(at_t0, slack, dms(slack, "U_CSM")[0], rb.HAND_AE, "U_CSM")
+    (handed,) = dms(slack, "U_KO")
+    assert "Acme Corp." in text_of(handed) and "Acme Corp." in handed["text"]
+    assert handed["text"] != "A renewal was handed to you: Acme Corp."  # Korean, not English
+    assert [u.locale for u in at_t0.all(SlackUser, SlackUser.user_id == "U_KO")] == ["ko-KR"]
 
 
 def test_hand_to_ae_without_an_ae_says_there_is_nobody(at_t0, slack):
