@@ -3,6 +3,7 @@
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from dotenv import load_dotenv
 
@@ -20,7 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     cli.add_commands(sub)
     args = parser.parse_args(argv)
 
-    load_dotenv(override=False)
+    # `.env` in the working directory (the repository root, or a deploy's app directory), never one found next
+    # to the installed code; set variables win. PYTHON_DOTENV_DISABLED=1 turns it off (the tests set it).
+    load_dotenv(Path.cwd() / ".env", override=False)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env(require_slack=args.command not in ("migrate", *cli.COMMANDS))

@@ -1,5 +1,6 @@
 """Engine and session factory; SQLite runs in WAL mode, PostgreSQL with explicit pool sizes."""
 
+import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -8,7 +9,19 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_PACKAGE = "baton_migrations"  # migrations/ as installed (pyproject.toml [tool.setuptools])
+
+
+def migrations_dir() -> Path:
+    """Alembic's script directory: the installed package `baton_migrations` (a wheel, or an editable install,
+    which maps it to migrations/), else migrations/ beside bot/ in a checkout run without installing it."""
+    spec = importlib.util.find_spec(MIGRATIONS_PACKAGE)
+    if spec is not None and spec.origin:
+        return Path(spec.origin).parent
+    checkout = Path(__file__).resolve().parent.parent / "migrations"
+    if (checkout / "env.py").is_file():
+        return checkout
+    raise RuntimeError(f"baton: the database migrations are missing (no {MIGRATIONS_PACKAGE} package); reinstall Baton")
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -54,7 +67,7 @@ def alembic_config(url: str):
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 

@@ -31,6 +31,10 @@ HUBSPOT_SECRET = "test-hubspot-client-secret"
 HUBSPOT_TOKEN = "pat-test"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
+# A developer's .env (the Quick start writes one) must not leak into the tests: `python -m bot` reads it with
+# python-dotenv, which loads nothing while this is set, here and in every process the tests start.
+os.environ["PYTHON_DOTENV_DISABLED"] = "1"
+
 
 class FakeClock:
     """A clock the test moves by hand; starts at the real 'now' so signed timestamps stay valid."""

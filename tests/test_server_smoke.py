@@ -35,6 +35,7 @@ def env_for(settings, port: int, database_url: str) -> dict:
         PORT=str(port),
         BATON_HANDOFF_CHANNEL=HANDOFF_CHANNEL,
         PYTHONUNBUFFERED="1",
+        PYTHONPATH=str(ROOT),  # the checkout under test, whatever the venv's editable install points at
     )
     return env
 
