@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"baton: {exc}", file=sys.stderr)
         return 2
+    problem = startup_problem(settings, args.command)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     if args.command in cli.COMMANDS:
         return cli.run(args, settings)
 
@@ -53,13 +57,34 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             socket_mode = args.command is None and bool(settings.slack_app_token)
             server.serve(settings, socket_mode=socket_mode)
-    except server.SchemaOutOfDate as exc:
+    except server.StartupRefused as exc:  # out-of-date schema, Slack unreachable in Socket Mode
         print(exc.code, file=sys.stderr)
         return 2
     except AnotherWorker as exc:
         print(exc, file=sys.stderr)
         return 2
     return 0
+
+
+def startup_problem(settings: Settings, command: str | None) -> str | None:
+    """The one line that stops start-up, if any: the database does not answer, or the health settings file is
+    malformed. Checked here, before any command (and before gunicorn forks), so neither ends in a traceback."""
+    from bot.config import redact_url
+    from bot.db import DatabaseUnreachable, ping
+    from bot.services.health_config import HealthConfigError, load_health_rules
+
+    if command != "migrate":  # the schema check's INFO lines are noise at start-up; migrate's steps are not
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        ping(settings.database_url)
+    except DatabaseUnreachable as exc:
+        return f"baton: cannot reach the database at {redact_url(settings.database_url)} (DATABASE_URL): {exc}"
+    if command != "migrate":
+        try:
+            load_health_rules(settings.health_config)
+        except HealthConfigError as exc:
+            return f"baton: BATON_HEALTH_CONFIG is malformed: {' '.join(str(exc).split())}"
+    return None
 
 
 if __name__ == "__main__":

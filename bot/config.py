@@ -210,11 +210,11 @@ class Settings:
         )
 
     def __repr__(self) -> str:  # never print secrets
-        db = _redact_url(self.database_url)
+        db = redact_url(self.database_url)
         return f"Settings(database_url={db!r}, slack_api_url={self.slack_api_url!r})"
 
 
-def _redact_url(url: str) -> str:
+def redact_url(url: str) -> str:
     """The URL with its user info and any password in the query replaced by ***."""
     url = re.sub(r"//[^/@]*@", "//***@", url)
     return re.sub(r"(?i)((?:^|[?&;])[a-z_]*password=)[^&;]*", r"\1***", url)

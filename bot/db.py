@@ -5,8 +5,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_PACKAGE = "baton_migrations"  # migrations/ as installed (pyproject.toml [tool.setuptools])
@@ -40,13 +41,38 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             cur.close()
 
         return engine
+    # libpq waits for an unreachable host as long as TCP does (minutes); 10 s unless the URL says otherwise.
+    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": 10}
     return create_engine(
         url,
         pool_size=pool_size,
         max_overflow=5,
         pool_timeout=2,
         pool_pre_ping=True,
+        connect_args=connect_args,
     )
+
+
+class DatabaseUnreachable(Exception):
+    """The database does not answer; the message is one line (the driver's reason) without the password."""
+
+
+def ping(url: str) -> None:
+    """Open and close one connection to `url`; raise DatabaseUnreachable with the driver's reason if that fails."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        raise DatabaseUnreachable(one_line(exc.orig if exc.orig is not None else exc)) from None
+    finally:
+        engine.dispose()
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception's message on one line (drivers' messages span several), cut to `limit` characters."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class Sessions:

@@ -30,6 +30,7 @@ MODAL_CALLBACKS = (hb.HANDOFF_MODAL, hb.ASK_AE_MODAL, hb.BAD_FIT_MODAL)
 # Web API method -> bot scopes it needs. A method Baton starts calling must be added here (and to the manifest).
 METHOD_SCOPES: dict[str, set[str]] = {
     "auth.test": set(),
+    "apps.connections.open": set(),  # Socket Mode: the app-level token's connections:write, not a bot scope
     "chat.postMessage": {"chat:write"},
     "chat.update": {"chat:write"},
     "chat.postEphemeral": {"chat:write"},

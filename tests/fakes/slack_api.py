@@ -244,6 +244,10 @@ class FakeSlack(FakeHTTPServer):
         self._usergroups: dict[str, list[str]] = {}  # user group id (S...) -> member ids
         self._members: dict[str, list[str]] = {}  # channel id -> member ids (conversations.members)
         self._outside: set[str] = set()  # channels the bot is not a member of
+        # Socket Mode: apps.connections.open takes only this app-level token and answers this WebSocket URL
+        # (the fake speaks no WebSocket; a test points it where connecting fails as it needs).
+        self.app_token = "xapp-1-test"
+        self.socket_url = "ws://127.0.0.1:9/link/?ticket=fake"
 
     # ----------------------------------------------------------------- public helpers
     @property
@@ -421,7 +425,10 @@ class FakeSlack(FakeHTTPServer):
         token = auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else args.get("token")
         if not token:
             return {"ok": False, "error": "not_authed"}
-        if token != self.bot_token:
+        if method.startswith("apps.connections."):  # the one family that takes the app-level token
+            if token != self.app_token:
+                return {"ok": False, "error": "not_allowed_token_type" if token == self.bot_token else "invalid_auth"}
+        elif token != self.bot_token:
             return {"ok": False, "error": "invalid_auth"}
         try:
             return {"ok": True, **handler(args)}
@@ -478,6 +485,9 @@ class FakeSlack(FakeHTTPServer):
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     # ----------------------------------------------------------------- users / auth / conversations
+    def _api_apps_connections_open(self, args: dict) -> dict:
+        return {"url": self.socket_url}
+
     def _api_auth_test(self, args: dict) -> dict:
         return {
             "url": "https://fake-workspace.slack.com/",
