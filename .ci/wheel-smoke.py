@@ -30,7 +30,7 @@ def main(run_dir: Path) -> int:
     def bot(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, *args], env=env, cwd=run_dir, text=True, capture_output=True)
 
-    where = bot("-c", "import bot, baton_migrations; print(bot.__file__)")
+    where = bot("-c", "import bot; print(bot.__file__)")
     if where.returncode or not Path(where.stdout.strip()).is_relative_to(sys.prefix):
         print(f"bot is not imported from the installed package: {where.stdout}{where.stderr}", file=sys.stderr)
         return 1
