@@ -8,6 +8,11 @@ MESSAGES: dict[str, str] = {
     "common.and_more": "…and {count} more",
     "common.try_again": "Slack took too long to open the form. Please try again.",
     "common.unexpected": "Something went wrong on our side. If it keeps happening, quote reference {ref}.",
+    "common.stale_form": "Baton can no longer read this form (it may be from before an update). Copy what you "
+    "typed, close the form and open it again.",
+    "common.bad_button": "This button no longer works. Look the item up again and use the new message.",
+    "common.modal_title": "Baton",
+    "common.close": "Close",
     # help
     "help.fallback": "Here is what Baton can do.",
     "help.text": (

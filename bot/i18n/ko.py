@@ -8,6 +8,11 @@ MESSAGES: dict[str, str] = {
     "common.and_more": "…외 {count}개",
     "common.try_again": "Slack에서 양식을 여는 데 시간이 너무 오래 걸렸습니다. 다시 시도해 주세요.",
     "common.unexpected": "문제가 발생했습니다. 계속되면 참조 번호 {ref}를 알려 주세요.",
+    "common.stale_form": "이 양식을 더 이상 읽을 수 없습니다(업데이트 전에 열린 양식일 수 있습니다). 입력한 "
+    "내용을 복사해 두고 양식을 닫은 뒤 다시 열어 주세요.",
+    "common.bad_button": "이 버튼은 더 이상 사용할 수 없습니다. 항목을 다시 조회한 뒤 새 메시지에서 눌러 주세요.",
+    "common.modal_title": "Baton",
+    "common.close": "닫기",
     # help
     "help.fallback": "Baton이 할 수 있는 일입니다.",
     "help.text": (

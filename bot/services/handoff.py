@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.errors import UserError
 from bot.models import ACCEPTED, DRAFT, SUBMITTED, Customer, Handoff, Promise, Stakeholder
 from bot.money import AmountError, parse_amount
 from bot.services import outbox, voc
@@ -71,13 +72,8 @@ COMPLETENESS_FIELDS = (
 )
 
 
-class HandoffError(Exception):
-    """A rule refused the action; `code` is a catalog key suffix, `params` fill it in."""
-
-    def __init__(self, code: str, **params: object):
-        super().__init__(code)
-        self.code = code
-        self.params = params
+class HandoffError(UserError):
+    """A handoff rule refused the action (`err.<code>`)."""
 
 
 @dataclass(frozen=True)
