@@ -75,8 +75,7 @@ def register(app: App | Registry, deps: Deps) -> None:
             client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
             log.warning("views.open failed: %s", exc.response.get("error"))
-            if respond is not None:
-                respond(text=t(locale, "common.try_again"), response_type="ephemeral", replace_original=False)
+            answer_privately(respond, t(locale, "common.try_again"))
 
     @app.command(COMMAND)
     def handle_handoff_command(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:

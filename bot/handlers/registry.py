@@ -1,7 +1,7 @@
 """Records what the app listens to, so a test can compare it with manifest.json and the builders' ids; and keeps
 an error raised after a listener's ack from reaching Bolt's thread runner."""
 
-import functools
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,10 +32,13 @@ class Registry:
 
     def _guarded(self, register):
         def decorator(fn):
-            @functools.wraps(fn)  # Bolt reads the listener's argument names through __wrapped__
+            own = inspect.getfullargspec(inspect.unwrap(fn)).args
+            # Bolt passes a listener the arguments it names; the guard also needs the ack, the body and respond.
+            wanted = list(dict.fromkeys([*own, "ack", "body", "respond"]))
+
             def listener(**kwargs):
                 try:
-                    return fn(**kwargs)
+                    return fn(**{name: kwargs[name] for name in own})
                 except Exception as exc:
                     ack = kwargs.get("ack")
                     if self.on_error is None or ack is None or getattr(ack, "response", None) is None:
@@ -43,6 +46,10 @@ class Registry:
                     self.on_error(exc, kwargs.get("body") or {}, kwargs.get("respond"))
                     return None
 
+            listener.__signature__ = inspect.Signature(
+                [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in wanted]
+            )
+            listener.__name__, listener.__qualname__, listener.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
             register(listener)
             return fn  # the feature keeps its own function (tests and reuse see the unwrapped one)
 

@@ -1,12 +1,20 @@
 """Expected errors reach the user on the right surface, whatever the feature; nothing answers 404 or 500."""
 
+import re
+
 import pytest
 
 from bot.blocks import handoff as hb
+from bot.errors import UserError
+from bot.i18n import t
 from bot.models import Handoff
+from bot.services.customer import CustomerNotFound
+from bot.services.handoff import HandoffError
+from bot.services.roadmap import RoadmapError
+from bot.services.voc import VocError
 from tests import payloads as p
 from tests.conftest import HANDOFF_CHANNEL, Baton, InlineExecutor
-from tests.flows import card_action, open_handoff, submit_handoff
+from tests.flows import ack_body, card_action, open_handoff, submit_handoff
 
 
 @pytest.fixture
@@ -42,3 +50,102 @@ def test_ask_ae_when_slack_refuses_the_modal_is_answered_not_dropped(inline, sla
     resp = card_action(inline, slack, hb.ASK_AE, handoff_id, "U_CSM", HANDOFF_CHANNEL, message["ts"])
     assert resp.status_code == 200, resp.text
     assert any("try again" in r.get("text", "") for r in slack.responses())
+
+
+# --- every feature's UserError, through the central handler ---------------------------------------------
+
+# One refusal of each UserError subclass (a new subclass must be added here: the test below checks).
+REFUSALS = {
+    HandoffError: lambda: HandoffError("not_found"),
+    VocError: lambda: VocError("unknown_customer"),
+    RoadmapError: lambda: RoadmapError("unknown_item"),
+    CustomerNotFound: lambda: CustomerNotFound(999),
+}
+
+
+def _subclasses(cls: type) -> set[type]:
+    return {c for sub in cls.__subclasses__() for c in {sub, *_subclasses(sub)}}
+
+
+def test_every_user_error_is_in_the_table():
+    """Every feature's expected error derives from UserError and is exercised below."""
+    assert _subclasses(UserError) == set(REFUSALS)
+
+
+@pytest.mark.parametrize("kind", list(REFUSALS), ids=lambda k: k.__name__)
+def test_a_user_error_after_ack_becomes_an_ephemeral(inline, slack, kind):
+    """Any feature's UserError that escapes a listener after ack() reaches the user as its catalog text."""
+    error = REFUSALS[kind]()
+
+    @inline.registry.action("probe_after_ack")
+    def probe(ack, body):
+        ack()
+        raise error
+
+    resp = inline.slack(p.block_actions("probe_after_ack", user_id="U_AE", response_url=slack.new_response_url()))
+    assert resp.status_code == 200, resp.text
+    [answer] = slack.responses()
+    assert answer["response_type"] == "ephemeral" and answer["text"] == t("en", error.key, **error.params)
+
+
+@pytest.mark.parametrize("kind", list(REFUSALS), ids=lambda k: k.__name__)
+def test_a_user_error_before_a_modal_ack_becomes_modal_errors(inline, kind):
+    """Any feature's UserError a view submission raises before its ack keeps the modal open with the message
+    under the input it names, or under the first input."""
+    error = REFUSALS[kind]()
+
+    @inline.registry.view("probe_modal")
+    def probe(ack, view):
+        raise error
+
+    values = {"first": {"value": p.text_value("x")}, "second": {"value": p.text_value("y")}}
+    resp = inline.slack(p.view_submission("probe_modal", values, user_id="U_AE", blocks=_inputs("first", "second")))
+    assert resp.status_code == 200, resp.text
+    assert ack_body(resp) == {"response_action": "errors", "errors": {"first": t("en", error.key, **error.params)}}
+
+
+def test_a_user_error_naming_an_input_shows_under_it(inline):
+    """A UserError that names its field is shown under that input."""
+
+    @inline.registry.view("probe_modal")
+    def probe(ack, view):
+        raise HandoffError("name_taken", field="second", name="<ACME>")
+
+    values = {"first": {"value": p.text_value("x")}, "second": {"value": p.text_value("y")}}
+    resp = inline.slack(p.view_submission("probe_modal", values, user_id="U_AE", blocks=_inputs("first", "second")))
+    assert ack_body(resp)["errors"] == {"second": "Another customer is already called <ACME>."}
+
+
+def test_an_unexpected_error_after_ack_is_logged_with_a_reference_the_user_sees(inline, slack, caplog):
+    """A bug after ack() is answered with a reference that is also in the log, never Bolt's 404."""
+
+    @inline.registry.command("/probe")
+    def probe(ack):
+        ack()
+        raise RuntimeError("boom")
+
+    resp = inline.slack(p.slash_command("/probe", response_url=slack.new_response_url()))
+    assert resp.status_code == 200, resp.text
+    [answer] = slack.responses()
+    ref = re.search(r"reference (\w+)", answer["text"]).group(1)
+    assert any(f"ref={ref}" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_an_unexpected_error_in_a_modal_keeps_it_open_with_a_reference(inline):
+    """A bug before a view submission's ack keeps the modal open with the reference, instead of a 500."""
+
+    @inline.registry.view("probe_modal")
+    def probe(ack, view):
+        raise RuntimeError("boom")
+
+    values = {"first": {"value": p.text_value("x")}}
+    resp = inline.slack(p.view_submission("probe_modal", values, user_id="U_AE", blocks=_inputs("first")))
+    assert resp.status_code == 200, resp.text
+    assert "reference" in ack_body(resp)["errors"]["first"]
+
+
+def _inputs(*block_ids: str) -> list[dict]:
+    return [
+        {"type": "input", "block_id": b, "label": {"type": "plain_text", "text": b}, "element": {"type": "x"}}
+        for b in block_ids
+    ]
