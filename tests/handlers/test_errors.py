@@ -1,10 +1,14 @@
 """Expected errors reach the user on the right surface, whatever the feature; nothing answers 404 or 500."""
 
+import json
 import re
 
 import pytest
 
+from bot.blocks import customer as cb
 from bot.blocks import handoff as hb
+from bot.blocks import roadmap as rb
+from bot.blocks import voc as vb
 from bot.errors import UserError
 from bot.i18n import t
 from bot.models import Handoff
@@ -14,7 +18,7 @@ from bot.services.roadmap import RoadmapError
 from bot.services.voc import VocError
 from tests import payloads as p
 from tests.conftest import HANDOFF_CHANNEL, Baton, InlineExecutor
-from tests.flows import ack_body, card_action, open_handoff, submit_handoff
+from tests.flows import GOOD_FORM, ack_body, card_action, open_handoff, state_for, submit_handoff
 
 
 @pytest.fixture
@@ -149,3 +153,93 @@ def _inputs(*block_ids: str) -> list[dict]:
         {"type": "input", "block_id": b, "label": {"type": "plain_text", "text": b}, "element": {"type": "x"}}
         for b in block_ids
     ]
+
+
+# --- every modal: unreadable private_metadata, missing state, ids that are gone ----------------------------
+
+
+def _modals() -> dict[str, tuple[dict, dict]]:
+    """Each submittable modal as Baton draws it, with ids that name nothing, and a state filled as a user
+    would: {callback_id: (view, state)}."""
+    views = {
+        hb.HANDOFF_MODAL: (
+            hb.handoff_modal("en", hb.HandoffMeta(handoff_id=999, form_id="f1"), {}, editing=True),
+            state_for(GOOD_FORM),
+        ),
+        hb.ASK_AE_MODAL: (hb.ask_ae_modal("en", 999, "ACME", "U_AE"), {hb.QUESTION_BLOCK: _text("SSO?")}),
+        hb.BAD_FIT_MODAL: (hb.bad_fit_modal("en", 999, "ACME"), {hb.REASON_BLOCK: _text("Too small")}),
+        cb.HEALTH_MODAL: (cb.health_modal("en", cb.HealthMeta(customer_id=999), "ACME"), {cb.RATING_BLOCK: _text("4")}),
+        vb.LOG_MODAL: (
+            vb.log_modal("en", vb.VocMeta(draft_id=999, cut="0" * 24), quote="They need SSO"),
+            {vb.CUSTOMER_BLOCK: {"c": p.static_value("999")}, vb.QUOTE_BLOCK: _text("They need SSO")},
+        ),
+        rb.ITEM_MODAL: (
+            rb.item_modal("en", rb.ItemFormMeta(channel="C_GENERAL", ts="1.000001"), "SSO", "U_AE"),
+            {rb.TITLE_BLOCK: _text("SSO")},
+        ),
+        rb.TAG_MODAL: (
+            rb.tag_modal("en", rb.TagMeta(voc_id=999), "ACME", "SSO", [rb.OpenItem(5, "SSO", "planned")]),
+            {rb.ITEM_BLOCK: {hb.VALUE: p.static_value("5")}},
+        ),
+    }
+    return {cid: (view.to_dict(), state) for cid, (view, state) in views.items()}
+
+
+def _text(value: str) -> dict:
+    return {hb.VALUE: p.text_value(value)}
+
+
+MODALS = _modals()
+GARBLED = {
+    "missing": "",
+    "not_json": "{not json",
+    "wrong_shape": "[1, 2]",
+    "wrong_types": json.dumps(
+        {"handoff_id": "x", "customer_id": "x", "voc_id": "x", "draft_id": "x", "form_id": 5, "channel": 5, "ts": 5}
+    ),
+}
+
+
+def test_every_submittable_modal_is_in_the_table(baton):
+    """Every view callback the app listens to is covered by the tests below."""
+    assert set(MODALS) == baton.registry.views
+
+
+def _submit(baton, callback_id: str, view: dict, state: dict, metadata: str):
+    req = p.view_submission(callback_id, state, user_id="U_AE", private_metadata=metadata, blocks=view["blocks"])
+    resp = baton.slack(req)
+    assert resp.status_code == 200, resp.text
+    answer = ack_body(resp)
+    inputs = {b["block_id"] for b in view["blocks"] if b["type"] == "input"}
+    if answer.get("response_action") == "errors":
+        assert answer["errors"] and set(answer["errors"]) <= inputs, answer
+        assert all(0 < len(m) <= 150 for m in answer["errors"].values())
+    else:
+        assert answer.get("response_action") == "update", answer  # a clear answer in place of the form
+    return answer
+
+
+@pytest.mark.parametrize("garble", list(GARBLED))
+@pytest.mark.parametrize("callback_id", list(MODALS))
+def test_unreadable_private_metadata_gets_a_field_error(inline, callback_id, garble):
+    """A modal whose private_metadata is missing or not what Baton wrote is answered under one of its inputs
+    (the user keeps what they typed), never with a 500."""
+    view, state = MODALS[callback_id]
+    answer = _submit(inline, callback_id, view, state, GARBLED[garble])
+    if callback_id != vb.LOG_MODAL:  # a VoC capture only loses where it came from, and is still checked
+        assert "can no longer read this form" in next(iter(answer["errors"].values()))
+
+
+@pytest.mark.parametrize("callback_id", list(MODALS))
+def test_a_state_without_its_blocks_gets_field_errors(inline, callback_id):
+    """A submission whose state lacks the form's blocks is refused under the inputs, never with a 500."""
+    view, _state = MODALS[callback_id]
+    answer = _submit(inline, callback_id, view, {}, view["private_metadata"])
+    assert answer["response_action"] == "errors"
+
+
+@pytest.mark.parametrize("callback_id", list(MODALS))
+def test_ids_that_name_nothing_get_a_clear_answer(inline, callback_id):
+    """A well-formed modal whose handoff, customer, note or draft is gone is answered inline, never a 500."""
+    view, state = MODALS[callback_id]
+    _submit(inline, callback_id, view, state, view["private_metadata"])
