@@ -79,7 +79,7 @@ class FieldSpec:
 
 FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("customer_name", "text", False, 255),
-    FieldSpec("crm_ref", "text", True, 255),
+    FieldSpec("crm_ref", "text", True, 1000),  # a pasted link may be long; only the id is kept
     FieldSpec("products_sold", "multiline", False, 3000),
     FieldSpec("arr", "amount", False, 50),
     FieldSpec("contract_start", "date", False),

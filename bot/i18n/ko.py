@@ -146,6 +146,13 @@ MESSAGES: dict[str, str] = {
     "err.line_bad_email": "{line}번째 줄: '{value}'은(는) 이메일 주소가 아닙니다.",
     "err.line_empty_name": "{line}번째 줄에 이름이 없습니다.",
     "err.name_taken": "이미 {name}(이)라는 고객이 있습니다.",
+    "err.crm_bad_id": "CRM 레코드 ID(영문, 숫자, . _ : -, 최대 {limit}자)를 입력하거나 HubSpot 또는 Salesforce "
+    "링크를 붙여 넣어 주세요. 없으면 비워 두셔도 됩니다.",
+    "err.crm_bad_link": "이 링크에서 회사나 딜 ID를 찾을 수 없습니다. HubSpot 또는 Salesforce의 회사·딜 페이지 링크나 "
+    "ID만 붙여 넣어 주세요.",
+    "err.crm_id_taken": "CRM ID {id}은(는) 이미 {name}에 연결되어 있습니다. ID를 확인하시거나, 해당 고객사를 "
+    "인계하려면 고객사 이름을 {name}(으)로 입력해 주세요.",
+    "err.crm_deal_taken": "딜 {id}에는 이미 {name}의 인계가 있습니다. 링크를 확인하시거나 기존 인계를 수정해 주세요.",
     "err.not_found": "해당 인계가 더 이상 없습니다.",
     "err.not_submitted": "이 인계는 아직 제출되지 않았습니다.",
 }
