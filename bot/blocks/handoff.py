@@ -474,7 +474,7 @@ def fill_request(
         key,
         deal=escape_mrkdwn(deal),
         customer=escape_mrkdwn(customer),
-        amount=amount or "—",
+        amount=escape_mrkdwn(amount) if amount else "—",  # drawn by the caller from CRM data
         email=escape_mrkdwn(owner_email or t(locale, "common.unknown")),
     )
     blocks: list[Block] = [
