@@ -94,8 +94,7 @@ def test_a_user_error_after_ack_becomes_an_ephemeral(inline, slack, kind):
 
 @pytest.mark.parametrize("kind", list(REFUSALS), ids=lambda k: k.__name__)
 def test_a_user_error_before_a_modal_ack_becomes_modal_errors(inline, kind):
-    """Any feature's UserError a view submission raises before its ack keeps the modal open with the message
-    under the input it names, or under the first input."""
+    """Any feature's UserError raised before a modal's ack keeps it open with the message under its first input."""
     error = REFUSALS[kind]()
 
     @inline.registry.view("probe_modal")
@@ -222,8 +221,7 @@ def _submit(baton, callback_id: str, view: dict, state: dict, metadata: str):
 @pytest.mark.parametrize("garble", list(GARBLED))
 @pytest.mark.parametrize("callback_id", list(MODALS))
 def test_unreadable_private_metadata_gets_a_field_error(inline, callback_id, garble):
-    """A modal whose private_metadata is missing or not what Baton wrote is answered under one of its inputs
-    (the user keeps what they typed), never with a 500."""
+    """A modal with missing or foreign private_metadata is answered under one of its inputs, never with a 500."""
     view, state = MODALS[callback_id]
     answer = _submit(inline, callback_id, view, state, GARBLED[garble])
     if callback_id != vb.LOG_MODAL:  # a VoC capture only loses where it came from, and is still checked

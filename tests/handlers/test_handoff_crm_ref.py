@@ -29,8 +29,7 @@ def test_a_none_answer_for_two_customers_saves_both_without_a_crm_id(baton, slac
 
 
 def test_an_id_another_customer_has_is_refused_next_to_the_field(baton, slack):
-    """A CRM id that already belongs to another customer is refused inline, naming that customer; nothing is
-    saved, and the AE can fix it (a retry no longer fails forever)."""
+    """Another customer's CRM id is refused inline, naming that customer; nothing is saved and a fix goes through."""
     assert ack_body(submit(baton, slack, "ACME Corp.", "4711", "V1")) == {}
     body = ack_body(submit(baton, slack, "Globex", "4711", "V2"))
     assert body["response_action"] == "errors" and list(body["errors"]) == ["crm_ref"]
@@ -63,8 +62,7 @@ def test_the_same_customer_may_give_its_own_id_again(baton, slack):
     ],
 )
 def test_a_record_link_longer_than_the_column_stores_its_id(baton, slack, link, source, company, deal):
-    """A HubSpot or Salesforce record link (longer than the 64-character id columns) is stored as the record's
-    id and source, so the CRM's own events find the customer (on PostgreSQL it crashed the submit)."""
+    """A HubSpot or Salesforce record link longer than the id columns is stored as its CRM and record id."""
     assert ack_body(submit(baton, slack, "ACME Corp.", link, "V1")) == {}
     [h] = baton.all(Handoff)
     c = customer(baton, "ACME Corp.")
