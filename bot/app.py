@@ -4,14 +4,17 @@ import logging
 import uuid
 from concurrent.futures import Executor, ThreadPoolExecutor
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltResponse, Respond
 
 from bot.config import Settings
 from bot.deps import Deps
+from bot.errors import UserError
 from bot.handlers import customer, events, handoff, reminders, roadmap, voc
+from bot.handlers.messages import answer_privately, error_text, modal_errors
+from bot.handlers.payload import team_id as _team
+from bot.handlers.payload import user_id as _user_id
 from bot.handlers.registry import Registry
 from bot.i18n import t
-from bot.services.handoff import HandoffError
 
 log = logging.getLogger("baton.app")
 
@@ -31,6 +34,39 @@ def create_app(settings: Settings, deps: Deps, *, executor: Executor | None = No
         raise_error_for_unhandled_request=False,
     )
     reg = Registry(app)
+
+    def locale_of(body: dict) -> str:
+        try:
+            return deps.users.locale(_team(body), _user_id(body))
+        except Exception:  # a body without a user (or Slack unreachable): the team's language
+            return settings.default_locale
+
+    def answer_error(error: Exception, body: dict, respond: Respond | None) -> dict | None:
+        """Tell the user what went wrong, on the surface the request came from; log what was not expected with
+        a reference they can quote. Returns what a modal submission that is not acked yet is acked with."""
+        body = body if isinstance(body, dict) else {}
+        locale = locale_of(body)
+        view = body.get("view") if body.get("type") == "view_submission" else None
+        if isinstance(error, UserError):
+            log.info("refused (%s): %s", type(error).__name__, error.key)
+            if isinstance(view, dict):
+                return modal_errors(view, {error.field or "": error_text(locale, error, mrkdwn=False)}, locale)
+            text = error_text(locale, error)
+        else:
+            ref = uuid.uuid4().hex[:8]
+            log.error("unhandled error ref=%s: %r", ref, error, exc_info=error)
+            text = t(locale, "common.unexpected", ref=ref)
+            if isinstance(view, dict):
+                return modal_errors(view, {"": text}, locale)
+        if respond is None and body.get("response_url"):
+            respond = Respond(response_url=body["response_url"])
+        answer_privately(respond, text)
+        return None
+
+    def after_ack(error: Exception, body: dict, respond) -> None:
+        answer_error(error, body, respond)
+
+    reg.on_error = after_ack  # errors a listener raises after its ack (see Registry)
     handoff.register(reg, deps)
     customer.register(reg, deps)
     voc.register(reg, deps)
@@ -39,24 +75,14 @@ def create_app(settings: Settings, deps: Deps, *, executor: Executor | None = No
     events.register(app, reg, deps)  # last: its catch-all must come after every other event listener
 
     @app.error
-    def handle_errors(error: Exception, body: dict, respond, logger) -> BoltResponse | None:
-        """Typed user errors get a friendly ephemeral; anything else is logged with a quotable reference."""
-        user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else body.get("user_id")
-        team = ((body.get("team") or {}).get("id") if isinstance(body.get("team"), dict) else None) or body.get(
-            "team_id"
-        )
-        locale = deps.users.locale(team, user) if team and user else settings.default_locale
-        if isinstance(error, HandoffError):
-            text = t(locale, f"err.{error.code}", **error.params)
-        else:
-            ref = uuid.uuid4().hex[:8]
-            logger.exception("unhandled error ref=%s: %s", ref, error)
-            text = t(locale, "common.unexpected", ref=ref)
-        if respond is not None and body.get("response_url"):
-            try:
-                respond(text=text, response_type="ephemeral", replace_original=False)
-            except Exception:  # the answer is best effort; the error is already logged
-                log.warning("could not tell the user about the error")
-        return None
+    def handle_errors(error: Exception, body: dict, respond, response: BoltResponse | None) -> BoltResponse | None:
+        """Any feature's UserError becomes a friendly answer (modal errors, or an ephemeral); anything else is
+        logged with a quotable reference. `response` is None once the request was acked: nothing to return."""
+        ack = answer_error(error, body, respond)
+        if response is None:
+            return None
+        if ack is not None:  # a modal submission: keep the modal open with the message under an input
+            return BoltResponse(status=200, body=ack, headers={"content-type": "application/json;charset=utf-8"})
+        return BoltResponse(status=200, body="")  # told through the response_url; no "dispatch_failed"
 
     return app, reg

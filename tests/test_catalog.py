@@ -9,6 +9,7 @@ import pytest
 
 from bot.blocks.handoff import FIELDS, ICP_FITS
 from bot.delivery import renderers
+from bot.errors import UserError
 from bot.i18n import CATALOGS, format_date, placeholders, t
 from bot.money import ERROR_CODES as AMOUNT_CODES
 from bot.services import team_config
@@ -151,3 +152,33 @@ def test_every_message_formats(locale, key):
 def test_format_date(d, locale, expected):
     """Dates read naturally in English and Korean; a missing date is a dash."""
     assert format_date(d, locale) == expected
+
+
+def _user_error_keys() -> set[str]:
+    """The catalog key of every `SomeUserError("code", ...)` raised anywhere in bot/, by each class's prefix."""
+    import bot.app  # noqa: F401 - imports every feature, so every UserError subclass is known
+
+    def subclasses(cls: type) -> set[type]:
+        return {c for sub in cls.__subclasses__() for c in {sub, *subclasses(sub)}}
+
+    keys = set()
+    for cls in subclasses(UserError):
+        pattern = rf"""\b{cls.__name__}\(\s*"(\w+)\""""
+        for source in _sources().values():
+            keys |= {cls.prefix + code for code in re.findall(pattern, source)}
+        if cls.__init__ is not UserError.__init__:  # a fixed code (CustomerNotFound)
+            keys.add(cls().key)
+    return keys
+
+
+def test_user_error_scan_finds_every_feature():
+    """The UserError scan sees the handoff, VoC, roadmap and customer refusals."""
+    assert {"err.not_found", "voc.err.unknown_customer", "roadmap.err.unknown_item", "customer.gone"} <= (
+        _user_error_keys()
+    )
+
+
+@pytest.mark.parametrize("key", sorted(_user_error_keys()))
+def test_every_user_error_has_a_message(key):
+    """Each refusal any feature raises has its message in both catalogs."""
+    assert key in EN and key in KO

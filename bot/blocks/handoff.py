@@ -79,7 +79,7 @@ class FieldSpec:
 
 FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("customer_name", "text", False, 255),
-    FieldSpec("crm_ref", "text", True, 255),
+    FieldSpec("crm_ref", "text", True, 1000),  # a pasted link may be long; only the id is kept
     FieldSpec("products_sold", "multiline", False, 3000),
     FieldSpec("arr", "amount", False, 50),
     FieldSpec("contract_start", "date", False),
@@ -474,7 +474,7 @@ def fill_request(
         key,
         deal=escape_mrkdwn(deal),
         customer=escape_mrkdwn(customer),
-        amount=amount or "—",
+        amount=escape_mrkdwn(amount) if amount else "—",  # drawn by the caller from CRM data
         email=escape_mrkdwn(owner_email or t(locale, "common.unknown")),
     )
     blocks: list[Block] = [

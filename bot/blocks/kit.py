@@ -1,7 +1,9 @@
 """Small Block Kit pieces every feature's builders use: texts cut to Slack's limits and plain sections."""
 
 from slack_sdk.models.blocks import MarkdownTextObject, PlainTextObject, SectionBlock
+from slack_sdk.models.views import View
 
+from bot.i18n import t
 from bot.text import truncate
 
 SECTION_LIMIT = 3000  # a section's text
@@ -39,3 +41,14 @@ def _within(raw: str, limit: int, what: str) -> str:
     if len(raw) > limit:
         raise ValueError(f"{what} over Slack's {limit:,} characters")
     return raw
+
+
+def notice_modal(locale: str, text: str) -> View:
+    """A read-only modal with one mrkdwn text (escape user text before): what a submission that cannot be
+    answered next to an input is answered with."""
+    return View(
+        type="modal",
+        title=plain(t(locale, "common.modal_title"), 24),
+        close=plain(t(locale, "common.close"), 24),
+        blocks=[section(text)],
+    )

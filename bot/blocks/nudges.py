@@ -156,8 +156,8 @@ def draft_nudge(
     params = {
         "customer": _name(customer),
         "deal": _name(deal or customer),
-        "amount": amount or "—",
-        "age": age,
+        "amount": escape_mrkdwn(amount) if amount else "—",  # drawn by the caller; may carry a CRM currency
+        "age": escape_mrkdwn(age),
     }
     if to_lead:
         text = t(locale, "nudges.draft.lead", ae=f"<@{ae}>" if ae else t(locale, "nudges.draft.no_ae"), **params)
@@ -187,10 +187,10 @@ def accept_nudge(
         locale,
         "nudges.accept.text",
         customer=_name(customer),
-        amount=amount or "—",
+        amount=escape_mrkdwn(amount) if amount else "—",
         ae=f"<@{ae}>" if ae else t(locale, "common.unknown"),
         date=format_date(submitted, locale),
-        age=age,
+        age=escape_mrkdwn(age),
     )
     body = text + (f"\n{_link(url, t(locale, 'nudges.accept.card'))}" if url else "")
     blocks = [

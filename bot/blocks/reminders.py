@@ -331,7 +331,7 @@ def renewal_reminder(
     buttons = ("ack", "snooze", "hand_ae") if role == "csm" else ("ack", "snooze")
     kind = "renewal" if role == "csm" else "renewal.ae"
     blocks.append(_actions(key, locale, state.customer_id, kind, buttons))
-    plain_name = truncate(state.name, NAME_LIMIT)
+    plain_name = _name(state.name)  # the notification text is mrkdwn too
     if state.days_left > 0:
         text = t(locale, "reminders.renewal.text", name=plain_name, days=state.days_left)
     else:
@@ -351,7 +351,7 @@ def handed_to_ae(state: "RenewalState", locale: str, *, key: str, step: int, by:
     blocks.append(_voc(state, locale))
     blocks.append(_ctx(t(locale, "reminders.handed.why", step=step, date=when)))
     blocks.append(_actions(key, locale, state.customer_id, "renewal.handed", ("ack", "snooze")))
-    text = t(locale, "reminders.handed.text", name=truncate(state.name, NAME_LIMIT))
+    text = t(locale, "reminders.handed.text", name=name)
     return _dicts(blocks), text
 
 
@@ -375,22 +375,21 @@ def _checklist(state: "OnboardingState", locale: str, today: date) -> str:
 def onboarding_reminder(state: "OnboardingState", locale: str, *, key: str) -> tuple[list[dict], str]:
     """An onboarding milestone due today or overdue, with the playbook's checklist (Mark done, Snooze)."""
     name, milestone = _name(state.customer_name), _milestone(state.milestone, locale)
+    short = escape_mrkdwn(truncate(state.customer_name, 150))  # for the notification text, mrkdwn too
     when = format_date(state.due_date, locale)
     if state.days_overdue <= 0:
         title = t(locale, "reminders.onboarding.title_due", milestone=milestone, name=name)
-        text = t(locale, "reminders.onboarding.text_due", milestone=milestone, name=truncate(state.customer_name, 150))
+        text = t(locale, "reminders.onboarding.text_due", milestone=milestone, name=short)
     elif state.days_overdue == 1:
         title = t(locale, "reminders.onboarding.title_late_one", milestone=milestone, name=name)
-        text = t(
-            locale, "reminders.onboarding.text_late_one", milestone=milestone, name=truncate(state.customer_name, 150)
-        )
+        text = t(locale, "reminders.onboarding.text_late_one", milestone=milestone, name=short)
     else:
         title = t(locale, "reminders.onboarding.title_late", milestone=milestone, name=name, days=state.days_overdue)
         text = t(
             locale,
             "reminders.onboarding.text_late",
             milestone=milestone,
-            name=truncate(state.customer_name, 150),
+            name=short,
             days=state.days_overdue,
         )
     today = date.fromordinal(state.due_date.toordinal() + state.days_overdue)
@@ -486,6 +485,9 @@ def unmuted(locale: str, *, customer: str | None = None, kind: str | None = None
     return t(locale, "reminders.unmuted.kind", kind=kind_label(kind, locale))
 
 
-def refusal(reason: str, locale: str, **params) -> str:
-    """Why a click did nothing (an ephemeral for the clicker): a key of REFUSALS."""
-    return t(locale, REFUSALS[reason], **params)
+def refusal(
+    reason: str, locale: str, *, user: str | None = None, name: str | None = None, note: str | None = None
+) -> str:
+    """Why a click did nothing (an ephemeral for the clicker): a key of REFUSALS; `user` is the Slack user it is
+    for, `name` the customer's name (escaped here), `note` an outcome note drawn by `outcome_note`."""
+    return t(locale, REFUSALS[reason], user=_user(user, locale), name=_name(name or "—"), note=note or "")

@@ -355,7 +355,7 @@ def confirmation(locale: str, c: Confirmation) -> tuple[list[Block], str]:
             ],
         )
     )
-    return blocks, truncate(t(locale, "voc.logged.text", customer=c.customer), 3000)
+    return blocks, truncate(t(locale, "voc.logged.text", customer=_name(c.customer)), 3000)
 
 
 def choices_message(
@@ -388,14 +388,15 @@ def list_message(locale: str, notes: Sequence[ListedNote], customer: str | None 
     """`/voc list [CUSTOMER]`: the latest notes (the team's, or one customer's) with Tag to roadmap and View
     full note on each."""
     if customer is None:
-        header = t(locale, "voc.list.header")
-    else:
+        header = text = t(locale, "voc.list.header")
+    else:  # the header is plain text; the notification text is mrkdwn
         header = t(locale, "voc.list.header_customer", customer=customer)
+        text = t(locale, "voc.list.header_customer", customer=_name(customer))
     blocks: list[Block] = [HeaderBlock(text=_plain(header, 150))]
     if not notes:
         empty = t(locale, "voc.list.empty_customer", customer=_name(customer)) if customer else None
         blocks.append(_section(empty or t(locale, "voc.list.empty")))
-        return blocks, truncate(header, 3000)
+        return blocks, truncate(text, 3000)
     for i, listed in enumerate(notes[:MAX_LIST]):
         body = cb.voc_note_text(listed.note, locale, LIST_QUOTE)
         if customer is None:
@@ -408,7 +409,7 @@ def list_message(locale: str, notes: Sequence[ListedNote], customer: str | None 
             ButtonElement(text=_plain(t(locale, "voc.button.view")), action_id=VIEW, value=str(listed.note.voc_id))
         )
         blocks.append(ActionsBlock(block_id=f"{NOTE_BLOCK_PREFIX}{i}", elements=buttons))
-    return blocks[:MAX_BLOCKS], truncate(header, 3000)
+    return blocks[:MAX_BLOCKS], truncate(text, 3000)
 
 
 def reaction_prompt(locale: str, ref: DraftRef, quote: str, author: str | None) -> tuple[list[Block], str]:

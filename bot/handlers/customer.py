@@ -20,6 +20,7 @@ from bot.blocks.handoff import dumps_blocks
 from bot.delivery import card_data
 from bot.deps import Deps
 from bot.handlers.handoff import state_values
+from bot.handlers.messages import answer_privately, error_text, modal_errors, read_meta, stale_form
 from bot.handlers.payload import team_id as _team
 from bot.handlers.payload import user_id as _user_id
 from bot.handlers.registry import Registry
@@ -149,8 +150,8 @@ def register(app: App | Registry, deps: Deps) -> None:
                 cs.get_customer(db, team, ref.customer_id)
                 key = f"customer.share:{channel}:{ref.customer_id}:{user}:{action_ts}"
                 outbox.enqueue(db, team, key, "customer.share", params, now=deps.clock())
-        except cs.CustomerNotFound:
-            respond(text=t(deps.users.locale(team, user), "customer.gone"), response_type="ephemeral")
+        except cs.CustomerNotFound as exc:
+            answer_privately(respond, error_text(deps.users.locale(team, user), exc))
             return
         deps.outbox.wake()
 
@@ -168,8 +169,8 @@ def register(app: App | Registry, deps: Deps) -> None:
                 h = cs.latest_handoff(db, team, ref.customer_id)
                 card = card_data(db, h) if h is not None else None
                 name, segment = customer.name, customer.segment
-        except cs.CustomerNotFound:
-            respond(text=t(locale, "customer.gone"), response_type="ephemeral", replace_original=False)
+        except cs.CustomerNotFound as exc:
+            answer_privately(respond, error_text(locale, exc))
             return
         # Opened from the shared card: hide what that card hides.
         redact = deps.health_rules.for_customer(team, segment).redact if ref.shared else frozenset()
@@ -186,8 +187,8 @@ def register(app: App | Registry, deps: Deps) -> None:
         try:
             with deps.sessions.begin() as db:
                 name = cs.get_customer(db, team, ref.customer_id).name
-        except cs.CustomerNotFound:
-            respond(text=t(locale, "customer.gone"), response_type="ephemeral", replace_original=False)
+        except cs.CustomerNotFound as exc:
+            answer_privately(respond, error_text(locale, exc))
             return
         meta = cb.HealthMeta(
             customer_id=ref.customer_id,
@@ -200,15 +201,16 @@ def register(app: App | Registry, deps: Deps) -> None:
     @app.view(cb.HEALTH_MODAL)
     def handle_customer_health_submission(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
         team, user = _team(body), _user_id(body)
-        meta = cb.HealthMeta.model_validate_json(view.get("private_metadata") or "{}")
+        meta = read_meta(cb.HealthMeta, view)
+        if meta is None:
+            ack(**stale_form(view, deps.users.locale(team, user)))
+            return
         values = state_values(view)
         rating, errors = cs.validate_rating(values.get(cb.RATING_BLOCK), values.get(cb.NOTE_BLOCK))
         if rating is None:
             blocks = {"rating": cb.RATING_BLOCK, "note": cb.NOTE_BLOCK}
-            ack(
-                response_action="errors",
-                errors={blocks[f]: cb.error_text(meta.locale, code, params) for f, (code, params) in errors.items()},
-            )
+            shown = {blocks[f]: cb.error_text(meta.locale, code, params) for f, (code, params) in errors.items()}
+            ack(**modal_errors(view, shown, meta.locale))
             return
         today = deps.clock().date()
         # Saved before ack (a few ms), so a failure keeps the modal open with the user's input.
@@ -216,8 +218,8 @@ def register(app: App | Registry, deps: Deps) -> None:
             with deps.sessions.begin() as db:
                 cs.record_csm_rating(db, team, meta.customer_id, rating, user, today, deps.clock(), deps.health_rules)
                 name = cs.get_customer(db, team, meta.customer_id).name
-        except cs.CustomerNotFound:
-            ack(response_action="errors", errors={cb.RATING_BLOCK: t(meta.locale, "customer.gone")})
+        except cs.CustomerNotFound as exc:
+            ack(**modal_errors(view, {cb.RATING_BLOCK: error_text(meta.locale, exc, mrkdwn=False)}, meta.locale))
             return
         ack()
         _tell(client, meta, user, cb.health_saved(meta.locale, name, rating.rating, today))
@@ -247,7 +249,7 @@ def _open(client: WebClient, respond: Respond, body: dict, view, locale: str) ->
         client.views_open(trigger_id=body["trigger_id"], view=view)
     except SlackApiError as exc:  # the trigger_id lives 3 s
         log.warning("views.open failed: %s", exc.response.get("error"))
-        respond(text=t(locale, "common.try_again"), response_type="ephemeral", replace_original=False)
+        answer_privately(respond, t(locale, "common.try_again"))
 
 
 def _tell(client: WebClient, meta: cb.HealthMeta, user: str, text: str) -> None:

@@ -9,6 +9,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import handoff as hb
 from bot.deps import Deps
+from bot.handlers.messages import answer_privately, bad_button, error_text, modal_errors, read_meta, stale_form
+from bot.handlers.payload import action_int
 from bot.handlers.payload import team_id as _team
 from bot.handlers.payload import user_id as _user_id
 from bot.handlers.registry import Registry
@@ -73,8 +75,7 @@ def register(app: App | Registry, deps: Deps) -> None:
             client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
             log.warning("views.open failed: %s", exc.response.get("error"))
-            if respond is not None:
-                respond(text=t(locale, "common.try_again"), response_type="ephemeral", replace_original=False)
+            answer_privately(respond, t(locale, "common.try_again"))
 
     @app.command(COMMAND)
     def handle_handoff_command(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
@@ -89,48 +90,59 @@ def register(app: App | Registry, deps: Deps) -> None:
     @app.action(hb.FILL)
     def handle_handoff_fill(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
-        handoff_id = int(body["actions"][0]["value"])
         team, user = _team(body), _user_id(body)
-        with deps.sessions.begin() as db:
-            h = hs.get_handoff(db, team, handoff_id)
-            status, submitted_by = h.status, h.submitted_by
+        locale = deps.users.locale(team, user)
+        handoff_id = action_int(body)
+        if handoff_id is None:
+            bad_button(respond, locale)
+            return
+        try:
+            with deps.sessions.begin() as db:
+                h = hs.get_handoff(db, team, handoff_id)
+                status, submitted_by = h.status, h.submitted_by
+        except hs.HandoffError as exc:
+            answer_privately(respond, error_text(locale, exc))
+            return
         if status != DRAFT:
-            respond(
-                text=t(deps.users.locale(team, user), "handoff.already_submitted", user=f"<@{submitted_by}>"),
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            answer_privately(respond, t(locale, "handoff.already_submitted", user=f"<@{submitted_by}>"))
             return
         open_form(client, respond, body, body["trigger_id"], handoff_id=handoff_id)
 
     @app.action(hb.EDIT)
     def handle_handoff_edit(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
-        handoff_id = int(body["actions"][0]["value"])
         team, user = _team(body), _user_id(body)
-        with deps.sessions.begin() as db:
-            h = hs.get_handoff(db, team, handoff_id)
-            editors = {h.ae_user_id, h.submitted_by} - {None}
+        locale = deps.users.locale(team, user)
+        handoff_id = action_int(body)
+        if handoff_id is None:
+            bad_button(respond, locale)
+            return
+        try:
+            with deps.sessions.begin() as db:
+                h = hs.get_handoff(db, team, handoff_id)
+                editors = {h.ae_user_id, h.submitted_by} - {None}
+        except hs.HandoffError as exc:
+            answer_privately(respond, error_text(locale, exc))
+            return
         if user not in editors:
-            who = ", ".join(f"<@{u}>" for u in sorted(editors)) or t(deps.users.locale(team, user), "common.unknown")
-            respond(
-                text=t(deps.users.locale(team, user), "handoff.edit.not_allowed", users=who),
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            who = ", ".join(f"<@{u}>" for u in sorted(editors)) or t(locale, "common.unknown")
+            answer_privately(respond, t(locale, "handoff.edit.not_allowed", users=who))
             return
         open_form(client, respond, body, body["trigger_id"], handoff_id=handoff_id, editing=True)
 
     @app.view(hb.HANDOFF_MODAL)
     def handle_handoff_submission(ack: Ack, body: dict, view: dict) -> None:
         team, user = _team(body), _user_id(body)
-        meta = hb.HandoffMeta.model_validate_json(view.get("private_metadata") or "{}")
+        meta = read_meta(hb.HandoffMeta, view)
+        if meta is None or not meta.form_id:  # a new form always carries its form id
+            ack(**stale_form(view, deps.users.locale(team, user)))
+            return
         locale = meta.locale
         form, errors = hs.validate_handoff(
             state_values(view), default_currency=deps.settings.default_currency, today=deps.clock().date()
         )
         if errors:
-            ack(response_action="errors", errors=_errors(locale, errors))
+            ack(**modal_errors(view, _errors(locale, errors), locale))
             return
         # Saved before ack (a few ms) so that a failure keeps the modal open with the user's input.
         try:
@@ -146,7 +158,7 @@ def register(app: App | Registry, deps: Deps) -> None:
                     now=deps.clock(),
                 )
         except hs.HandoffError as exc:
-            ack(response_action="errors", errors={"customer_name": t(locale, f"err.{exc.code}", **exc.params)})
+            ack(**modal_errors(view, {exc.field or "customer_name": error_text(locale, exc, mrkdwn=False)}, locale))
             return
         ack()
         deps.outbox.wake()
@@ -155,50 +167,67 @@ def register(app: App | Registry, deps: Deps) -> None:
     def handle_handoff_accept(ack: Ack, body: dict, respond: Respond) -> None:
         ack()
         team, user = _team(body), _user_id(body)
-        handoff_id = int(body["actions"][0]["value"])
-        with deps.sessions.begin() as db:
-            outcome = hs.accept_handoff(db, team, handoff_id, user, deps.clock())
+        locale = deps.users.locale(team, user)
+        handoff_id = action_int(body)
+        if handoff_id is None:
+            bad_button(respond, locale)
+            return
+        try:
+            with deps.sessions.begin() as db:
+                outcome = hs.accept_handoff(db, team, handoff_id, user, deps.clock())
+        except hs.HandoffError as exc:
+            answer_privately(respond, error_text(locale, exc))
+            return
         if outcome.accepted:
             deps.outbox.wake()
             return
         h = outcome.handoff
-        locale = deps.users.locale(team, user)
         at = format_date(h.accepted_at.date(), locale) if h.accepted_at else ""
-        respond(
-            text=t(locale, "handoff.already_accepted", user=f"<@{h.accepted_by}>", at=at),
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        answer_privately(respond, t(locale, "handoff.already_accepted", user=f"<@{h.accepted_by}>", at=at))
 
-    def open_small(body: dict, client: WebClient, builder) -> None:
+    def open_small(body: dict, client: WebClient, respond: Respond | None, builder) -> None:
         team, user = _team(body), _user_id(body)
-        handoff_id = int(body["actions"][0]["value"])
         locale = deps.users.locale(team, user)
-        with deps.sessions.begin() as db:
-            h = hs.get_handoff(db, team, handoff_id)
-            customer, ae = h.customer_name or "", h.ae_user_id
+        handoff_id = action_int(body)
+        if handoff_id is None:
+            bad_button(respond, locale)
+            return
+        try:
+            with deps.sessions.begin() as db:
+                h = hs.get_handoff(db, team, handoff_id)
+                customer, ae = h.customer_name or "", h.ae_user_id
+        except hs.HandoffError as exc:
+            answer_privately(respond, error_text(locale, exc))
+            return
         view = builder(locale, handoff_id, customer, ae)
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        try:
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+        except SlackApiError as exc:  # the trigger_id lives 3 s
+            log.warning("views.open failed: %s", exc.response.get("error"))
+            answer_privately(respond, t(locale, "common.try_again"))
 
     @app.action(hb.ASK_AE)
-    def handle_handoff_ask_ae(ack: Ack, body: dict, client: WebClient) -> None:
+    def handle_handoff_ask_ae(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
-        open_small(body, client, hb.ask_ae_modal)
+        open_small(body, client, respond, hb.ask_ae_modal)
 
     @app.action(hb.FLAG_BAD_FIT)
-    def handle_handoff_flag_bad_fit(ack: Ack, body: dict, client: WebClient) -> None:
+    def handle_handoff_flag_bad_fit(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
-        open_small(body, client, lambda locale, hid, customer, _ae: hb.bad_fit_modal(locale, hid, customer))
+        open_small(body, client, respond, lambda locale, hid, customer, _ae: hb.bad_fit_modal(locale, hid, customer))
 
     def thread_submission(ack: Ack, body: dict, view: dict, block_id: str, action) -> None:
         team, user = _team(body), _user_id(body)
-        meta = hb.ThreadMeta.model_validate_json(view["private_metadata"])
+        meta = read_meta(hb.ThreadMeta, view)
+        if meta is None:
+            ack(**stale_form(view, deps.users.locale(team, user)))
+            return
         text = state_values(view).get(block_id) or ""
         try:
             with deps.sessions.begin() as db:
-                action(db, team, meta.handoff_id, user, text, idem=view["id"], now=deps.clock())
+                action(db, team, meta.handoff_id, user, text, idem=view.get("id") or "", now=deps.clock())
         except hs.HandoffError as exc:
-            ack(response_action="errors", errors={block_id: t(meta.locale, f"err.{exc.code}", **exc.params)})
+            ack(**modal_errors(view, {block_id: error_text(meta.locale, exc, mrkdwn=False)}, meta.locale))
             return
         ack()
         deps.outbox.wake()
@@ -215,5 +244,5 @@ def register(app: App | Registry, deps: Deps) -> None:
 def _errors(locale: str, errors: list[hs.FieldError]) -> dict[str, str]:
     out: dict[str, str] = {}
     for e in errors:
-        out.setdefault(e.field, t(locale, f"err.{e.code}", **e.params)[:150])
+        out.setdefault(e.field, t(locale, f"err.{e.code}", **e.params))
     return out

@@ -158,10 +158,10 @@ def register(app: App | Registry, deps: Deps) -> None:
             return
         if outcome.status == "not_yours" and seen is not None:
             reason = "not_owner" if run is hand_to_ae else "not_yours"
-            tell(respond, client, body, rb.refusal(reason, clicker, user=f"<@{seen.recipient}>"))
+            tell(respond, client, body, rb.refusal(reason, clicker, user=seen.recipient))
             return
         if outcome.status == "no_ae":
-            tell(respond, client, body, rb.refusal("no_ae", clicker, name=outcome.customer or "—"))
+            tell(respond, client, body, rb.refusal("no_ae", clicker, name=outcome.customer))
             return
         tell(respond, client, body, rb.refusal("gone", clicker))
 

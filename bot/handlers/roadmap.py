@@ -24,6 +24,7 @@ from bot.blocks.handoff import dumps_blocks
 from bot.deps import Deps
 from bot.handlers.customer import plain_text
 from bot.handlers.handoff import state_values
+from bot.handlers.messages import answer_privately, error_text, modal_errors, read_meta, stale_form
 from bot.handlers.payload import team_id as _team
 from bot.handlers.payload import user_id as _user_id
 from bot.handlers.registry import Registry
@@ -130,9 +131,6 @@ def register(app: App | Registry, deps: Deps) -> None:
     def channel_ref(locale: str) -> str:
         return f"<#{settings.roadmap_channel}>" if settings.roadmap_channel else t(locale, "roadmap.channel_unset")
 
-    def error_text(locale: str, exc: rs.RoadmapError) -> str:
-        return rb.error_text(locale, exc.code, exc.params)
-
     # --- /roadmap ------------------------------------------------------------------------------------
 
     @app.command(COMMAND)
@@ -193,11 +191,14 @@ def register(app: App | Registry, deps: Deps) -> None:
     @app.view(rb.ITEM_MODAL)
     def handle_roadmap_item_submission(ack: Ack, body: dict, view: dict) -> None:
         team, user = _team(body), _user_id(body)
-        meta = rb.ItemFormMeta.model_validate_json(view.get("private_metadata") or "{}")
+        meta = read_meta(rb.ItemFormMeta, view)
+        if meta is None:
+            ack(**stale_form(view, deps.users.locale(team, user)))
+            return
         values = state_values(view)
         channel = settings.roadmap_channel
         if not channel:
-            ack(response_action="errors", errors={rb.TITLE_BLOCK: truncate(t(meta.locale, "roadmap.no_channel"), 150)})
+            ack(**modal_errors(view, {rb.TITLE_BLOCK: t(meta.locale, "roadmap.no_channel")}, meta.locale))
             return
         # Saved before ack (a few ms), so a failure keeps the modal open with the user's input.
         try:
@@ -214,7 +215,7 @@ def register(app: App | Registry, deps: Deps) -> None:
                 )
                 title = item.title
         except rs.RoadmapError as exc:
-            ack(response_action="errors", errors={rb.TITLE_BLOCK: truncate(error_text(meta.locale, exc), 150)})
+            ack(**modal_errors(view, {rb.TITLE_BLOCK: error_text(meta.locale, exc, mrkdwn=False)}, meta.locale))
             return
         key = "roadmap.created" if created else "roadmap.exists"
         text = t(meta.locale, key, title=escape_mrkdwn(title), channel=f"<#{channel}>")
@@ -251,10 +252,13 @@ def register(app: App | Registry, deps: Deps) -> None:
     @app.view(rb.TAG_MODAL)
     def handle_roadmap_tag_submission(ack: Ack, body: dict, view: dict) -> None:
         team, user = _team(body), _user_id(body)
-        meta = rb.TagMeta.model_validate_json(view.get("private_metadata") or "{}")
+        meta = read_meta(rb.TagMeta, view)
+        if meta is None:
+            ack(**stale_form(view, deps.users.locale(team, user)))
+            return
         picked = state_values(view).get(rb.ITEM_BLOCK)
-        if not picked or not picked.isdigit():
-            ack(response_action="errors", errors={rb.ITEM_BLOCK: t(meta.locale, "roadmap.tag.pick")})
+        if not picked or not picked.isascii() or not picked.isdigit():
+            ack(**modal_errors(view, {rb.ITEM_BLOCK: t(meta.locale, "roadmap.tag.pick")}, meta.locale))
             return
         try:
             with deps.sessions.begin() as db:
@@ -262,7 +266,7 @@ def register(app: App | Registry, deps: Deps) -> None:
                 item = rs.get_item(db, team, int(picked))
                 title, channel = item.title, item.channel
         except rs.RoadmapError as exc:
-            ack(response_action="errors", errors={rb.ITEM_BLOCK: truncate(error_text(meta.locale, exc), 150)})
+            ack(**modal_errors(view, {rb.ITEM_BLOCK: error_text(meta.locale, exc, mrkdwn=False)}, meta.locale))
             return
         where = f"<#{channel}>" if channel else channel_ref(meta.locale)
         key = "roadmap.tag.done" if link is not None else "roadmap.tag.already"
@@ -340,14 +344,14 @@ def register(app: App | Registry, deps: Deps) -> None:
             return
         locale = deps.users.locale(team, user)
         if user != ref.tagged_by and not pms.check(team, user).allowed:
-            tell(respond, t(locale, "roadmap.untag.not_allowed", user=f"<@{ref.tagged_by}>"))
+            answer_privately(respond, t(locale, "roadmap.untag.not_allowed", user=f"<@{ref.tagged_by}>"))
             return
         with deps.sessions.begin() as db:
             removed = rs.untag(db, team, ref.voc_id, ref.item_id, now=deps.clock())
         if removed:
             deps.outbox.wake()
         else:
-            tell(respond, t(locale, "roadmap.untag.gone"))
+            answer_privately(respond, t(locale, "roadmap.untag.gone"))
 
     # --- status buttons on the item (product managers only) -------------------------------------------
 
@@ -365,7 +369,7 @@ def register(app: App | Registry, deps: Deps) -> None:
             return
         refusal = pm_refusal(team, user, locale)
         if refusal:
-            tell(respond, refusal)
+            answer_privately(respond, refusal)
             return
         status = targets[action["action_id"]]
         try:
@@ -373,7 +377,7 @@ def register(app: App | Registry, deps: Deps) -> None:
                 changed = rs.set_status(db, team, item_id, status, user, now=deps.clock())
                 title = rs.get_item(db, team, item_id).title
         except rs.RoadmapError as exc:
-            tell(respond, error_text(locale, exc))
+            answer_privately(respond, error_text(locale, exc))
             return
         if changed:
             deps.outbox.wake()
@@ -381,7 +385,7 @@ def register(app: App | Registry, deps: Deps) -> None:
             text = t(
                 locale, "roadmap.status_unchanged", title=escape_mrkdwn(title), status=rb.status_label(status, locale)
             )
-            tell(respond, text)
+            answer_privately(respond, text)
 
     for action_id in rb.STATUS_ACTIONS.values():
         app.action(action_id)(handle_roadmap_status)
@@ -411,16 +415,6 @@ def _names(names: list[str]) -> str:
     return ", ".join(shown[:20]) + (" …" if len(shown) > 20 else "")
 
 
-def tell(respond: Respond | None, text: str) -> None:
-    """An ephemeral answer to the clicking user (best effort: the response_url may have expired)."""
-    if respond is None:
-        return
-    try:
-        respond(text=text, response_type="ephemeral", replace_original=False)
-    except Exception:  # best effort: the click itself already took effect or was refused
-        log.warning("could not answer a roadmap click")
-
-
 def open_view(client: WebClient, body: dict, view: View, locale: str, respond: Respond | None) -> None:
     """Open `view`, or push it when the click came from inside a modal (views.open cannot stack modals)."""
     try:
@@ -430,4 +424,4 @@ def open_view(client: WebClient, body: dict, view: View, locale: str, respond: R
             client.views_open(trigger_id=body["trigger_id"], view=view)
     except SlackApiError as exc:  # the trigger_id lives 3 s
         log.warning("views.open failed: %s", exc.response.get("error"))
-        tell(respond, t(locale, "common.try_again"))
+        answer_privately(respond, t(locale, "common.try_again"))

@@ -24,6 +24,8 @@ from bot.blocks import customer as cb
 from bot.blocks import voc as vb
 from bot.blocks.handoff import dumps_blocks
 from bot.deps import Deps
+from bot.errors import UserError
+from bot.handlers.messages import answer_privately, error_text, modal_errors, read_meta
 from bot.handlers.payload import team_id as _team
 from bot.handlers.payload import user_id as _user_id
 from bot.handlers.registry import Registry
@@ -195,10 +197,8 @@ def register(app: App | Registry, deps: Deps) -> None:
     @app.view(vb.LOG_MODAL)
     def handle_voc_submission(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
         team, user = _team(body), _user_id(body)
-        try:
-            meta = vb.VocMeta.model_validate_json(view.get("private_metadata") or "{}")
-        except ValidationError:
-            meta = vb.VocMeta()
+        # Unreadable metadata only loses where the quote came from: the typed quote is still logged.
+        meta = read_meta(vb.VocMeta, view) or vb.VocMeta(locale=deps.users.locale(team, user))
         locale = meta.locale
         values, labels = form_values(view)
         fields, problems = voc.validate(
@@ -216,7 +216,7 @@ def register(app: App | Registry, deps: Deps) -> None:
             except ValueError:
                 errors[vb.ROADMAP_BLOCK] = vb.error_text(locale, "unknown_item")
         if errors:
-            ack(response_action="errors", errors=errors)
+            ack(**modal_errors(view, errors, locale))
             return
         now = deps.clock()
         inp = voc.VocInput(
@@ -245,13 +245,16 @@ def register(app: App | Registry, deps: Deps) -> None:
                 item = labels.get(vb.ROADMAP_BLOCK) if item_id is not None else None
                 done = _confirmation(db, team, logged.note, logged.created, user, channel=reply_channel, item=item)
         except _Refused as exc:
-            ack(response_action="errors", errors={exc.block: vb.error_text(locale, exc.code, exc.params)})
+            ack(**modal_errors(view, {exc.block: vb.error_text(locale, exc.code, exc.params)}, locale))
             return
         except voc.VocError as exc:
-            ack(response_action="errors", errors={vb.CUSTOMER_BLOCK: vb.error_text(locale, exc.code, exc.params)})
+            ack(**modal_errors(view, {vb.CUSTOMER_BLOCK: vb.error_text(locale, exc.code, exc.params)}, locale))
             return
         except roadmap.RoadmapError:
-            ack(response_action="errors", errors={vb.ROADMAP_BLOCK: vb.error_text(locale, "unknown_item")})
+            ack(**modal_errors(view, {vb.ROADMAP_BLOCK: vb.error_text(locale, "unknown_item")}, locale))
+            return
+        except cs.CustomerNotFound as exc:
+            ack(**modal_errors(view, {vb.CUSTOMER_BLOCK: error_text(locale, exc, mrkdwn=False)}, locale))
             return
         ack()
         if item_id is not None:
@@ -277,12 +280,15 @@ def register(app: App | Registry, deps: Deps) -> None:
                 view = log_modal(db, team, user, meta, "", None, None)
             _open(client, respond, body, view, locale)
             return
-        if command.kind == "list":
-            blocks, text = list_answer(team, locale, command.customer, channel)
-        elif command.kind == "log":
-            blocks, text = capture(team, user, locale, command, channel)
-        else:
-            blocks, text = vb.usage_message(locale, deps.settings.voc_emoji)
+        try:
+            if command.kind == "list":
+                blocks, text = list_answer(team, locale, command.customer, channel)
+            elif command.kind == "log":
+                blocks, text = capture(team, user, locale, command, channel)
+            else:
+                blocks, text = vb.usage_message(locale, deps.settings.voc_emoji)
+        except UserError as exc:  # the customer went away between the lookup and the note
+            blocks, text = vb.notice(error_text(locale, exc))
         respond(blocks=dumps_blocks(blocks), text=text, response_type="ephemeral")
 
     def capture(team: str, user: str, locale: str, command: Command, channel: str | None) -> tuple[list[Block], str]:
@@ -356,6 +362,8 @@ def register(app: App | Registry, deps: Deps) -> None:
                     blocks, text = vb.confirmation(locale, done)
         except voc.VocError as exc:
             blocks, text = vb.notice(vb.error_text(locale, exc.code, exc.params))
+        except cs.CustomerNotFound as exc:
+            blocks, text = vb.notice(error_text(locale, exc))
         respond(blocks=dumps_blocks(blocks), text=text, response_type="ephemeral", replace_original=True)
 
     def handle_voc_reaction(event: dict, body: dict, client: WebClient) -> None:
@@ -431,8 +439,7 @@ def register(app: App | Registry, deps: Deps) -> None:
                 )
                 view = log_modal(db, team, user, meta, draft.quote, ref.thread_ts, draft.id)
         if view is None:
-            text = t(locale, "voc.draft.expired", emoji=deps.settings.voc_emoji)
-            respond(text=text, response_type="ephemeral", replace_original=False)
+            answer_privately(respond, t(locale, "voc.draft.expired", emoji=deps.settings.voc_emoji))
             return
         _open(client, respond, body, view, locale)
 
@@ -465,8 +472,7 @@ def _open(client: WebClient, respond: Respond | None, body: dict, view: View, lo
         client.views_open(trigger_id=body["trigger_id"], view=view)
     except SlackApiError as exc:  # the trigger_id lives 3 s
         log.warning("views.open failed: %s", exc.response.get("error"))
-        if respond is not None:
-            respond(text=t(locale, "common.try_again"), response_type="ephemeral", replace_original=False)
+        answer_privately(respond, t(locale, "common.try_again"))
 
 
 def _permalink(client: WebClient, channel: str, ts: str) -> str | None:

@@ -8,6 +8,11 @@ MESSAGES: dict[str, str] = {
     "common.and_more": "…and {count} more",
     "common.try_again": "Slack took too long to open the form. Please try again.",
     "common.unexpected": "Something went wrong on our side. If it keeps happening, quote reference {ref}.",
+    "common.stale_form": "Baton can no longer read this form (it may be from before an update). Copy what you "
+    "typed, close the form and open it again.",
+    "common.bad_button": "This button no longer works. Look the item up again and use the new message.",
+    "common.modal_title": "Baton",
+    "common.close": "Close",
     # help
     "help.fallback": "Here is what Baton can do.",
     "help.text": (
@@ -143,5 +148,12 @@ MESSAGES: dict[str, str] = {
     "err.line_empty_name": "Line {line} has no name.",
     "err.name_taken": "Another customer is already called {name}.",
     "err.not_found": "That handoff no longer exists.",
+    "err.crm_bad_id": "Enter the CRM record's id (letters, digits and . _ : -, at most {limit}), paste its HubSpot "
+    "or Salesforce link, or leave this empty.",
+    "err.crm_bad_link": "Baton can't read a company or deal id from this link. Paste the link of the HubSpot or "
+    "Salesforce company or deal page, or just its id.",
+    "err.crm_id_taken": "CRM id {id} already belongs to {name}. Check the id, or name the customer {name} to hand "
+    "off that customer.",
+    "err.crm_deal_taken": "Deal {id} already has a handoff, for {name}. Check the link, or edit that handoff.",
     "err.not_submitted": "This handoff has not been submitted yet.",
 }

@@ -8,6 +8,11 @@ MESSAGES: dict[str, str] = {
     "common.and_more": "…외 {count}개",
     "common.try_again": "Slack에서 양식을 여는 데 시간이 너무 오래 걸렸습니다. 다시 시도해 주세요.",
     "common.unexpected": "문제가 발생했습니다. 계속되면 참조 번호 {ref}를 알려 주세요.",
+    "common.stale_form": "이 양식을 더 이상 읽을 수 없습니다(업데이트 전에 열린 양식일 수 있습니다). 입력한 "
+    "내용을 복사해 두고 양식을 닫은 뒤 다시 열어 주세요.",
+    "common.bad_button": "이 버튼은 더 이상 사용할 수 없습니다. 항목을 다시 조회한 뒤 새 메시지에서 눌러 주세요.",
+    "common.modal_title": "Baton",
+    "common.close": "닫기",
     # help
     "help.fallback": "Baton이 할 수 있는 일입니다.",
     "help.text": (
@@ -141,6 +146,13 @@ MESSAGES: dict[str, str] = {
     "err.line_bad_email": "{line}번째 줄: '{value}'은(는) 이메일 주소가 아닙니다.",
     "err.line_empty_name": "{line}번째 줄에 이름이 없습니다.",
     "err.name_taken": "이미 {name}(이)라는 고객이 있습니다.",
+    "err.crm_bad_id": "CRM 레코드 ID(영문, 숫자, . _ : -, 최대 {limit}자)를 입력하거나 HubSpot 또는 Salesforce "
+    "링크를 붙여 넣어 주세요. 없으면 비워 두셔도 됩니다.",
+    "err.crm_bad_link": "이 링크에서 회사나 딜 ID를 찾을 수 없습니다. HubSpot 또는 Salesforce의 회사·딜 페이지 링크나 "
+    "ID만 붙여 넣어 주세요.",
+    "err.crm_id_taken": "CRM ID {id}은(는) 이미 {name}에 연결되어 있습니다. ID를 확인하시거나, 해당 고객사를 "
+    "인계하려면 고객사 이름을 {name}(으)로 입력해 주세요.",
+    "err.crm_deal_taken": "딜 {id}에는 이미 {name}의 인계가 있습니다. 링크를 확인하시거나 기존 인계를 수정해 주세요.",
     "err.not_found": "해당 인계가 더 이상 없습니다.",
     "err.not_submitted": "이 인계는 아직 제출되지 않았습니다.",
 }

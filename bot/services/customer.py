@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from bot.errors import UserError
 from bot.models import ACCEPTED, SUBMITTED, Customer, Handoff, HealthSnapshot, Promise
 from bot.services import health, voc
 from bot.services.health_config import HealthRules
@@ -28,8 +29,14 @@ RATING_MIN, RATING_MAX = 1, 5
 NOTE_MAX = 1000
 
 
-class CustomerNotFound(LookupError):
-    """No such customer in this team (deleted, or an id from another workspace)."""
+class CustomerNotFound(UserError, LookupError):
+    """No such customer in this team (deleted, or an id from another workspace): `customer.gone`."""
+
+    prefix = "customer."
+
+    def __init__(self, customer_id: int | None = None):
+        super().__init__("gone")
+        self.customer_id = customer_id
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Handoff rules: validate the form, save a handoff with its customer, promises and stakeholders, act on it."""
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.errors import UserError
 from bot.models import ACCEPTED, DRAFT, SUBMITTED, Customer, Handoff, Promise, Stakeholder
 from bot.money import AmountError, parse_amount
 from bot.services import outbox, voc
@@ -17,6 +19,7 @@ from bot.services.parsing import (
     LineError,
     ParsedPromise,
     ParsedStakeholder,
+    is_none_answer,
     parse_promises,
     parse_stakeholders,
     parse_success_criteria,
@@ -26,7 +29,7 @@ from bot.text import normalize_key
 # Longest text each field keeps; the modal sets the same max_length, the server checks again.
 MAX_LEN = {
     "customer_name": 255,
-    "crm_ref": 255,
+    "crm_ref": 1000,  # a pasted record link; only its id is stored (CRM_ID_MAX)
     "products_sold": 3000,
     "why_bought": 3000,
     "business_goals": 3000,
@@ -71,13 +74,54 @@ COMPLETENESS_FIELDS = (
 )
 
 
-class HandoffError(Exception):
-    """A rule refused the action; `code` is a catalog key suffix, `params` fill it in."""
+class HandoffError(UserError):
+    """A handoff rule refused the action (`err.<code>`)."""
 
-    def __init__(self, code: str, **params: object):
-        super().__init__(code)
-        self.code = code
-        self.params = params
+
+@dataclass(frozen=True)
+class CrmRef:
+    """A CRM record the AE named: `source` (None for an id typed alone: which CRM is not known), `kind`
+    (company or deal) and the record's id as the CRM's API and webhooks give it."""
+
+    source: str | None
+    kind: str
+    id: str
+
+
+CRM_ID_MAX = 64  # Customer.crm_company_id, Handoff.crm_company_id / crm_deal_id
+_CRM_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+# HubSpot record pages: /contacts/<portal>/record/0-2/<id> (0-2 companies, 0-3 deals) and the older
+# /contacts/<portal>/company/<id> and /deal/<id>, on app.hubspot.com or a regional app-<region>.hubspot.com.
+_HUBSPOT_RE = re.compile(
+    r"https?://app(?:-[a-z0-9]+)?\.hubspot\.com/contacts/\d+/(?:record/(?P<type>0-[23])|(?P<name>company|deal))/"
+    r"(?P<id>\d{1,20})(?:[/?#].*)?",
+    re.IGNORECASE,
+)
+_HUBSPOT_KINDS = {"0-2": "company", "0-3": "deal", "company": "company", "deal": "deal"}
+# Salesforce: Lightning /lightning/r/Account|Opportunity/<id>/view, or Classic /<id> (001... accounts, 006...
+# opportunities), on *.force.com or *.salesforce.com.
+_SALESFORCE_RE = re.compile(
+    r"https?://[A-Za-z0-9.-]+\.(?:force|salesforce)\.com/(?:lightning/r/(?:(?:Account|Opportunity)/)?)?"
+    r"(?P<id>(?:001|006)[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?)(?:[/?#].*)?",
+)
+
+
+def parse_crm_ref(text: str | None) -> CrmRef | None:
+    """The CRM record in the form's "CRM id or link": a bare id (<= 64 of letters, digits, `._:-`), or a
+    HubSpot / Salesforce company or deal link (its id is kept, the link is not). None for a blank or "none"
+    answer (`n/a`, `-`, `없음`); ValueError("crm_bad_link" / "crm_bad_id") for anything else."""
+    text = (text or "").strip()
+    if not text or is_none_answer(text):
+        return None
+    if re.match(r"https?://", text, re.IGNORECASE):
+        if m := _HUBSPOT_RE.fullmatch(text):
+            return CrmRef("hubspot", _HUBSPOT_KINDS[(m.group("type") or m.group("name")).lower()], m.group("id"))
+        if m := _SALESFORCE_RE.fullmatch(text):
+            return CrmRef("salesforce", "deal" if m.group("id").startswith("006") else "company", m.group("id"))
+        raise ValueError("crm_bad_link")
+    if not _CRM_ID_RE.fullmatch(text):
+        raise ValueError("crm_bad_id")
+    return CrmRef(None, "company", text)
 
 
 @dataclass(frozen=True)
@@ -103,7 +147,7 @@ class HandoffForm:
     ae_user_id: str
     promises_text: str | None = None
     promises: list[ParsedPromise] = field(default_factory=list)
-    crm_ref: str | None = None
+    crm_ref: CrmRef | None = None
     term_months: int | None = None
     risks: str | None = None
     kickoff_date: date | None = None
@@ -182,6 +226,13 @@ def validate_handoff(
     promises = lines("promises", lambda text: parse_promises(text, today))
     lines("success_criteria", parse_success_criteria)
 
+    crm_ref = None
+    if "crm_ref" not in bad:
+        try:
+            crm_ref = parse_crm_ref(v.get("crm_ref"))
+        except ValueError as exc:
+            errors.append(FieldError("crm_ref", str(exc), {"limit": CRM_ID_MAX}))
+
     icp = v.get("icp_fit")
     if icp and icp not in ICP_FITS:
         errors.append(FieldError("icp_fit", "bad_choice"))
@@ -194,7 +245,7 @@ def validate_handoff(
     return (
         HandoffForm(
             customer_name=v["customer_name"],
-            crm_ref=v.get("crm_ref"),
+            crm_ref=crm_ref,
             products_sold=v["products_sold"],
             arr=arr,
             currency=currency,
@@ -330,6 +381,62 @@ def _write_children(db: Session, h: Handoff, form: HandoffForm) -> None:
         db.delete(gone)
 
 
+def _crm_conflict(db: Session, team_id: str, h: Handoff, customer: Customer, ref: CrmRef) -> HandoffError | None:
+    """Why `ref` cannot be this handoff's: its company id is another customer's, or its deal another handoff's."""
+    if ref.kind == "deal":
+        stmt = select(Handoff).where(
+            Handoff.team_id == team_id, Handoff.crm_source == ref.source, Handoff.crm_deal_id == ref.id
+        )
+        if h.id is not None:
+            stmt = stmt.where(col(Handoff.id) != h.id)
+        other = db.exec(stmt).first()
+        if other is not None:
+            return HandoffError("crm_deal_taken", field="crm_ref", id=ref.id, name=other.customer_name or "")
+        return None
+    stmt = select(Customer).where(Customer.team_id == team_id, Customer.crm_company_id == ref.id)
+    if customer.id is not None:
+        stmt = stmt.where(col(Customer.id) != customer.id)
+    if ref.source is not None:  # a link names its CRM; an id typed alone may be any CRM's
+        stmt = stmt.where(col(Customer.crm_source).in_((ref.source, "manual")))
+    other_customer = db.exec(stmt).first()
+    if other_customer is not None:
+        return HandoffError("crm_id_taken", field="crm_ref", id=ref.id, name=other_customer.name)
+    return None
+
+
+def _link_crm(db: Session, team_id: str, h: Handoff, customer: Customer, ref: CrmRef | None) -> None:
+    """Record the CRM record the AE named: a deal on the handoff (unless the CRM already gave it one), a company
+    on the handoff and on its customer (unless the customer has another one from elsewhere). HandoffError on the
+    crm_ref field when it belongs to another customer or handoff."""
+    if ref is None or ref.id in (h.crm_company_id, h.crm_deal_id):
+        return  # nothing typed, or what the form was prefilled with
+    if ref.kind == "deal" and h.crm_deal_id is not None:
+        return  # the deal the CRM created this handoff from stays
+    conflict = _crm_conflict(db, team_id, h, customer, ref)
+    if conflict is not None:
+        raise conflict
+    if ref.kind == "deal":
+        h.crm_source, h.crm_deal_id = ref.source, ref.id
+        return
+    old, h.crm_company_id = h.crm_company_id, ref.id
+    if customer.crm_company_id is None or (customer.crm_source == "manual" and customer.crm_company_id == old):
+        customer.crm_source, customer.crm_company_id = ref.source or h.crm_source or "manual", ref.id
+        db.add(customer)
+
+
+def _flush_crm(db: Session, team_id: str, h: Handoff, customer: Customer, ref: CrmRef | None) -> None:
+    """Flush in a savepoint: another submission that took the same CRM id a moment ago is refused on the field
+    like one that took it before (the unique constraints decide), not a crash."""
+    try:
+        with db.begin_nested():
+            db.flush()
+    except IntegrityError:
+        conflict = _crm_conflict(db, team_id, h, customer, ref) if ref is not None else None
+        if conflict is None:
+            raise
+        raise conflict from None
+
+
 @dataclass(frozen=True)
 class SaveResult:
     handoff: Handoff
@@ -390,16 +497,14 @@ def save_handoff(
     ):
         setattr(h, name, getattr(form, name))
     h.stakeholders_text = form.stakeholders_text
-    if form.crm_ref:
-        h.crm_deal_id = h.crm_deal_id or None
-        h.crm_company_id = h.crm_company_id or form.crm_ref
+    _link_crm(db, team_id, h, customer, form.crm_ref)
     if first:
         h.status, h.submitted_by, h.submitted_at = SUBMITTED, user_id, now
         h.card_channel = channel
     h.version += 1
     h.updated_at = now
     db.add(h)
-    db.flush()
+    _flush_crm(db, team_id, h, customer, form.crm_ref)
 
     customer.arr, customer.currency = form.arr, form.currency
     customer.contract_start, customer.renewal_date = form.contract_start, form.renewal_date
@@ -410,6 +515,7 @@ def save_handoff(
         customer.crm_source, customer.crm_company_id = h.crm_source or "manual", h.crm_company_id
     customer.updated_at = now
     db.add(customer)
+    _flush_crm(db, team_id, h, customer, form.crm_ref)
     _write_children(db, h, form)
     db.flush()
     # Feature requests raised during the sale become the customer's VoC, in this transaction; a resubmission

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from bot.errors import UserError
 from bot.models import Customer, RoadmapItem, VocLink, VocNote
 from bot.models.voc import IMPORTANCES, STATUSES
 from bot.services import health, outbox
@@ -32,12 +33,10 @@ TOP_QUOTES = 3
 OPEN = ("planned", "in_progress")
 
 
-class RoadmapError(Exception):
-    """A roadmap change that cannot be done; `code` is an i18n key suffix (`roadmap.err.<code>`)."""
+class RoadmapError(UserError):
+    """A roadmap change that cannot be done (`roadmap.err.<code>`)."""
 
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code, self.params = code, params
+    prefix = "roadmap.err."
 
 
 def _insert(db: Session):

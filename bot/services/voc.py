@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from bot.errors import UserError
 from bot.models import Customer, Handoff, RoadmapItem, VocDraft, VocLink, VocNote, VocReporter
 from bot.models.voc import CATEGORIES, IMPORTANCES
 
@@ -27,12 +28,10 @@ DEFAULT_CATEGORY, DEFAULT_IMPORTANCE = "other", "important"
 SOURCE_KINDS = ("message", "command", "modal", "handoff")
 
 
-class VocError(Exception):
-    """A capture that cannot be done; `code` is an i18n key suffix (`voc.err.<code>`)."""
+class VocError(UserError):
+    """A capture that cannot be done (`voc.err.<code>`)."""
 
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code, self.params = code, params
+    prefix = "voc.err."
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,84 @@
+"""Replies every feature's listeners share: a private answer, a refusal in the user's words, modal errors and
+the typed private_metadata of a submitted modal."""
+
+import logging
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from slack_bolt import Respond
+from slack_sdk.models.blocks import Block
+
+from bot.blocks.kit import notice_modal
+from bot.errors import UserError
+from bot.i18n import t
+from bot.text import escape_mrkdwn, truncate
+
+log = logging.getLogger("baton.messages")
+
+MODAL_ERROR_LIMIT = 150  # what Slack shows under an input
+M = TypeVar("M", bound=BaseModel)
+
+
+def error_text(locale: str, error: UserError, *, mrkdwn: bool = True) -> str:
+    """A refusal as the user reads it. In mrkdwn (messages) the text params, which carry names users and CRMs
+    typed, are escaped; a modal's inline errors are plain text and shown as typed."""
+    params = {k: escape_mrkdwn(v) if mrkdwn and isinstance(v, str) else v for k, v in error.params.items()}
+    return t(locale, error.key, **params)
+
+
+def answer_privately(
+    respond: Respond | None, text: str, *, blocks: list[Block] | list[dict] | None = None, replace: bool = False
+) -> bool:
+    """An ephemeral for the person who clicked or typed, through the response_url (5 uses in 30 minutes: best
+    effort, False when it could not be sent)."""
+    if respond is None or not getattr(respond, "response_url", None):
+        return False
+    try:
+        kwargs = {"blocks": blocks} if blocks else {}
+        respond(text=text, response_type="ephemeral", replace_original=replace, **kwargs)
+        return True
+    except Exception as exc:  # the answer is best effort; what was asked already took effect or was refused
+        log.warning("could not answer the user privately: %s", exc)
+        return False
+
+
+def bad_button(respond: Respond | None, locale: str) -> None:
+    """A button whose value Baton cannot read (an old message, a hand-made request): say so, act on nothing."""
+    log.warning("button without a valid value")
+    answer_privately(respond, t(locale, "common.bad_button"))
+
+
+def read_meta(model: type[M], view: dict) -> M | None:
+    """The modal's typed private_metadata, or None when it is missing or not what this modal wrote."""
+    try:
+        return model.model_validate_json((view or {}).get("private_metadata") or "")
+    except ValidationError:
+        return None
+
+
+def input_blocks(view: dict) -> list[str]:
+    """The block ids of the view's inputs, in order (from its blocks, else from its state)."""
+    ids = [
+        b.get("block_id") for b in (view or {}).get("blocks") or [] if isinstance(b, dict) and b.get("type") == "input"
+    ]
+    ids = [i for i in ids if i]
+    return ids or list(((view or {}).get("state") or {}).get("values") or {})
+
+
+def modal_errors(view: dict, errors: dict[str, str], locale: str) -> dict:
+    """The ack of a refused submission: each message under its input, cut to what Slack shows. A message about
+    an input the view does not have goes under its first input; a view without inputs is replaced by a notice
+    (Slack refuses errors that name no input of the view)."""
+    inputs = input_blocks(view)
+    if not inputs:
+        text = "\n".join(escape_mrkdwn(m) for m in errors.values())
+        return {"response_action": "update", "view": notice_modal(locale, text)}
+    out: dict[str, str] = {}
+    for block, message in errors.items():
+        out.setdefault(block if block in inputs else inputs[0], truncate(message, MODAL_ERROR_LIMIT))
+    return {"response_action": "errors", "errors": out}
+
+
+def stale_form(view: dict, locale: str) -> dict:
+    """The ack of a submission whose private_metadata Baton cannot read: the user keeps what they typed."""
+    return modal_errors(view, {"": t(locale, "common.stale_form")}, locale)
