@@ -388,9 +388,14 @@ def _config(args: argparse.Namespace, deps, team_id: str, out: TextIO, err: Text
         print(cfg.values[key], file=out)
         return 0
     table = [("KEY", "VALUE", "FROM", "WHAT")]
+    bad = team_config.refused(stored)
     for name, spec in team_config.KEYS.items():
-        table.append((name, cfg.values[name] or "(none)", "team" if name in stored else "default", spec.help))
+        source = "default (stored value refused)" if name in bad else "team" if name in stored else "default"
+        table.append((name, cfg.values[name] or "(none)", source, spec.help))
     _print_table(table, out)
+    for name, why in bad.items():
+        print(f"\n{name}: the stored {stored[name]!r} is refused (it must be {why}); the default is used until "
+              f"`config set {name} ...` stores a good value", file=out)  # fmt: skip
     return 0
 
 

@@ -83,7 +83,7 @@ def run_schedule(deps, schedule: Schedule, cfg: team_config.TeamConfig, now: dat
     """Run the latest due fire of one schedule for one team, unless it is claimed already or stale."""
     if not schedule.enabled(cfg):
         return None
-    fire, _earlier = engine.latest_fire(schedule, cfg, now)
+    fire = engine.latest_fire(schedule, cfg, now)
     if fire is None:
         return None
     with deps.sessions.begin() as db:
@@ -91,13 +91,13 @@ def run_schedule(deps, schedule: Schedule, cfg: team_config.TeamConfig, now: dat
             return None
         last = engine.last_run(db, cfg.team_id, schedule.name)
     if last is not None and last < fire:
-        missed = list(schedule.fires(cfg, last + timedelta(seconds=1), fire))
+        missed, more = engine.fires_between(schedule, cfg, last + timedelta(seconds=1), fire)
         if missed:
             log.warning(
-                "%s for team %s: %d run(s) from %s to %s were missed while no worker ran; they are stale and "
+                "%s for team %s: %d%s run(s) from %s to %s were missed while no worker ran; they are stale and "
                 "skipped, the latest (%s) runs now",
-                schedule.name, cfg.team_id, len(missed), missed[0].isoformat(), missed[-1].isoformat(),
-                fire.isoformat(),
+                schedule.name, cfg.team_id, len(missed), " or more" if more else "",
+                missed[0].isoformat(), missed[-1].isoformat(), fire.isoformat(),
             )  # fmt: skip
     result = RunResult(schedule.name, cfg.team_id, fire)
     if now - fire > schedule.useful_for(cfg, fire):

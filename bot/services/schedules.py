@@ -119,17 +119,16 @@ class Schedule:
 
 
 def cron_fires(expr: str, cfg: TeamConfig, start: datetime, end: datetime) -> list[datetime]:
-    """Fire times of a crontab expression in the team's zone, in [start, end) (APScheduler handles DST)."""
+    """Fire times of a crontab expression in the team's zone, in [start, end) (APScheduler handles DST).
+
+    Every fire in the window, however many: callers keep windows short (latest_fire and next_fire search in
+    growing windows), so a frequent expression costs its fires near `now`, not a silent cut-off."""
     trigger = CronTrigger.from_crontab(expr, timezone=cfg.tz)
     out: list[datetime] = []
-    prev = None
     nxt = trigger.get_next_fire_time(None, start)
     while nxt is not None and nxt < end:
         out.append(nxt.astimezone(start.tzinfo))
-        prev = nxt
-        nxt = trigger.get_next_fire_time(prev, nxt + timedelta(seconds=1))
-        if len(out) > 10_000:  # a runaway expression (every minute over a long window)
-            break
+        nxt = trigger.get_next_fire_time(nxt, nxt + timedelta(seconds=1))
     return out
 
 
@@ -156,18 +155,47 @@ def until_next_day(cfg: TeamConfig, fire: datetime) -> timedelta:
     return timedelta(days=1)
 
 
-def latest_fire(schedule: Schedule, cfg: TeamConfig, now: datetime) -> tuple[datetime | None, int]:
-    """The most recent fire at or before `now` within the lookback, and how many fires came before it there."""
-    fires = schedule.fires(cfg, now - schedule.lookback, now + timedelta(microseconds=1))
-    return (fires[-1], len(fires) - 1) if fires else (None, 0)
+FIRST_WINDOW = timedelta(hours=1)  # latest_fire and next_fire look this far first, then 4 times as far, ...
 
 
-def next_fire(schedule: Schedule, cfg: TeamConfig, now: datetime) -> datetime | None:
-    for days in (8, 40, 400):
-        fires = schedule.fires(cfg, now + timedelta(microseconds=1), now + timedelta(days=days))
+def latest_fire(schedule: Schedule, cfg: TeamConfig, now: datetime) -> datetime | None:
+    """The most recent fire at or before `now` within the lookback.
+
+    Searched backward in adjacent windows growing from FIRST_WINDOW (an hour, then the 3 before it, the 12
+    before those, ...) up to the lookback, so the work is the fires of the window that holds the answer: an
+    every-minute schedule costs an hour of fires, a weekly one a few days' calendar, whatever the lookback."""
+    floor, near, width = now - schedule.lookback, now + timedelta(microseconds=1), FIRST_WINDOW
+    while near > floor:
+        far = max(floor, now - width)
+        fires = schedule.fires(cfg, far, near)
+        if fires:
+            return fires[-1]
+        near, width = far, width * 4
+    return None
+
+
+def next_fire(schedule: Schedule, cfg: TeamConfig, now: datetime, horizon: timedelta = timedelta(days=400)):
+    """The first fire after `now` (within `horizon`), searched forward in growing windows like latest_fire."""
+    start, width, limit = now + timedelta(microseconds=1), FIRST_WINDOW, now + horizon
+    while start < limit:
+        end = min(limit, now + width)
+        fires = schedule.fires(cfg, start, end)
         if fires:
             return fires[0]
+        start, width = end, width * 4
     return None
+
+
+def fires_between(schedule: Schedule, cfg: TeamConfig, start: datetime, end: datetime, limit: int = 1000):
+    """The fires in [start, end), the first `limit` of them at most (a run of the worker missed after a long
+    outage is counted, not enumerated without end): (fires, whether there are more)."""
+    out: list[datetime] = []
+    width = FIRST_WINDOW
+    while start < end and len(out) <= limit:
+        stop = min(end, start + width)
+        out.extend(schedule.fires(cfg, start, stop))
+        start, width = stop, width * 4
+    return out[:limit], len(out) > limit
 
 
 def run_key(schedule: str, fire: datetime) -> str:
