@@ -1,16 +1,19 @@
 """The schedule engine: when each team's schedules fire, and recording what they send exactly once.
 
-A schedule (digest, renewals, ...) fires at times computed in the team's zone. Each fire is claimed as a
-"run" occurrence row (unique key), so two workers, or a restart, never run it twice. The run plans its
-messages; each message is an occurrence row with its own unique key (the digest for week W to channel C,
-the T-90 step for customer X), inserted before anything is sent, with the outbox rows that deliver it in
-the same transaction. The outbox stores Slack's ts on the occurrence once the message has landed.
+A schedule (digest, renewals, ...) fires at times computed in the team's zone. The run of a fire plans its
+messages (reads only); each message is an occurrence row with its own unique key (the digest for week W to
+channel C, the T-90 step for customer X), inserted before anything is sent, with the outbox rows that deliver
+it in the same transaction, a few hundred messages per short transaction. The fire itself is a "run"
+occurrence row (unique key) written with the last of them, so a finished fire is never run again, and one cut
+off halfway is run again and records only what is missing. The outbox stores Slack's ts on the occurrence
+once the message has landed.
 
 No Slack here: plans produce data (text + Block Kit dicts); the delivery layer sends it.
 """
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -34,6 +37,11 @@ log = logging.getLogger("baton.schedules")
 RUN = "run"  # kind of the occurrence that claims one fire of a schedule
 POST_KIND = "scheduled.post"  # the outbox renderer that sends an occurrence's parts
 KEY_CHUNK = 20_000  # keys per existence check (below SQLite's 32,766 bound parameters)
+# A run records its plan in short write transactions (SQLite has one write lock, and a handoff submitted
+# during a scan must not wait for it): at most RECORD_CHUNK planned messages or skips per transaction, fewer
+# when RECORD_SECONDS have passed (about 0.4 ms each on SQLite, so a full chunk holds the lock ~80 ms).
+RECORD_CHUNK = 200
+RECORD_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,10 @@ class Schedule:
     plan: Callable[[Session, Context], list[Planned]]
     lookback: timedelta = timedelta(days=8)  # how far back a missed fire is looked for
     enabled: Callable[[TeamConfig], bool] = lambda _cfg: True
+    # Rows the plan relies on (the onboarding playbook's tasks), written before the plan in short transactions:
+    # called with dry_run=False again and again, each call in its own transaction, until it returns 0 (rows
+    # written); with dry_run=True it writes nothing and returns how many rows it would write.
+    prepare: Callable[[Session, Context, bool], int] | None = None
 
 
 # --- fire times ------------------------------------------------------------------------------------------
@@ -254,44 +266,79 @@ def record(db: Session, team_id: str, schedule: str, planned: Iterable[Planned],
     A key that already exists is left alone: that message was sent, or is being sent, by an earlier run."""
     queued = skipped = 0
     for p in planned:
-        values = {
-            "team_id": team_id,
-            "key": p.key[:255],
-            "schedule": schedule,
-            "kind": p.kind,
-            "customer_id": p.customer_id,
-            "subject": p.subject,
-            "step": p.step,
-            "due_at": p.due_at or fire,
-            "created_at": now,
-        }
-        if isinstance(p, Skip):
-            values.update(status=SKIPPED, reason=p.reason)
-            if _claim(db, values):
-                skipped += 1
-                log.info("%s: skipped %s for team %s: %s", schedule, p.key, team_id, p.reason)
-            continue
-        values.update(
-            status=QUEUED,
-            recipient=p.channel or p.user,
-            content=json.dumps({"dm": bool(p.user), "parts": [{"text": x.text, "blocks": x.blocks} for x in p.parts]}),
-            data=json.dumps(p.data) if p.data is not None else None,
-        )
-        row = _claim(db, values)
-        if row is None:
-            continue
-        occurrence_id = row[0]
-        for index in range(len(p.parts)):
-            outbox.enqueue(
-                db,
-                team_id,
-                f"occ:{occurrence_id}:{index}",
-                POST_KIND,
-                {"occurrence": occurrence_id, "part": index},
-                now=now,
-            )
-        queued += 1
+        done = _record_one(db, team_id, schedule, p, fire=fire, now=now)
+        queued += done == QUEUED
+        skipped += done == SKIPPED
     return queued, skipped
+
+
+def record_some(
+    db: Session,
+    team_id: str,
+    schedule: str,
+    planned: Sequence[Planned],
+    *,
+    fire: datetime,
+    now: datetime,
+    limit: int = RECORD_CHUNK,
+    seconds: float = RECORD_SECONDS,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> tuple[int, int, int]:
+    """Record the first of `planned` for one short write transaction: up to `limit` of them, fewer once
+    `seconds` have passed; returns (how many it took, queued, skipped). The caller commits and calls again with
+    the rest. Each message commits with its outbox rows; a key recorded before is left alone, so a run cut off
+    between two transactions and run again records the rest and nothing twice."""
+    started = monotonic()
+    taken = queued = skipped = 0
+    for p in planned[:limit]:
+        done = _record_one(db, team_id, schedule, p, fire=fire, now=now)
+        taken += 1
+        queued += done == QUEUED
+        skipped += done == SKIPPED
+        if monotonic() - started >= seconds:
+            break
+    return taken, queued, skipped
+
+
+def _record_one(db: Session, team_id: str, schedule: str, p: Planned, *, fire: datetime, now: datetime) -> str | None:
+    """Record one planned message (with its outbox rows) or skip; its status if this call recorded it."""
+    values = {
+        "team_id": team_id,
+        "key": p.key[:255],
+        "schedule": schedule,
+        "kind": p.kind,
+        "customer_id": p.customer_id,
+        "subject": p.subject,
+        "step": p.step,
+        "due_at": p.due_at or fire,
+        "created_at": now,
+    }
+    if isinstance(p, Skip):
+        values.update(status=SKIPPED, reason=p.reason)
+        if _claim(db, values) is None:
+            return None
+        log.info("%s: skipped %s for team %s: %s", schedule, p.key, team_id, p.reason)
+        return SKIPPED
+    values.update(
+        status=QUEUED,
+        recipient=p.channel or p.user,
+        content=json.dumps({"dm": bool(p.user), "parts": [{"text": x.text, "blocks": x.blocks} for x in p.parts]}),
+        data=json.dumps(p.data) if p.data is not None else None,
+    )
+    row = _claim(db, values)
+    if row is None:
+        return None
+    occurrence_id = row[0]
+    for index in range(len(p.parts)):
+        outbox.enqueue(
+            db,
+            team_id,
+            f"occ:{occurrence_id}:{index}",
+            POST_KIND,
+            {"occurrence": occurrence_id, "part": index},
+            now=now,
+        )
+    return QUEUED
 
 
 def existing_keys(db: Session, team_id: str, keys: Sequence[str]) -> set[str]:
