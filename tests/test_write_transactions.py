@@ -1,7 +1,7 @@
 """Short write transactions: SQLite has one write lock, so no job may hold it long. The daily scans plan with
-reads only and record in short batches, and a handoff submitted while a scan runs goes through. Write
-transactions are observed with SQLAlchemy's engine events (from a transaction's first write, where SQLite
-takes the lock, to its commit)."""
+reads only and record in short batches, a handoff submitted while a scan runs goes through, and pruning
+deletes in batches. Write transactions are observed with SQLAlchemy's engine events (from a transaction's
+first write, where SQLite takes the lock, to its commit)."""
 
 import threading
 import time
@@ -12,10 +12,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, func, insert, select
 
+from bot.cli import SCORE_BATCH, import_health_file
+from bot.jobs import maintenance
 from bot.jobs.schedules import defaults, run_schedule
 from bot.models import ACCEPTED, Customer, Handoff, Occurrence, OnboardingTask, OutboxMessage
 from bot.services import onboarding, renewals, team_config
 from bot.services import schedules as engine
+from bot.text import normalize_key
 from tests.conftest import TEAM
 from tests.flows import ack_body, open_handoff, submit_handoff
 
@@ -242,6 +245,28 @@ def test_a_handoff_submitted_while_the_scan_runs_goes_through(baton, slack, span
     ]
 
 
+def test_pruning_deletes_a_backlog_in_batches(baton, spans, clock):
+    """A backlog of sent outbox rows past their retention is deleted DELETE_BATCH rows per write transaction,
+    and the recent ones are kept."""
+    now = clock()
+    old, recent = now - maintenance.KEEP_SENT - timedelta(days=1), now - timedelta(days=1)
+    rows = [
+        {"team_id": TEAM, "idem_key": f"k{i}", "method": "chat.postMessage", "payload": "{}", "status": "sent",
+         "attempts": 1, "next_attempt_at": old, "created_at": old if i < 2500 else recent}
+        for i in range(2600)
+    ]  # fmt: skip
+    with baton.deps.sessions.begin() as db:
+        db.connection().execute(insert(OutboxMessage), rows)
+    spans.spans.clear()
+
+    assert maintenance.prune(baton.deps) == 2500
+
+    assert len(baton.all(OutboxMessage)) == 100
+    deletes = [s for s in spans.spans if s.count("DELETE FROM slack_outbox")]
+    assert len(deletes) >= 3
+    assert all(s.rows("DELETE FROM slack_outbox") <= maintenance.DELETE_BATCH for s in deletes)
+
+
 class Interrupted(Exception):
     """The worker dies between two of the scan's write transactions."""
 
@@ -297,3 +322,33 @@ def test_a_scan_cut_off_between_batches_and_run_again_sends_nothing_twice_and_mi
     assert len(baton.all(OutboxMessage)) == RENEWING  # one DM each, none twice
     assert occurrence_count(baton, Occurrence.kind == engine.RUN) == 1
     assert run_schedule(baton.deps, renewals.SCHEDULE, cfg, baton.clock()) is None
+
+
+def test_an_import_recomputes_scores_in_short_transactions(baton, spans, tmp_path):
+    """After a health CSV import, the daily scores of the customers it touched are stored SCORE_BATCH customers
+    per write transaction, each chunk's history read before its write (not one transaction for all)."""
+    now = baton.clock()
+    n = 2 * SCORE_BATCH + 50
+    with baton.deps.sessions.begin() as db:
+        db.connection().execute(
+            insert(Customer),
+            [{"team_id": TEAM, "name": f"Scored {i}", "name_key": normalize_key(f"Scored {i}"), "stage": "active",
+              "created_at": now, "updated_at": now} for i in range(n)],
+        )  # fmt: skip
+    day = now.date().isoformat()
+    path = tmp_path / "health.csv"
+    path.write_text(
+        "customer,date,nps,active_users,logins_30d\n"
+        + "".join(f"Scored {i},{day},{i % 11},{50 + i % 50},{400 + i}\n" for i in range(n)),
+        encoding="utf-8",
+    )
+    spans.spans.clear()
+
+    result = import_health_file(baton.deps.sessions, path, TEAM, now=now)
+
+    assert result.written and len(result.customer_ids) == n
+    scoring = [s for s in spans.spans if s.count("INSERT INTO health_scores") or s.count("DELETE FROM health_scores")]
+    assert len(scoring) >= 3
+    for span in scoring:
+        assert span.count("INSERT INTO health_scores") <= 1 and span.count("DELETE FROM health_scores") <= 1
+        assert not span.count("SELECT"), [s for s, _ in span.statements if s.startswith("SELECT")][:1]
