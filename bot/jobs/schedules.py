@@ -151,7 +151,8 @@ def record(
     claimed = False
     while True:
         with deps.sessions.begin() as db:
-            taken, q, s = engine.record_some(db, cfg.team_id, schedule.name, planned[done:], fire=fire, now=now)
+            batch = planned[done : done + engine.RECORD_CHUNK]
+            taken, q, s = engine.record_some(db, cfg.team_id, schedule.name, batch, fire=fire, now=now)
             done, queued, skipped = done + taken, queued + q, skipped + s
             if done >= len(planned) and claim:
                 claimed = engine.claim_run(db, cfg.team_id, schedule.name, fire, now) is not None
