@@ -6,9 +6,11 @@ for a score and its 30-day change), yesterday's stored daily score for everyone,
 customers, some overdue), VoC notes (a tenth), 3,000 handoffs accepted over the last 90 days (the onboarding
 playbook's) and 20,000 accepted long before (which get none), with 80 people in a fake Slack (a quarter Korean).
 
-What is measured, with the product's own code (`jobs.schedules.run_schedule`: claim the fire, plan, record the
-occurrences and their outbox rows, one transaction per schedule), time standing still at each day's 09:00; and
-before it, the plan alone in a session that is rolled back (what `jobs run --dry-run` does):
+What is measured, with the product's own code (`jobs.schedules.run_schedule`: new onboarding playbooks, the plan
+with reads only, then the occurrences and their outbox rows recorded in short write transactions, the fire
+claimed with the last), time standing still at each day's 09:00; before it, the plan alone in a session that is
+rolled back (what `jobs run --dry-run` does); and, from SQLAlchemy's engine events, the longest write
+transaction of each scan (from its first write, where SQLite takes its one write lock, to the commit):
 1. the first scan after install, `--history` days ago: every customer within 120 days of renewal gets its
    nearest step (older ones recorded as superseded), every recent handoff its three milestones;
 2. then 1% of those reminders are snoozed, half of the past-due milestones marked done, and the scan runs daily
@@ -31,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
-from sqlalchemy import bindparam, insert, text
+from sqlalchemy import bindparam, event, insert, text
 from sqlmodel import Session
 
 from bench.generate import SIGNALS, customers, write_snapshots
@@ -193,6 +195,7 @@ def bench(ds: DataSet, kind: str, history: int) -> dict:
         post_interval=0,
     )
     deps = build_deps(settings, clock=lambda: clock_now[0], pacer=Pacer(0))
+    writes = WriteTimer(deps.sessions.engine)
     out: dict = {"database": kind, "customers": ds.customers, "snapshots": ds.snapshots, **ds.counts}
     try:
         with deps.sessions.begin() as db:
@@ -210,12 +213,17 @@ def bench(ds: DataSet, kind: str, history: int) -> dict:
                     plan_ms = (time.perf_counter() - started) * 1000
                     db.rollback()
                 started = time.perf_counter()
+                writes.reset()
                 r = run_schedule(deps, schedule, cfg, now)
                 ms = (time.perf_counter() - started) * 1000
                 if r is None or r.stale:
                     raise RuntimeError(f"{schedule.name} did not run on {day}: {r}")
-                result[schedule.name] = {"ms": ms, "plan_ms": plan_ms, "queued": r.queued, "skipped": r.skipped}
+                result[schedule.name] = {
+                    "ms": ms, "plan_ms": plan_ms, "queued": r.queued, "skipped": r.skipped,
+                    "longest_write_ms": writes.longest * 1000, "write_transactions": writes.count,
+                }  # fmt: skip
             result["total_ms"] = sum(v["ms"] for v in result.values() if isinstance(v, dict))
+            result["longest_write_ms"] = max(v["longest_write_ms"] for v in result.values() if isinstance(v, dict))
             return result
 
         first_day = ds.today - timedelta(days=history)
@@ -239,8 +247,36 @@ def bench(ds: DataSet, kind: str, history: int) -> dict:
         out["check"] = _check(deps, ds.today)
         return out
     finally:
+        writes.close()
         deps.sessions.engine.dispose()
         slack.stop()
+
+
+class WriteTimer:
+    """The longest write transaction on an engine since `reset`: from the first INSERT/UPDATE/DELETE of a
+    transaction to its commit or rollback (SQLAlchemy engine events)."""
+
+    def __init__(self, engine):
+        self.engine, self._open, self.longest, self.count = engine, {}, 0.0, 0
+        self._listeners = [("before_cursor_execute", self._before), ("commit", self._end), ("rollback", self._end)]
+        for name, fn in self._listeners:
+            event.listen(engine, name, fn)
+
+    def reset(self) -> None:
+        self.longest, self.count = 0.0, 0
+
+    def close(self) -> None:
+        for name, fn in self._listeners:
+            event.remove(self.engine, name, fn)
+
+    def _before(self, conn, _cursor, statement, *_args) -> None:
+        if conn not in self._open and statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            self._open[conn] = time.perf_counter()
+
+    def _end(self, conn) -> None:
+        started = self._open.pop(conn, None)
+        if started is not None:
+            self.longest, self.count = max(self.longest, time.perf_counter() - started), self.count + 1
 
 
 def _a_day_passes(deps) -> None:
@@ -319,12 +355,13 @@ def report(results: list[dict], meta: dict) -> str:
         f"Machine: {m['cpus']} cores ({m['cpu']}), {m['memory']} RAM, {m['os']}, Python {m['python']}"
         + (f", PostgreSQL {m['postgresql']}" if m.get("postgresql") else ""),
         "",
-        "Daily renewal + onboarding scan (claim, plan, record; one transaction per schedule), ms; "
-        "messages queued (renewals + onboarding):",
+        "Daily renewal + onboarding scan (plan with reads, record in short write transactions), ms; messages "
+        "queued (renewals + onboarding); the longest write transaction of the scans:",
         "",
         "| Database | Customers | **today's scan** | renewals (plan) | onboarding (plan) | queued | daily median "
-        f"(previous {meta['history'] - 1} days) | first scan after install | queued / skipped on the first |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"(previous {meta['history'] - 1} days) | first scan after install | queued / skipped on the first | "
+        "longest write transaction (today / first) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         t, f = r["today"], r["first"]
@@ -334,7 +371,8 @@ def report(results: list[dict], meta: dict) -> str:
             f"({t['renewals']['plan_ms']:,.0f}) | {t['onboarding']['ms']:,.0f} ({t['onboarding']['plan_ms']:,.0f}) | "
             f"{queued:,} | {r['daily_median_ms']:,.0f} | {f['total_ms']:,.0f} | "
             f"{f['renewals']['queued'] + f['onboarding']['queued']:,} / "
-            f"{f['renewals']['skipped'] + f['onboarding']['skipped']:,} |"
+            f"{f['renewals']['skipped'] + f['onboarding']['skipped']:,} | "
+            f"{t['longest_write_ms']:,.0f} / {f['longest_write_ms']:,.0f} |"
         )
     return "\n".join(lines)
 
@@ -371,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             t = r["today"]
             log(
                 f"  today's scan {t['total_ms']:,.0f} ms; daily median {r['daily_median_ms']:,.0f} ms; first scan "
-                f"{r['first']['total_ms']:,.0f} ms; check {r['check']}"
+                f"{r['first']['total_ms']:,.0f} ms; longest write transaction {t['longest_write_ms']:,.0f} ms today, "
+                f"{r['first']['longest_write_ms']:,.0f} ms on the first; check {r['check']}"
             )
         finally:
             drop()

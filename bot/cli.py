@@ -25,6 +25,7 @@ from bot.services import imports, tokens
 
 COMMANDS = ("import", "tokens", "config", "jobs")
 WIDTH = 72  # progress line width
+SCORE_BATCH = 100  # customers whose daily score one write transaction stores after an import (health._CHUNK)
 _TEAM_RE = re.compile(r"[A-Z0-9]{2,32}")
 
 
@@ -211,7 +212,8 @@ def import_health_file(
 ) -> imports.ImportResult:
     """Two passes over the file: check every line, then (if allowed) write the valid ones in batches.
 
-    Each batch is its own transaction; the affected customers' scores are recomputed at the end.
+    Each batch is its own transaction; the affected customers' scores are recomputed at the end, SCORE_BATCH
+    customers per transaction (each reads their history first, then writes their scores).
     Raises imports.FileError when the file or its header is unusable."""
     csvfile = imports.HealthCsv.open(path, default_source=source)
     with sessions.begin() as db:
@@ -224,9 +226,10 @@ def import_health_file(
         with sessions.begin() as db:
             result.add(imports.upsert_snapshots(db, team_id, batch, now=now))
     result.written = True
-    if result.customer_ids:
+    ids = sorted(result.customer_ids)
+    for i in range(0, len(ids), SCORE_BATCH):  # short write transactions: SQLite has one write lock
         with sessions.begin() as db:
-            imports.after_snapshots_written(db, team_id, sorted(result.customer_ids), now.date(), now=now)
+            imports.after_snapshots_written(db, team_id, ids[i : i + SCORE_BATCH], now.date(), now=now)
     return result
 
 
@@ -388,9 +391,14 @@ def _config(args: argparse.Namespace, deps, team_id: str, out: TextIO, err: Text
         print(cfg.values[key], file=out)
         return 0
     table = [("KEY", "VALUE", "FROM", "WHAT")]
+    bad = team_config.refused(stored)
     for name, spec in team_config.KEYS.items():
-        table.append((name, cfg.values[name] or "(none)", "team" if name in stored else "default", spec.help))
+        source = "default (stored value refused)" if name in bad else "team" if name in stored else "default"
+        table.append((name, cfg.values[name] or "(none)", source, spec.help))
     _print_table(table, out)
+    for name, why in bad.items():
+        print(f"\n{name}: the stored {stored[name]!r} is refused (it must be {why}); the default is used until "
+              f"`config set {name} ...` stores a good value", file=out)  # fmt: skip
     return 0
 
 

@@ -10,7 +10,7 @@ from sqlmodel import select
 from bot.__main__ import main
 from bot.db import Sessions, make_engine
 from bot.deps import system_clock
-from bot.models import Customer, Occurrence, OutboxMessage
+from bot.models import ACCEPTED, Customer, Handoff, Occurrence, OnboardingTask, OutboxMessage
 from bot.services import team_config
 from bot.text import normalize_key
 from tests.conftest import TEAM
@@ -95,3 +95,20 @@ def test_jobs_run_unknown_schedule(env, capsys):  # noqa: F811
     assert main(["jobs", "run", "digets", "--team", TEAM]) == 2
     err = capsys.readouterr().err
     assert "no schedule 'digets'" in err and "digest" in err and "renewals" in err
+
+
+def test_an_onboarding_dry_run_counts_the_playbooks_it_would_create_and_writes_nothing(env, sessions, capsys):  # noqa: F811
+    """`jobs run onboarding --dry-run` says how many tasks a newly accepted handoff's playbook needs, and the
+    real run is what creates them."""
+    _renewing_customer(sessions)
+    with sessions.begin() as db:
+        customer = db.exec(select(Customer)).one()
+        db.add(Handoff(team_id=TEAM, customer_id=customer.id, status=ACCEPTED, customer_name=customer.name,
+                       accepted_at=datetime.now(UTC) - timedelta(days=2), accepted_by="U_CSM"))  # fmt: skip
+    assert main(["jobs", "run", "onboarding", "--team", TEAM, "--dry-run"]) == 0
+    assert "would first create 3 task(s) for newly accepted handoffs" in capsys.readouterr().out
+    with sessions.begin() as db:
+        assert db.exec(select(OnboardingTask)).all() == []
+    assert main(["jobs", "run", "onboarding", "--team", TEAM]) == 0
+    with sessions.begin() as db:
+        assert len(db.exec(select(OnboardingTask)).all()) == 3

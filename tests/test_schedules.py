@@ -79,10 +79,10 @@ def test_nothing_runs_before_the_fire_time_in_the_team_zone(baton, slack, clock)
     """Monday 09:00 in Seoul is Monday 00:00 UTC: not due at 23:59 UTC on Sunday, due a minute later."""
     cfg = config(baton, "Asia/Seoul")
     clock.now = datetime(2026, 11, 29, 23, 59, tzinfo=UTC)
-    fire, _ = engine.latest_fire(weekly(), cfg, clock())
+    fire = engine.latest_fire(weekly(), cfg, clock())
     assert fire == datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # last week's
     clock.now = datetime(2026, 11, 30, 0, 0, 30, tzinfo=UTC)
-    fire, _ = engine.latest_fire(weekly(), cfg, clock())
+    fire = engine.latest_fire(weekly(), cfg, clock())
     assert fire == datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
 
 
@@ -131,6 +131,50 @@ def test_catch_up_sends_this_weeks_fire_and_logs_the_missed_ones(baton, slack, c
         "part 0 of 2026-11-02 09:00 UTC",
         "part 0 of 2026-11-16 09:00 UTC",
     ]
+
+
+def every(expr: str, lookback: timedelta = timedelta(days=32)) -> Schedule:
+    """A test schedule on a frequent crontab expression, useful for ten minutes, with a long lookback."""
+    base = weekly(expr=expr)
+    return Schedule(
+        name="test",
+        description="frequent test schedule",
+        fires=base.fires,
+        useful_for=lambda cfg, fire: timedelta(minutes=10),
+        plan=lambda db, ctx: [
+            Message(
+                key=f"test:{ctx.fire:%Y%m%dT%H%M}", kind="test", channel="C0DIGEST", parts=[Part("x", _blocks("x"))]
+            )
+        ],
+        lookback=lookback,
+    )
+
+
+@pytest.mark.parametrize("expr", ["* * * * *", "*/2 * * * *", "*/5 * * * *"])
+def test_a_frequent_expression_finds_its_latest_and_next_fire_whatever_the_lookback(expr):
+    """The latest fire at or before now, and the next one, are exact for an expression firing every few minutes
+    over a month of lookback (tens of thousands of fires: counting them forward used to stop at 10,000)."""
+    cfg = team_config.TeamConfig(TEAM, {"timezone": "Asia/Seoul"})
+    now = datetime(2026, 11, 30, 9, 7, 30, tzinfo=UTC)
+    step = {"* * * * *": 1, "*/2 * * * *": 2, "*/5 * * * *": 5}[expr]
+    latest = now.replace(second=0, minute=now.minute - now.minute % step)
+    assert engine.latest_fire(every(expr), cfg, now) == latest
+    assert engine.next_fire(every(expr), cfg, now) == latest + timedelta(minutes=step)
+    assert engine.latest_fire(every(expr), cfg, latest) == latest  # a fire exactly now is due now
+
+
+def test_a_frequent_schedule_runs_its_latest_fire_after_a_long_outage(baton, slack, clock, caplog):
+    """A worker back after two weeks runs an every-two-minutes schedule's latest fire (not a stale one from the
+    start of its lookback) and says how many fires it missed, counted up to a bound."""
+    cfg, schedule = config(baton), every("*/2 * * * *")
+    clock.now = datetime(2026, 11, 2, 9, 0, 30, tzinfo=UTC)
+    assert run_schedule(baton.deps, schedule, cfg, clock()).queued == 1
+    clock.now = datetime(2026, 11, 16, 9, 3, 10, tzinfo=UTC)
+    with caplog.at_level(logging.WARNING, logger="baton.schedules"):
+        result = run_schedule(baton.deps, schedule, cfg, clock())
+    assert (result.fire, result.stale, result.queued) == (datetime(2026, 11, 16, 9, 2, tzinfo=UTC), False, 1)
+    assert "1000 or more run(s) from 2026-11-02T09:02:00+00:00" in caplog.text
+    assert run_schedule(baton.deps, schedule, cfg, clock()) is None  # claimed: once
 
 
 def test_a_stale_fire_is_skipped_with_a_log_line_not_sent(baton, slack, clock, caplog):

@@ -1,5 +1,7 @@
 """The worker's leadership (PostgreSQL advisory lock, one SQLite worker) and `python -m bot config ...`."""
 
+import logging
+
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -7,6 +9,7 @@ from bot.__main__ import main
 from bot.db import Sessions, make_engine
 from bot.jobs import JOBS, guarded, register_jobs
 from bot.jobs.leader import AnotherWorker, PostgresLeader, SqliteLeader, leader_for
+from bot.models import TeamSetting
 from bot.services import team_config
 from tests.conftest import PG_URL, TEAM
 from tests.test_cli import env  # noqa: F401 - the fixture
@@ -136,6 +139,9 @@ def test_config_set_get_list_unset(env, capsys):  # noqa: F811
     [
         ("timezone", "Mars/Olympus", "IANA time zone"),
         ("digest.schedule", "every monday", "crontab expression"),
+        ("digest.schedule", "* * * * *", "fires at most once a week"),
+        ("digest.schedule", "0 9 * * mon,thu", "fires at most once a week"),
+        ("digest.schedule", "0 9 30 2 *", "never does"),
         ("digest.channels", "#cs-team", "not a channel id: #cs-team"),
         ("renewal.days", "90,abc", "whole numbers of days"),
         ("meeting.cadence", "weekly", "biweekly or monthly"),
@@ -153,6 +159,36 @@ def test_config_set_refuses_bad_values(env, capsys, key, value, message):  # noq
             assert team_config.stored(db, TEAM) == {}
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("value", ["0 9 * * mon", "30 8 * * fri", "0 9 1-7 * mon", "0 9 1 * *", "0 7 29 2 *"])
+def test_config_set_accepts_weekly_or_rarer_digests(env, capsys, value):  # noqa: F811
+    """A digest once a week, once a month or even once a leap year is accepted."""
+    assert main(["config", "set", "digest.schedule", value, "--team", TEAM]) == 0
+    assert f"digest.schedule = {value}" in capsys.readouterr().out
+
+
+def test_a_stored_schedule_refused_now_falls_back_to_the_default_with_a_warning(env, capsys, caplog):  # noqa: F811
+    """A digest schedule stored before it was refused (every minute) does not break the worker: the default is
+    used, the log says so once, and `config list` shows the stored value is refused."""
+    team = "T0REFUSED"
+    engine = make_engine(env.database_url)
+    try:
+        with Sessions(engine).begin() as db:
+            db.add(TeamSetting(team_id=team, key="digest.schedule", value="* * * * *"))
+        with caplog.at_level(logging.WARNING, logger="baton.config"), Sessions(engine).begin() as db:
+            for _ in range(3):  # the worker loads the settings every minute
+                cfg = team_config.load(db, team, team_config.Defaults())
+    finally:
+        engine.dispose()
+    assert cfg.raw("digest.schedule") == "0 9 * * mon"
+    [warning] = [r for r in caplog.records if r.name == "baton.config"]
+    assert "'* * * * *' is refused" in warning.getMessage()
+    assert "fires at most once a week" in warning.getMessage()
+    assert main(["config", "list", "--team", team]) == 0
+    listing = capsys.readouterr().out
+    assert any(line.split()[:3] == ["digest.schedule", "0", "9"] and "refused" in line for line in listing.splitlines())
+    assert "the stored '* * * * *' is refused" in listing
 
 
 def test_config_unknown_key(env, capsys):  # noqa: F811

@@ -1,7 +1,8 @@
 """Runs each team's schedules: `run_due` every minute in the worker, `run_now` for `python -m bot jobs run`.
 
-A fire is claimed as a row before it runs (unique key), so a second worker or a restart never runs it
-again. A fire missed while no worker ran is run on start if it is still useful (this week's digest, a
+A fire is recorded as a row (unique key) with the last batch of its messages, so a second worker or a restart
+never runs a finished fire again, and each message's own key keeps a fire run twice from sending twice. A
+fire missed while no worker ran is run on start if it is still useful (this week's digest, a
 reminder still ahead of its date), and otherwise skipped with a log line: nothing is dropped silently.
 """
 
@@ -10,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TextIO
-
-from sqlmodel import Session
 
 from bot.services import schedules as engine
 from bot.services import team_config
@@ -80,10 +79,15 @@ def run_due(deps, *, only: str | None = None) -> int:
 
 
 def run_schedule(deps, schedule: Schedule, cfg: team_config.TeamConfig, now: datetime) -> RunResult | None:
-    """Run the latest due fire of one schedule for one team, unless it is claimed already or stale."""
+    """Run the latest due fire of one schedule for one team, unless it is claimed already or stale.
+
+    No write transaction outlives a short batch (SQLite has one write lock, which a handoff submitted during a
+    scan needs too): the plan only reads, and its messages are recorded RECORD_CHUNK at a time, each with its
+    outbox rows. The fire is claimed with the last batch, so a run cut off halfway is run again on the next
+    tick: the keys recorded before are found taken, the rest are recorded, nothing is sent twice or missed."""
     if not schedule.enabled(cfg):
         return None
-    fire, _earlier = engine.latest_fire(schedule, cfg, now)
+    fire = engine.latest_fire(schedule, cfg, now)
     if fire is None:
         return None
     with deps.sessions.begin() as db:
@@ -91,13 +95,13 @@ def run_schedule(deps, schedule: Schedule, cfg: team_config.TeamConfig, now: dat
             return None
         last = engine.last_run(db, cfg.team_id, schedule.name)
     if last is not None and last < fire:
-        missed = list(schedule.fires(cfg, last + timedelta(seconds=1), fire))
+        missed, more = engine.fires_between(schedule, cfg, last + timedelta(seconds=1), fire)
         if missed:
             log.warning(
-                "%s for team %s: %d run(s) from %s to %s were missed while no worker ran; they are stale and "
+                "%s for team %s: %d%s run(s) from %s to %s were missed while no worker ran; they are stale and "
                 "skipped, the latest (%s) runs now",
-                schedule.name, cfg.team_id, len(missed), missed[0].isoformat(), missed[-1].isoformat(),
-                fire.isoformat(),
+                schedule.name, cfg.team_id, len(missed), " or more" if more else "",
+                missed[0].isoformat(), missed[-1].isoformat(), fire.isoformat(),
             )  # fmt: skip
     result = RunResult(schedule.name, cfg.team_id, fire)
     if now - fire > schedule.useful_for(cfg, fire):
@@ -110,20 +114,50 @@ def run_schedule(deps, schedule: Schedule, cfg: team_config.TeamConfig, now: dat
         result.stale = True
         return result
     unsaved: list = []
-    with deps.sessions.begin() as db:
-        # The claim and the messages commit together: a crash before the commit leaves the fire unclaimed
-        # and the next tick runs it again; a second worker's claim waits for this one and then finds it taken.
-        if engine.claim_run(db, cfg.team_id, schedule.name, fire, now) is None:
-            return None
-        planned = schedule.plan(db, _context(deps, cfg, fire, now, unsaved=unsaved))
-        result.queued, result.skipped = engine.record(db, cfg.team_id, schedule.name, planned, fire=fire, now=now)
+    ctx = _context(deps, cfg, fire, now, unsaved=unsaved)
+    prepare(deps, schedule, ctx)
+    with deps.sessions.begin() as db:  # reads only: SQLite takes its write lock at a transaction's first write
+        planned = schedule.plan(db, ctx)
+    claimed, result.queued, result.skipped = record(deps, schedule, cfg, planned, fire=fire, now=now, claim=True)
     deps.users.save(unsaved)
+    if not claimed:  # another worker finished the same fire meanwhile; the keys kept each message to one of us
+        log.info("%s for team %s (%s) was finished by another worker", schedule.name, cfg.team_id, fire.isoformat())
     if result.queued or result.skipped:
         log.info(
             "%s for team %s (%s): %d message(s) queued, %d skipped",
             schedule.name, cfg.team_id, fire.isoformat(), result.queued, result.skipped,
         )  # fmt: skip
     return result
+
+
+def prepare(deps, schedule: Schedule, ctx: Context) -> int:
+    """The schedule's preparatory writes (e.g. new onboarding tasks), one short transaction per batch."""
+    written = 0
+    while schedule.prepare is not None:
+        with deps.sessions.begin() as db:
+            n = schedule.prepare(db, ctx, False)
+        if not n:
+            break
+        written += n
+    return written
+
+
+def record(
+    deps, schedule: Schedule, cfg: team_config.TeamConfig, planned: list, *, fire: datetime, now: datetime, claim: bool
+) -> tuple[bool, int, int]:
+    """Record `planned` in short transactions (engine.record_some); with `claim`, the fire's run row goes into
+    the last one. Returns (whether this call claimed the fire, queued, skipped)."""
+    done = queued = skipped = 0
+    claimed = False
+    while True:
+        with deps.sessions.begin() as db:
+            batch = planned[done : done + engine.RECORD_CHUNK]
+            taken, q, s = engine.record_some(db, cfg.team_id, schedule.name, batch, fire=fire, now=now)
+            done, queued, skipped = done + taken, queued + q, skipped + s
+            if done >= len(planned) and claim:
+                claimed = engine.claim_run(db, cfg.team_id, schedule.name, fire, now) is not None
+        if done >= len(planned):
+            return claimed, queued, skipped
 
 
 # --- the CLI: jobs list / jobs run --------------------------------------------------------------------------
@@ -155,10 +189,15 @@ def run_now(
     with deps.sessions.begin() as db:
         cfg = team_config.load(db, team_id, defaults(deps))
     unsaved: list = []
-    if dry_run:  # this session is rolled back, never committed
-        with Session(deps.sessions.engine) as db:
-            planned = schedule.plan(db, _context(deps, cfg, now, now, manual=True, unsaved=unsaved))
+    if dry_run:  # reads only; nothing is written
+        with deps.sessions.begin() as db:
+            ctx = _context(deps, cfg, now, now, manual=True, unsaved=unsaved)
+            pending = schedule.prepare(db, ctx, True) if schedule.prepare else 0
+            planned = schedule.plan(db, ctx)
             new = {p.key for p in planned} - engine.existing_keys(db, team_id, [p.key for p in planned])
+        if pending:
+            print(f"-- would first create {pending} task(s) for newly accepted handoffs; the reminders they lead to "
+                  "are not shown here (a dry run writes nothing)", file=out)  # fmt: skip
         messages = [p for p in planned if isinstance(p, Message) and p.key in new]
         skips = [p for p in planned if isinstance(p, Skip) and p.key in new]
         for m in messages:
@@ -166,9 +205,11 @@ def run_now(
         for s in skips:
             print(f"-- would skip {s.key}: {s.reason}", file=out)
         return len(messages), len(skips)
-    with deps.sessions.begin() as db:
-        planned = schedule.plan(db, _context(deps, cfg, now, now, manual=True, unsaved=unsaved))
-        queued, skipped = engine.record(db, team_id, name, planned, fire=now, now=now)
+    ctx = _context(deps, cfg, now, now, manual=True, unsaved=unsaved)
+    prepare(deps, schedule, ctx)
+    with deps.sessions.begin() as db:  # reads only
+        planned = schedule.plan(db, ctx)
+    _claimed, queued, skipped = record(deps, schedule, cfg, planned, fire=now, now=now, claim=False)
     deps.users.save(unsaved)
     deps.outbox.wake()
     return queued, skipped

@@ -34,6 +34,7 @@ SETTING = {"kickoff": "onboarding.kickoff_days", "activation": "onboarding.activ
 WINDOW_DAYS = 90
 CHURNED = "churned"
 CHUNK = 500
+PREPARE_HANDOFFS = 200  # handoffs (3 tasks each) whose playbook one short write transaction creates
 
 
 @dataclass
@@ -78,9 +79,19 @@ def overdue_tasks(db: Session, team_id: str, today: date) -> list[OverdueTask]:
 # --- the playbook's tasks -------------------------------------------------------------------------------------
 
 
-def ensure_tasks(db: Session, cfg: TeamConfig, now: datetime) -> int:
-    """Create the milestones of every handoff accepted in the last WINDOW_DAYS that has none yet (one query to
-    find them, bulk inserts; the unique constraint makes a concurrent insert harmless). Returns rows created."""
+def ensure_tasks(db: Session, cfg: TeamConfig, now: datetime, *, limit: int | None = None) -> int:
+    """Create the milestones of handoffs accepted in the last WINDOW_DAYS that have none yet, up to `limit`
+    handoffs (one query to find them, then bulk inserts; the unique constraint makes a concurrent insert
+    harmless). Returns rows created."""
+    rows = _missing_tasks(db, cfg, now, limit)
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for i in range(0, len(rows), CHUNK):
+        stmt = insert(OnboardingTask).values(rows[i : i + CHUNK])
+        db.exec(stmt.on_conflict_do_nothing(index_elements=["team_id", "handoff_id", "milestone"]))  # type: ignore[call-overload]
+    return len(rows)
+
+
+def _missing_tasks(db: Session, cfg: TeamConfig, now: datetime, limit: int | None) -> list[dict]:
     h, task = Handoff.__table__, OnboardingTask.__table__
     has_tasks = exists().where(task.c.team_id == cfg.team_id, task.c.handoff_id == h.c.id)
     stmt = sa_select(h.c.id, h.c.customer_id, h.c.accepted_at).where(
@@ -90,6 +101,8 @@ def ensure_tasks(db: Session, cfg: TeamConfig, now: datetime) -> int:
         h.c.accepted_at >= now - timedelta(days=WINDOW_DAYS),
         ~has_tasks,
     )
+    if limit is not None:
+        stmt = stmt.order_by(h.c.id).limit(limit)
     rows = []
     for handoff_id, customer_id, accepted_at in db.connection().execute(stmt):
         accepted = cfg.local(_aware(accepted_at)).date()
@@ -104,11 +117,15 @@ def ensure_tasks(db: Session, cfg: TeamConfig, now: datetime) -> int:
                     "created_at": now,
                 }
             )
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    for i in range(0, len(rows), CHUNK):
-        stmt = insert(OnboardingTask).values(rows[i : i + CHUNK])
-        db.exec(stmt.on_conflict_do_nothing(index_elements=["team_id", "handoff_id", "milestone"]))  # type: ignore[call-overload]
-    return len(rows)
+    return rows
+
+
+def prepare(db: Session, ctx: Context, dry_run: bool) -> int:
+    """The scan's writes before its plan: the playbook of up to PREPARE_HANDOFFS newly accepted handoffs per
+    call (one short transaction each; the job calls again until none is left). A dry run counts them."""
+    if dry_run:
+        return len(_missing_tasks(db, ctx.cfg, ctx.now, None))
+    return ensure_tasks(db, ctx.cfg, ctx.now, limit=PREPARE_HANDOFFS)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -208,9 +225,9 @@ def _held(db: Session, cfg: TeamConfig, task_ids: list[int], day: date) -> set[i
 
 
 def plan(db: Session, ctx: Context) -> list[Planned]:
-    """Create new playbooks, then remind each open task's owner on its reminder days."""
+    """Remind each open task's owner on its reminder days (the tasks of newly accepted handoffs are made by
+    `prepare` just before)."""
     cfg, today, team = ctx.cfg, day_of(ctx), ctx.team_id
-    ensure_tasks(db, cfg, ctx.now)
     due = _due(db, team, today)
     wanted = {}
     for task, name, owner, csm, accepted_at, criteria in due:
@@ -259,6 +276,7 @@ SCHEDULE = Schedule(
     fires=engine.at_reminders_time,
     useful_for=engine.until_next_day,
     plan=plan,
+    prepare=prepare,
 )
 
 

@@ -221,10 +221,17 @@ def _sent_steps(
     return out
 
 
-def _first_scan(db: Session, team_id: str) -> bool:
-    """No ladder occurrence yet: Baton's renewal reminders start with this scan."""
-    stmt = select(Occurrence.id).where(Occurrence.team_id == team_id, col(Occurrence.kind).in_(KINDS)).limit(1)
-    return db.exec(stmt).first() is None
+def _first_scan(db: Session, team_id: str, at: datetime) -> bool:
+    """No ladder occurrence due before this scan's time (`at`): Baton's renewal reminders start with this scan.
+    Rows this scan recorded itself (due at `at`) do not count, so a first scan cut off between two of its write
+    transactions and run again still treats the rest as the first scan's."""
+    stmt = select(Occurrence.id).where(
+        Occurrence.team_id == team_id,
+        Occurrence.schedule == NAME,
+        col(Occurrence.due_at) < at,
+        col(Occurrence.kind).in_(KINDS),
+    )
+    return db.exec(stmt.limit(1)).first() is None
 
 
 def _done_for(history: list[tuple[int, date]], step: int, renewal_date: date) -> date | None:
@@ -270,7 +277,7 @@ def plan(db: Session, ctx: Context) -> list[Planned]:
     out: list[Planned] = []
     sends: list[_Send] = []
     at = cfg.at(today, "reminders.time")
-    installing = bool(fresh) and _first_scan(db, team)
+    installing = bool(fresh) and _first_scan(db, team, at)
     for key, (cand, kind, due) in fresh.items():
         past = history.get((cand.customer_id, kind), [])
         ae = kind == KIND_AE

@@ -1,16 +1,19 @@
 """The schedule engine: when each team's schedules fire, and recording what they send exactly once.
 
-A schedule (digest, renewals, ...) fires at times computed in the team's zone. Each fire is claimed as a
-"run" occurrence row (unique key), so two workers, or a restart, never run it twice. The run plans its
-messages; each message is an occurrence row with its own unique key (the digest for week W to channel C,
-the T-90 step for customer X), inserted before anything is sent, with the outbox rows that deliver it in
-the same transaction. The outbox stores Slack's ts on the occurrence once the message has landed.
+A schedule (digest, renewals, ...) fires at times computed in the team's zone. The run of a fire plans its
+messages (reads only); each message is an occurrence row with its own unique key (the digest for week W to
+channel C, the T-90 step for customer X), inserted before anything is sent, with the outbox rows that deliver
+it in the same transaction, a few hundred messages per short transaction. The fire itself is a "run"
+occurrence row (unique key) written with the last of them, so a finished fire is never run again, and one cut
+off halfway is run again and records only what is missing. The outbox stores Slack's ts on the occurrence
+once the message has landed.
 
 No Slack here: plans produce data (text + Block Kit dicts); the delivery layer sends it.
 """
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -34,6 +37,11 @@ log = logging.getLogger("baton.schedules")
 RUN = "run"  # kind of the occurrence that claims one fire of a schedule
 POST_KIND = "scheduled.post"  # the outbox renderer that sends an occurrence's parts
 KEY_CHUNK = 20_000  # keys per existence check (below SQLite's 32,766 bound parameters)
+# A run records its plan in short write transactions (SQLite has one write lock, and a handoff submitted
+# during a scan must not wait for it): at most RECORD_CHUNK planned messages or skips per transaction, fewer
+# when RECORD_SECONDS have passed (about 0.4 ms each on SQLite, so a full chunk holds the lock ~80 ms).
+RECORD_CHUNK = 200
+RECORD_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -113,23 +121,26 @@ class Schedule:
     plan: Callable[[Session, Context], list[Planned]]
     lookback: timedelta = timedelta(days=8)  # how far back a missed fire is looked for
     enabled: Callable[[TeamConfig], bool] = lambda _cfg: True
+    # Rows the plan relies on (the onboarding playbook's tasks), written before the plan in short transactions:
+    # called with dry_run=False again and again, each call in its own transaction, until it returns 0 (rows
+    # written); with dry_run=True it writes nothing and returns how many rows it would write.
+    prepare: Callable[[Session, Context, bool], int] | None = None
 
 
 # --- fire times ------------------------------------------------------------------------------------------
 
 
 def cron_fires(expr: str, cfg: TeamConfig, start: datetime, end: datetime) -> list[datetime]:
-    """Fire times of a crontab expression in the team's zone, in [start, end) (APScheduler handles DST)."""
+    """Fire times of a crontab expression in the team's zone, in [start, end) (APScheduler handles DST).
+
+    Every fire in the window, however many: callers keep windows short (latest_fire and next_fire search in
+    growing windows), so a frequent expression costs its fires near `now`, not a silent cut-off."""
     trigger = CronTrigger.from_crontab(expr, timezone=cfg.tz)
     out: list[datetime] = []
-    prev = None
     nxt = trigger.get_next_fire_time(None, start)
     while nxt is not None and nxt < end:
         out.append(nxt.astimezone(start.tzinfo))
-        prev = nxt
-        nxt = trigger.get_next_fire_time(prev, nxt + timedelta(seconds=1))
-        if len(out) > 10_000:  # a runaway expression (every minute over a long window)
-            break
+        nxt = trigger.get_next_fire_time(nxt, nxt + timedelta(seconds=1))
     return out
 
 
@@ -156,18 +167,47 @@ def until_next_day(cfg: TeamConfig, fire: datetime) -> timedelta:
     return timedelta(days=1)
 
 
-def latest_fire(schedule: Schedule, cfg: TeamConfig, now: datetime) -> tuple[datetime | None, int]:
-    """The most recent fire at or before `now` within the lookback, and how many fires came before it there."""
-    fires = schedule.fires(cfg, now - schedule.lookback, now + timedelta(microseconds=1))
-    return (fires[-1], len(fires) - 1) if fires else (None, 0)
+FIRST_WINDOW = timedelta(hours=1)  # latest_fire and next_fire look this far first, then 4 times as far, ...
 
 
-def next_fire(schedule: Schedule, cfg: TeamConfig, now: datetime) -> datetime | None:
-    for days in (8, 40, 400):
-        fires = schedule.fires(cfg, now + timedelta(microseconds=1), now + timedelta(days=days))
+def latest_fire(schedule: Schedule, cfg: TeamConfig, now: datetime) -> datetime | None:
+    """The most recent fire at or before `now` within the lookback.
+
+    Searched backward in adjacent windows growing from FIRST_WINDOW (an hour, then the 3 before it, the 12
+    before those, ...) up to the lookback, so the work is the fires of the window that holds the answer: an
+    every-minute schedule costs an hour of fires, a weekly one a few days' calendar, whatever the lookback."""
+    floor, near, width = now - schedule.lookback, now + timedelta(microseconds=1), FIRST_WINDOW
+    while near > floor:
+        far = max(floor, now - width)
+        fires = schedule.fires(cfg, far, near)
+        if fires:
+            return fires[-1]
+        near, width = far, width * 4
+    return None
+
+
+def next_fire(schedule: Schedule, cfg: TeamConfig, now: datetime, horizon: timedelta = timedelta(days=400)):
+    """The first fire after `now` (within `horizon`), searched forward in growing windows like latest_fire."""
+    start, width, limit = now + timedelta(microseconds=1), FIRST_WINDOW, now + horizon
+    while start < limit:
+        end = min(limit, now + width)
+        fires = schedule.fires(cfg, start, end)
         if fires:
             return fires[0]
+        start, width = end, width * 4
     return None
+
+
+def fires_between(schedule: Schedule, cfg: TeamConfig, start: datetime, end: datetime, limit: int = 1000):
+    """The fires in [start, end), the first `limit` of them at most (a run of the worker missed after a long
+    outage is counted, not enumerated without end): (fires, whether there are more)."""
+    out: list[datetime] = []
+    width = FIRST_WINDOW
+    while start < end and len(out) <= limit:
+        stop = min(end, start + width)
+        out.extend(schedule.fires(cfg, start, stop))
+        start, width = stop, width * 4
+    return out[:limit], len(out) > limit
 
 
 def run_key(schedule: str, fire: datetime) -> str:
@@ -226,44 +266,79 @@ def record(db: Session, team_id: str, schedule: str, planned: Iterable[Planned],
     A key that already exists is left alone: that message was sent, or is being sent, by an earlier run."""
     queued = skipped = 0
     for p in planned:
-        values = {
-            "team_id": team_id,
-            "key": p.key[:255],
-            "schedule": schedule,
-            "kind": p.kind,
-            "customer_id": p.customer_id,
-            "subject": p.subject,
-            "step": p.step,
-            "due_at": p.due_at or fire,
-            "created_at": now,
-        }
-        if isinstance(p, Skip):
-            values.update(status=SKIPPED, reason=p.reason)
-            if _claim(db, values):
-                skipped += 1
-                log.info("%s: skipped %s for team %s: %s", schedule, p.key, team_id, p.reason)
-            continue
-        values.update(
-            status=QUEUED,
-            recipient=p.channel or p.user,
-            content=json.dumps({"dm": bool(p.user), "parts": [{"text": x.text, "blocks": x.blocks} for x in p.parts]}),
-            data=json.dumps(p.data) if p.data is not None else None,
-        )
-        row = _claim(db, values)
-        if row is None:
-            continue
-        occurrence_id = row[0]
-        for index in range(len(p.parts)):
-            outbox.enqueue(
-                db,
-                team_id,
-                f"occ:{occurrence_id}:{index}",
-                POST_KIND,
-                {"occurrence": occurrence_id, "part": index},
-                now=now,
-            )
-        queued += 1
+        done = _record_one(db, team_id, schedule, p, fire=fire, now=now)
+        queued += done == QUEUED
+        skipped += done == SKIPPED
     return queued, skipped
+
+
+def record_some(
+    db: Session,
+    team_id: str,
+    schedule: str,
+    planned: Sequence[Planned],
+    *,
+    fire: datetime,
+    now: datetime,
+    limit: int = RECORD_CHUNK,
+    seconds: float = RECORD_SECONDS,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> tuple[int, int, int]:
+    """Record the first of `planned` for one short write transaction: up to `limit` of them, fewer once
+    `seconds` have passed; returns (how many it took, queued, skipped). The caller commits and calls again with
+    the rest. Each message commits with its outbox rows; a key recorded before is left alone, so a run cut off
+    between two transactions and run again records the rest and nothing twice."""
+    started = monotonic()
+    taken = queued = skipped = 0
+    for p in planned[:limit]:
+        done = _record_one(db, team_id, schedule, p, fire=fire, now=now)
+        taken += 1
+        queued += done == QUEUED
+        skipped += done == SKIPPED
+        if monotonic() - started >= seconds:
+            break
+    return taken, queued, skipped
+
+
+def _record_one(db: Session, team_id: str, schedule: str, p: Planned, *, fire: datetime, now: datetime) -> str | None:
+    """Record one planned message (with its outbox rows) or skip; its status if this call recorded it."""
+    values = {
+        "team_id": team_id,
+        "key": p.key[:255],
+        "schedule": schedule,
+        "kind": p.kind,
+        "customer_id": p.customer_id,
+        "subject": p.subject,
+        "step": p.step,
+        "due_at": p.due_at or fire,
+        "created_at": now,
+    }
+    if isinstance(p, Skip):
+        values.update(status=SKIPPED, reason=p.reason)
+        if _claim(db, values) is None:
+            return None
+        log.info("%s: skipped %s for team %s: %s", schedule, p.key, team_id, p.reason)
+        return SKIPPED
+    values.update(
+        status=QUEUED,
+        recipient=p.channel or p.user,
+        content=json.dumps({"dm": bool(p.user), "parts": [{"text": x.text, "blocks": x.blocks} for x in p.parts]}),
+        data=json.dumps(p.data) if p.data is not None else None,
+    )
+    row = _claim(db, values)
+    if row is None:
+        return None
+    occurrence_id = row[0]
+    for index in range(len(p.parts)):
+        outbox.enqueue(
+            db,
+            team_id,
+            f"occ:{occurrence_id}:{index}",
+            POST_KIND,
+            {"occurrence": occurrence_id, "part": index},
+            now=now,
+        )
+    return QUEUED
 
 
 def existing_keys(db: Session, team_id: str, keys: Sequence[str]) -> set[str]:

@@ -5,10 +5,11 @@ tick, so a change applies from the next tick without a deploy. Every value is va
 bad value is refused when it is set and never breaks the worker.
 """
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
@@ -20,6 +21,7 @@ from bot.models import TeamSetting
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{2,31}")
 _USER = re.compile(r"[UW][A-Z0-9]{2,31}")
+log = logging.getLogger("baton.config")
 
 
 class ConfigValueError(ValueError):
@@ -42,6 +44,31 @@ def _cron(value: str) -> str:
             f"a crontab expression (minute hour day month weekday), e.g. '0 9 * * mon': {exc}"
         ) from exc
     return " ".join(value.split())
+
+
+# The weekly check looks at the fires of four years from a Monday (a leap year included), a few hundred at most.
+_CHECK_FROM, _CHECK_UNTIL = datetime(2024, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC)
+
+
+def _weekly_cron(value: str) -> str:
+    """A crontab expression that fires at most once in any week (Monday to Sunday), and fires at all."""
+    clean = _cron(value)
+    trigger = CronTrigger.from_crontab(clean, timezone="UTC")
+    nxt = trigger.get_next_fire_time(None, _CHECK_FROM)
+    if nxt is None:
+        raise ConfigValueError(f"a crontab expression that fires: '{clean}' never does (e.g. '0 9 * * mon')")
+    seen: dict[tuple[int, int], datetime] = {}
+    while nxt is not None and nxt < _CHECK_UNTIL:
+        week = nxt.isocalendar()[:2]
+        if week in seen:
+            raise ConfigValueError(
+                "a crontab expression that fires at most once a week, e.g. '0 9 * * mon' (Mondays 09:00) or "
+                f"'0 9 1-7 * mon' (the first Monday of each month): the digest is weekly, and '{clean}' fires "
+                f"more often (e.g. {seen[week]:%a %Y-%m-%d %H:%M} and {nxt:%a %H:%M})"
+            )
+        seen[week] = nxt
+        nxt = trigger.get_next_fire_time(nxt, nxt + timedelta(seconds=1))
+    return clean
 
 
 def _clock(value: str) -> str:
@@ -154,7 +181,7 @@ KEYS: dict[str, Key] = {
         Key("timezone", _tz, "{timezone}", "the team's time zone; every schedule runs in it"),
         Key("locale", _locale, "{locale}", "language of channel posts (DMs use each person's Slack language)"),
         Key("digest.channels", _channels, "{handoff_channel}", "channels that get the weekly at-risk digest"),
-        Key("digest.schedule", _cron, "0 9 * * mon", "when the digest goes out (crontab, team time zone)"),
+        Key("digest.schedule", _weekly_cron, "0 9 * * mon", "when the digest goes out (crontab, weekly at most)"),
         Key("reminders.time", _clock, "09:00", "time of day of the renewal, onboarding and promise reminders"),
         Key("renewal.days", _days_list, "120,90,60,30", "days before the renewal date that remind the CSM"),
         Key("renewal.ae_days", _optional_days_list, "60,30", "of those, the steps that also remind the AE"),
@@ -244,15 +271,43 @@ class TeamConfig:
 
 
 def load(db: Session, team_id: str, defaults: Defaults) -> TeamConfig:
-    """The team's settings: stored values (re-checked; a bad stored value falls back to the default)."""
+    """The team's settings: stored values, re-checked. A stored value that is refused now (set before a check
+    was added, e.g. a digest every minute) is replaced by the default, with a warning once per process and value
+    saying what to do; `config list` shows it too."""
     values = {key: defaults.value(key) for key in KEYS}
     for row in db.exec(select(TeamSetting).where(TeamSetting.team_id == team_id)):
         if row.key in KEYS:
             try:
                 values[row.key] = KEYS[row.key].check(row.value)
-            except ConfigValueError:
-                pass
+            except ConfigValueError as exc:
+                _warn_refused(team_id, row.key, row.value, values[row.key], exc)
     return TeamConfig(team_id, values)
+
+
+_warned: set[tuple[str, str, str]] = set()  # (team, key, value): the worker loads settings every minute
+
+
+def _warn_refused(team_id: str, key: str, value: str, default: str, exc: ConfigValueError) -> None:
+    if (team_id, key, value) in _warned:
+        return
+    _warned.add((team_id, key, value))
+    log.warning(
+        "team %s: the stored %s %r is refused (it must be %s); the default %r is used instead until "
+        "`python -m bot config set %s ...` stores a good value",
+        team_id, key, value, exc, default, key,
+    )  # fmt: skip
+
+
+def refused(stored_values: dict[str, str]) -> dict[str, str]:
+    """Stored values that the checks refuse now, with why (for `config list`)."""
+    out = {}
+    for key, value in stored_values.items():
+        if key in KEYS:
+            try:
+                KEYS[key].check(value)
+            except ConfigValueError as exc:
+                out[key] = str(exc)
+    return out
 
 
 def stored(db: Session, team_id: str) -> dict[str, str]:

@@ -315,10 +315,10 @@ def test_schedule_fires_weekly_in_the_team_zone_and_is_off_without_channels(sess
     assert digest.SCHEDULE.lookback >= timedelta(days=8)
     assert not digest.SCHEDULE.enabled(config(sessions, channels="none"))
     with sessions.begin() as db:
-        team_config.set_value(db, TEAM, "digest.schedule", "30 8 * * mon,thu", now=NOW)
+        team_config.set_value(db, TEAM, "digest.schedule", "30 8 1-7 * thu", now=NOW)  # first Thursdays
         cfg = team_config.load(db, TEAM, team_config.Defaults())
-    thursday = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)  # Thu 08:30 in Seoul
-    assert digest.SCHEDULE.useful_for(cfg, thursday) == timedelta(days=4)
+    thursday = datetime(2026, 11, 4, 23, 30, tzinfo=UTC)  # Thu 5 November 08:30 in Seoul
+    assert digest.SCHEDULE.useful_for(cfg, thursday) == timedelta(days=28)  # until Thu 3 December
 
 
 def ctx(cfg, fire=NOW, now=None, manual=False) -> Context:

@@ -94,11 +94,11 @@ def test_reminder_found_after_a_long_outage_but_stale_after_the_meeting():
     cfg = cfg_of("Asia/Seoul", meeting__day="thu", meeting__cadence="monthly", meeting__channel="C0MEET")
     fire = datetime(2026, 3, 4, 10, 0, tzinfo=SEOUL).astimezone(UTC)  # Wed before Thursday March 5
     start = datetime(2026, 3, 5, 15, 0, tzinfo=SEOUL).astimezone(UTC)
-    assert engine.latest_fire(meeting.SCHEDULE, cfg, start - timedelta(minutes=1))[0] == fire
+    assert engine.latest_fire(meeting.SCHEDULE, cfg, start - timedelta(minutes=1)) == fire
     assert start - timedelta(minutes=1) - fire <= meeting.SCHEDULE.useful_for(cfg, fire)
     late = start + timedelta(minutes=1)
     assert late - fire > meeting.SCHEDULE.useful_for(cfg, fire)
-    found, _ = engine.latest_fire(meeting.SCHEDULE, cfg, datetime(2026, 4, 1, tzinfo=UTC))
+    found = engine.latest_fire(meeting.SCHEDULE, cfg, datetime(2026, 4, 1, tzinfo=UTC))
     assert found == fire
 
 

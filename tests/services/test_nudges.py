@@ -97,11 +97,11 @@ def test_working_hours_follow_the_team_zone_seoul_vs_utc(sessions):
     """Monday 00:30 UTC is 09:30 in Seoul: a Seoul team's nudges run then, a UTC team's do not."""
     now = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
     seoul = config(sessions, "Asia/Seoul")
-    fire, _ = engine.latest_fire(HANDOFFS, seoul, now)
+    fire = engine.latest_fire(HANDOFFS, seoul, now)
     assert fire == now
     assert now - fire <= HANDOFFS.useful_for(seoul, fire)
     utc = config(sessions, "UTC")
-    fire, _ = engine.latest_fire(HANDOFFS, utc, now)
+    fire = engine.latest_fire(HANDOFFS, utc, now)
     assert fire == datetime(2026, 2, 27, 17, 45, tzinfo=UTC)  # Friday's last, long stale by Monday
     assert now - fire > HANDOFFS.useful_for(utc, fire)
     # Friday 18:00 in Seoul is 09:00 UTC: the last Seoul fire of the week is 08:45 UTC
@@ -234,12 +234,12 @@ def test_draft_over_the_weekend_waits_for_monday_morning(sessions):
     created = datetime(2026, 3, 6, 11, 0, tzinfo=UTC)  # Friday
     hid = add_handoff(sessions, cid, created_at=created)
     saturday = datetime(2026, 3, 7, 11, 5, tzinfo=UTC)
-    fire, _ = engine.latest_fire(HANDOFFS, cfg, saturday)
+    fire = engine.latest_fire(HANDOFFS, cfg, saturday)
     assert fire == datetime(2026, 3, 6, 17, 45, tzinfo=UTC)
     assert saturday - fire > HANDOFFS.useful_for(cfg, fire)
     assert run(sessions, HANDOFFS, cfg, fire) == []  # Friday's last run: not due yet
     monday = datetime(2026, 3, 9, 9, 0, 20, tzinfo=UTC)
-    fire, _ = engine.latest_fire(HANDOFFS, cfg, monday)
+    fire = engine.latest_fire(HANDOFFS, cfg, monday)
     assert fire == datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
     [m] = run(sessions, HANDOFFS, cfg, monday)
     assert m.key == f"nudge:draft:{hid}:ae"

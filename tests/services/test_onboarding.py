@@ -23,10 +23,16 @@ def at_nine(day: date, zone: str = "UTC") -> datetime:
 
 
 def scan(sessions, day: date, *, now: datetime | None = None, locale_for=None):
+    """One daily onboarding scan on `day` as the worker runs it: new playbooks first, then plan and record."""
     now = now or at_nine(day)
     with sessions.begin() as db:
         cfg = team_config.load(db, TEAM, DEFAULTS)
-        ctx = Context(cfg=cfg, fire=now, now=now, rules=HealthRules(), locale_for=locale_for or (lambda _u: "en"))
+    ctx = Context(cfg=cfg, fire=now, now=now, rules=HealthRules(), locale_for=locale_for or (lambda _u: "en"))
+    while True:
+        with sessions.begin() as db:
+            if not onboarding.prepare(db, ctx, False):
+                break
+    with sessions.begin() as db:
         planned = onboarding.plan(db, ctx)
         schedules.record(db, TEAM, onboarding.NAME, planned, fire=now, now=now)
     return planned
