@@ -9,6 +9,7 @@ from slack_bolt import App, BoltResponse
 from bot.config import Settings
 from bot.deps import Deps
 from bot.handlers import customer, events, handoff, reminders, roadmap, voc
+from bot.handlers.middleware import ClockedRequestVerification
 from bot.handlers.registry import Registry
 from bot.i18n import t
 from bot.services.handoff import HandoffError
@@ -29,6 +30,9 @@ def create_app(settings: Settings, deps: Deps, *, executor: Executor | None = No
         listener_executor=executor,
         token_verification_enabled=False,  # auth.test is asked lazily (deps.team_id), never at import or start
         raise_error_for_unhandled_request=False,
+        # Bolt's signature check stays on, in its usual place, timed by the app's clock like bot/web.py's.
+        request_verification_enabled=False,
+        before_authorize=ClockedRequestVerification(settings.slack_signing_secret, deps.clock),
     )
     reg = Registry(app)
     handoff.register(reg, deps)
