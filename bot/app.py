@@ -9,7 +9,7 @@ from slack_bolt import App, BoltResponse
 from bot.config import Settings
 from bot.deps import Deps
 from bot.handlers import customer, events, handoff, reminders, roadmap, voc
-from bot.handlers.middleware import ClockedRequestVerification
+from bot.handlers.middleware import ClockedRequestVerification, clean_payload
 from bot.handlers.registry import Registry
 from bot.i18n import t
 from bot.services.handoff import HandoffError
@@ -34,6 +34,7 @@ def create_app(settings: Settings, deps: Deps, *, executor: Executor | None = No
         request_verification_enabled=False,
         before_authorize=ClockedRequestVerification(settings.slack_signing_secret, deps.clock),
     )
+    app.use(clean_payload)  # first: no listener or middleware sees a control character (bot/inputs.py)
     reg = Registry(app)
     handoff.register(reg, deps)
     customer.register(reg, deps)

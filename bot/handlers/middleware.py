@@ -1,10 +1,13 @@
-"""Bolt global middleware that every Slack request passes: the signature check on the app's clock."""
+"""Bolt global middleware that every Slack request passes: the signature check on the app's clock, and the
+control-character rule (bot/inputs.py) applied once for all Slack input."""
 
 from collections.abc import Callable
 from datetime import datetime
 
 from slack_bolt.middleware import RequestVerification
 from slack_sdk.signature import Clock, SignatureVerifier
+
+from bot import inputs
 
 
 class _AppClock(Clock):
@@ -31,3 +34,16 @@ class ClockedRequestVerification(RequestVerification):
         if self._clocked is None:  # built on first use, like Bolt's: Socket Mode may run without a secret
             self._clocked = SignatureVerifier(self._secret, clock=_AppClock(self._clock))
         return self._clocked
+
+
+def clean_payload(body: dict, context: dict, next):  # noqa: A002 - Bolt's name
+    """Remove control characters from every string of the payload: modal fields, slash command text, shortcut
+    and message text, event ids.
+
+    The body is cleaned in place, so the `view`, `command`, `event` a listener receives are clean too; so are
+    the ids Bolt copied into the context before middleware ran."""
+    if inputs.clean_tree(body):
+        for key, value in list(context.items()):
+            if isinstance(value, str):
+                context[key] = inputs.strip_controls(value)
+    return next()

@@ -1,5 +1,5 @@
 """/slack/events before Bolt: unsigned or forged requests cause nothing, oversized bodies get 413, signed bodies
-Bolt cannot parse get 400 with a reason (never 500)."""
+Bolt cannot parse get 400 with a reason (never 500), and control characters never reach a listener."""
 
 import json
 import time
@@ -7,8 +7,10 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from bot.models import OutboxMessage, SlackEvent, SlackUser
+from bot.models import SUBMITTED, Customer, Handoff, OutboxMessage, Promise, SlackEvent, SlackUser, Stakeholder
 from tests import payloads as p
+from tests.conftest import HANDOFF_CHANNEL
+from tests.flows import ack_body, open_handoff, submit_handoff
 
 
 def _command_body(response_url: str, text: str = "acme") -> str:
@@ -156,3 +158,63 @@ def test_signed_request_still_reaches_bolt(baton, slack):
     body = json.dumps({"type": "url_verification", "token": "t", "challenge": "abc123"})
     resp = _post(baton, body, p.slack_headers(body, p.JSON))
     assert resp.status_code == 200 and resp.json()["challenge"] == "abc123"
+
+
+# --- control characters in Slack payloads ------------------------------------------------------------------
+
+
+def mention(text: str, ts: str = "1700000000.000100") -> dict:
+    return {"type": "app_mention", "user": "U_AE", "text": text, "ts": ts, "channel": "C0GENERAL", "event_ts": ts}
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\ud800"], ids=repr)
+def test_control_characters_in_event_id_are_removed_on_both_databases(baton, slack, bad):
+    """An event_id holding NUL, another control or a lone surrogate is recorded without it (no 500 on
+    PostgreSQL), so Slack's retry of the same event is still recognised."""
+    first = p.event_callback(mention("<@UBOT> help"), event_id=f"Ev{bad}0001")
+    assert baton.slack(first).status_code == 200
+    retry = p.event_callback(mention("<@UBOT> help"), event_id=f"Ev{bad}0001", retry_num=1)
+    assert baton.slack(retry).status_code == 200
+    baton.settle()
+    assert [e.event_id for e in baton.all(SlackEvent)] == ["Ev0001"]
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_tab_and_newlines_survive_cleaning(baton, slack):
+    """Tab, line feed and carriage return are text, not controls: they reach the listener unchanged."""
+    event = p.event_callback(mention("<@UBOT>\thelp\r\nplease"), event_id="Ev\t0002")
+    assert baton.slack(event).status_code == 200
+    baton.settle()
+    assert [e.event_id for e in baton.all(SlackEvent)] == ["Ev\t0002"]
+
+
+def test_control_characters_in_slash_command_text_are_removed(baton, slack):
+    """`/handoff ACME<NUL> Corp.` opens the modal prefilled with the name without the NUL."""
+    view = open_handoff(baton, slack, "ACME\x00 Corp.\x1b")
+    name_block = next(b for b in view["blocks"] if b.get("block_id") == "customer_name")
+    assert name_block["element"]["initial_value"] == "ACME Corp."
+
+
+def test_control_characters_in_modal_fields_are_removed_on_both_databases(baton, slack):
+    """A handoff submitted with NUL, escape, DEL, C1 and lone surrogates in its fields is saved without them
+    (no 500 on PostgreSQL, the same rows on SQLite); line breaks stay."""
+    view = open_handoff(baton, slack, "ACME Corp.")
+    resp = submit_handoff(
+        baton,
+        view,
+        customer_name="ACME\x00 Corp.",
+        why_bought="Onboarding\x1b[31m takes 10 days\x7f.",
+        promises="SSO\x00 before launch | <@U_AE> | 2027-01-15\nQuarterly\x85 roadmap review",
+        stakeholders="Champion: Jane\x07 Kim, VP Ops, jane@acme.com",
+        risks="\ud800Budget owner may change.\r\nMaybe.",
+    )
+    assert resp.status_code == 200 and ack_body(resp) == {}
+    baton.settle()
+    [h] = baton.all(Handoff)
+    assert h.status == SUBMITTED
+    assert (h.why_bought, h.risks) == ("Onboarding[31m takes 10 days.", "Budget owner may change.\r\nMaybe.")
+    assert [c.name for c in baton.all(Customer)] == ["ACME Corp."]
+    assert [pr.text for pr in baton.all(Promise)] == ["SSO before launch", "Quarterly roadmap review"]
+    assert [s.name for s in baton.all(Stakeholder)] == ["Jane Kim"]
+    [card] = slack.messages(HANDOFF_CHANNEL)
+    assert "\\u0000" not in json.dumps(card["blocks"])
