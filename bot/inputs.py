@@ -22,11 +22,12 @@ MAX_JSON_DEPTH = 64
 
 
 class BadJson(ValueError):
-    """The body is not a JSON document Baton accepts; ``reason`` says why (for an HTTP 400)."""
+    """The body is not a JSON document Baton accepts; ``reason`` says why (for an HTTP 400), ``code`` is one of
+    not_utf8, too_deep, malformed."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, code: str, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason
+        self.code, self.reason = code, reason
 
 
 def find_control(text: str) -> str | None:
@@ -114,18 +115,20 @@ def depth(data: Any) -> int:
 
 
 def loads(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Parse a JSON document strictly: UTF-8 only, at most `max_depth` levels deep; raises :class:`BadJson`."""
+    """Parse a JSON document strictly: UTF-8 only (bytes may start with a BOM), at most `max_depth` levels deep.
+
+    Raises :class:`BadJson`."""
     if isinstance(text, bytes):
         try:
-            text = text.decode("utf-8")
+            text = text.decode("utf-8-sig")  # a leading BOM is tolerated, as json.loads(bytes) did
         except UnicodeDecodeError as exc:
-            raise BadJson(f"body is not UTF-8 (invalid byte at offset {exc.start})") from None
+            raise BadJson("not_utf8", f"body is not UTF-8 (invalid byte at offset {exc.start})") from None
     try:
         data = json.loads(text)
     except RecursionError:
-        raise BadJson(f"JSON nested more than {max_depth} levels deep") from None
+        raise BadJson("too_deep", f"JSON nested more than {max_depth} levels deep") from None
     except ValueError as exc:
-        raise BadJson(f"malformed JSON: {exc}") from None
+        raise BadJson("malformed", f"malformed JSON: {exc}") from None
     if depth(data) > max_depth:
-        raise BadJson(f"JSON nested more than {max_depth} levels deep")
+        raise BadJson("too_deep", f"JSON nested more than {max_depth} levels deep")
     return data
