@@ -5,9 +5,10 @@ the C1 controls and lone UTF-16 surrogates are *control characters*. PostgreSQL 
 database driver can encode a lone surrogate, so they never get past an edge:
 
 - text people type in Slack (modal fields, slash command text, shortcut and message text: every string in a
-  verified Slack payload) has them removed before any listener sees it (:func:`clean_tree`);
+  verified Slack payload) has them removed before any listener sees it (:func:`clean_tree`), and so has what
+  Baton reads from HubSpot's API, which cannot be asked to send it again;
 - everything a machine or a file sends (CRM webhooks, the health API, CSV imports) is refused where it holds
-  one, with a reason naming the field (:func:`find_control`, :func:`control_path`).
+  one, with a reason naming the field (:func:`find_control`, :func:`describe`).
 
 Pure functions, no I/O.
 """
@@ -75,26 +76,6 @@ def clean_tree(data: Any) -> int:
                 elif isinstance(value, dict | list):
                     stack.append(value)
     return changed
-
-
-def control_path(data: Any, root: str = "body") -> tuple[str, str] | None:
-    """(where, character) of the first control character in a parsed JSON tree's strings, keys included.
-
-    `where` reads like `body.snapshots[3].customer`; None when the tree is clean."""
-    stack: list[tuple[str, Any]] = [(root, data)]
-    while stack:
-        where, node = stack.pop()
-        if isinstance(node, str):
-            if (char := find_control(node)) is not None:
-                return where, char
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                if (char := find_control(key)) is not None:
-                    return f"{where} key {ascii(key)}", char
-                stack.append((f"{where}.{key}", value))
-        elif isinstance(node, list):
-            stack.extend((f"{where}[{i}]", value) for i, value in enumerate(node))
-    return None
 
 
 def depth(data: Any) -> int:
