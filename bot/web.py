@@ -119,7 +119,54 @@ def slack_body_problem(body: bytes, content_type: str | None) -> str | None:
         data = inputs.loads(document)
     except inputs.BadJson as exc:
         return f"{what}: {exc.reason}"
-    return None if isinstance(data, dict) else f"{what} must be a JSON object"
+    if not isinstance(data, dict):
+        return f"{what} must be a JSON object"
+    return _envelope_problem(data, what)
+
+
+_TEXT, _OPT_TEXT, _REF = (str,), (str, type(None)), (dict, str, type(None))
+_ENVELOPE: dict[str, tuple[type, ...]] = {
+    **dict.fromkeys(("type", "event_id", "callback_id", "trigger_id", "response_url", "action_id", "block_id"), _TEXT),
+    **dict.fromkeys(("team_id", "user_id", "channel_id", "enterprise_id", "api_app_id", "value"), _OPT_TEXT),
+    **dict.fromkeys(("team", "user", "channel", "enterprise"), _REF),  # Slack sends an object, an id or null
+    **dict.fromkeys(("event", "view", "message", "container"), (dict,)),
+    **dict.fromkeys(("actions", "authorizations"), (list,)),
+}
+# Inside the objects Bolt routes on: (text fields that must be there, text fields that may be there).
+_INSIDE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "event": (("type",), ("text", "subtype", "ts", "thread_ts", "event_ts", "bot_id", "channel_type")),
+    "view": (("callback_id",), ("type", "id", "hash", "private_metadata")),
+    "message": ((), ("text", "ts", "thread_ts")),
+    "actions": (("action_id",), ("block_id", "type", "value")),
+    "authorizations": ((), ("team_id", "user_id", "enterprise_id")),
+}
+
+
+def _envelope_problem(data: dict, what: str) -> str | None:
+    """Why the fields Bolt reads before any listener (to route, match and log) do not have Slack's shape.
+
+    Bolt indexes into them unchecked (`body["view"]["callback_id"]`, `body["actions"][0]["action_id"]`), so a
+    signed body with `"view": "x"` or `"actions": []` would be a 500 inside Bolt."""
+    for key, kinds in _ENVELOPE.items():
+        if key in data and not isinstance(data[key], kinds):
+            return f"{what}.{key} has the wrong type"
+    if data.get("actions") == []:
+        return f"{what}.actions is empty"
+    for key, (required, optional) in _INSIDE.items():
+        if key not in data:
+            continue
+        listed = isinstance(data[key], list)
+        for i, part in enumerate(data[key] if listed else [data[key]]):
+            where = f"{what}.{key}[{i}]" if listed else f"{what}.{key}"
+            if not isinstance(part, dict):
+                return f"{where} must be an object"
+            for field in required:
+                if not isinstance(part.get(field), str):
+                    return f"{where}.{field} is missing or not text"
+            for field in optional:
+                if part.get(field) is not None and not isinstance(part[field], str):
+                    return f"{where}.{field} has the wrong type"
+    return None
 
 
 class WebApp:

@@ -8,8 +8,9 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from bot.models import SUBMITTED, Customer, Handoff, OutboxMessage, Promise, SlackEvent, SlackUser, Stakeholder
+from bot.web import slack_body_problem
 from tests import payloads as p
-from tests.conftest import HANDOFF_CHANNEL
+from tests.conftest import FIXTURES, HANDOFF_CHANNEL
 from tests.flows import ack_body, open_handoff, submit_handoff
 
 
@@ -129,6 +130,53 @@ MALFORMED = {
 }
 
 
+def _form(payload: dict) -> bytes:
+    return b"payload=" + quote(json.dumps(payload)).encode()
+
+
+USER = {"user": {"id": "U_AE"}, "team": {"id": "T111"}}
+WRONG_SHAPE = {  # parse fine, but Bolt indexes into these fields unchecked (each was a 500)
+    "event_id an object": (
+        json.dumps({"type": "event_callback", "event_id": {"x": 1}, "event": {"type": "app_mention"}}).encode(),
+        p.JSON,
+        "body.event_id has the wrong type",
+    ),
+    "event a string": (
+        json.dumps({"type": "event_callback", "event_id": "Ev1", "event": "x"}).encode(),
+        p.JSON,
+        "body.event has the wrong type",
+    ),
+    "team_id a list": (
+        json.dumps({"type": "event_callback", "event_id": "Ev1", "team_id": ["T"], "event": {"type": "x"}}).encode(),
+        p.JSON,
+        "body.team_id has the wrong type",
+    ),
+    "event text a number": (
+        json.dumps({"type": "event_callback", "event_id": "E", "event": {"type": "message", "text": 5}}).encode(),
+        p.JSON,
+        "body.event.text has the wrong type",
+    ),
+    "view a string": (_form({"type": "view_submission", "view": "x", **USER}), p.FORM, "payload.view has the wrong"),
+    "view without callback_id": (
+        _form({"type": "view_submission", "view": {"type": "modal"}, **USER}),
+        p.FORM,
+        "payload.view.callback_id is missing or not text",
+    ),
+    "actions empty": (_form({"type": "block_actions", "actions": [], **USER}), p.FORM, "payload.actions is empty"),
+    "action without id": (
+        _form({"type": "block_actions", "actions": [{}], **USER}),
+        p.FORM,
+        "payload.actions[0].action_id is missing or not text",
+    ),
+    "suggestion action_id a number": (
+        _form({"type": "block_suggestion", "action_id": 5, **USER}),
+        p.FORM,
+        "payload.action_id has the wrong type",
+    ),
+}
+MALFORMED.update(WRONG_SHAPE)
+
+
 @pytest.mark.parametrize(("body", "content_type", "reason"), MALFORMED.values(), ids=MALFORMED.keys())
 def test_signed_malformed_body_is_400_with_a_reason(baton, slack, body, content_type, reason):
     """A correctly signed body Bolt could not parse into an object is 400 naming the problem, never 500."""
@@ -218,3 +266,13 @@ def test_control_characters_in_modal_fields_are_removed_on_both_databases(baton,
     assert [s.name for s in baton.all(Stakeholder)] == ["Jane Kim"]
     [card] = slack.messages(HANDOFF_CHANNEL)
     assert "\\u0000" not in json.dumps(card["blocks"])
+
+
+BODIES = sorted(f for f in (FIXTURES / "slack").iterdir() if f.suffix == ".json" or f.name.endswith(".form.txt"))
+
+
+@pytest.mark.parametrize("fixture", BODIES, ids=lambda f: f.name)
+def test_real_slack_bodies_pass_the_shape_check(fixture):
+    """Every captured Slack body (tests/data/fixtures/slack) passes the checks made before Bolt."""
+    content_type = p.JSON if fixture.suffix == ".json" else p.FORM
+    assert slack_body_problem(fixture.read_bytes().strip(), content_type) is None
