@@ -682,7 +682,10 @@ class _CsvFile:
                 raise FileError([RowError(start, "not_utf8", "the file is not UTF-8 text")]) from exc
             except csv.Error as exc:
                 raise FileError([RowError(start, "bad_csv", f"malformed CSV: {exc}")]) from exc
+            first = self.line == 0
             self.line = self.reader.line_num
+            if first and any("\x00" in cell for cell in cells):  # "n\x00a\x00m\x00e\x00": UTF-16 read as UTF-8
+                raise FileError([RowError(start, "not_utf8", "the file is not UTF-8 text (it looks like UTF-16)")])
             if cells and "".join(cells).strip():  # skip blank lines and ,,,, rows
                 return start, cells
 

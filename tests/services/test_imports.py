@@ -486,3 +486,18 @@ def test_tab_inside_a_quoted_cell_is_text(sessions, tmp_path):
     path = write(tmp_path, 'name,segment\n"Acme\tCorp","Enterprise\nEMEA"\n')
     result = run_customers(sessions, path)
     assert result.written and [(c.name, c.segment) for c in customers(sessions)] == [("Acme\tCorp", "Enterprise\nEMEA")]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_file_without_bom_is_a_file_error(sessions, tmp_path, acme, encoding):
+    """A UTF-16 file without a BOM decodes as UTF-8 full of NULs: it is refused as not UTF-8, not read."""
+    path = tmp_path / "in.csv"
+    path.write_bytes("customer,date,signal,value\ncrm-1,2026-11-19,nps,8\n".encode(encoding))
+    with pytest.raises(imports.FileError) as err:
+        run_health(sessions, path)
+    assert [(e.code, e.reason) for e in err.value.errors] == [
+        ("not_utf8", "the file is not UTF-8 text (it looks like UTF-16)")
+    ]
+    with pytest.raises(imports.FileError):
+        run_customers(sessions, path)
+    assert snapshots(sessions) == [] and [c.name for c in customers(sessions)] == ["Acme Corp"]
