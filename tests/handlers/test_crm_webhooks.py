@@ -928,3 +928,17 @@ def test_hubspot_deal_data_with_control_characters_drafts_cleanly(baton, slack, 
     [h] = baton.all(Handoff)
     assert (h.customer_name, h.crm_deal_name) == ("ACME Corp.", "ACME rollout")
     assert len(dm_messages(slack, "U_AE")) == 1
+
+
+def test_stored_event_with_a_nul_fails_at_once_instead_of_retrying(baton, slack):
+    """An event stored before the control-character rule (a NUL in its company) fails on its first attempt with
+    the reason, instead of being retried for two hours; nothing is drafted, on both databases."""
+    from bot.inbox import store
+
+    with baton.deps.sessions.begin() as db:
+        store(db, "webhook", [("salesforce:event:old-1", {**GENERIC_DEAL, "company": "Globex\x00"})], baton.clock())
+    baton.settle()
+    [event] = baton.all(WebhookEvent)
+    assert (event.status, event.attempts) == ("failed", 1)
+    assert "company: contains a control character (U+0000)" in event.last_error
+    assert baton.all(Handoff) == [] and slack.calls == []
