@@ -1,8 +1,8 @@
 """The JSON API for other systems: `POST /api/v1/health-snapshots` with a per-team bearer token."""
 
-import json
 import logging
 
+from bot import inputs
 from bot.deps import Deps
 from bot.services import imports, tokens
 from bot.webhooks import Reply
@@ -35,9 +35,9 @@ def handle_health_snapshots(deps: Deps, *, headers: dict[str, str], body: bytes)
     if len(body) > MAX_BODY:
         return Reply(413, {"error": f"body larger than {MAX_BODY} bytes"})
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return Reply(400, {"error": f"malformed JSON: {exc}"})
+        payload = inputs.loads(body)  # UTF-8, at most 64 levels deep
+    except inputs.BadJson as exc:
+        return Reply(400, {"error": exc.reason})
     if not isinstance(payload, dict):
         return Reply(400, {"error": "the body must be a JSON object with a snapshots list"})
     items = payload.get("snapshots")

@@ -11,6 +11,7 @@ from bot.deps import Deps
 from bot.errors import UserError
 from bot.handlers import customer, events, handoff, reminders, roadmap, voc
 from bot.handlers.messages import answer_privately, error_text, modal_errors
+from bot.handlers.middleware import ClockedRequestVerification, clean_payload
 from bot.handlers.payload import team_id as _team
 from bot.handlers.payload import user_id as _user_id
 from bot.handlers.registry import Registry
@@ -32,7 +33,11 @@ def create_app(settings: Settings, deps: Deps, *, executor: Executor | None = No
         listener_executor=executor,
         token_verification_enabled=False,  # auth.test is asked lazily (deps.team_id), never at import or start
         raise_error_for_unhandled_request=False,
+        # Bolt's signature check stays on, in its usual place, timed by the app's clock like bot/web.py's.
+        request_verification_enabled=False,
+        before_authorize=ClockedRequestVerification(settings.slack_signing_secret, deps.clock),
     )
+    app.use(clean_payload)  # first: no listener or middleware sees a control character (bot/inputs.py)
     reg = Registry(app)
 
     def locale_of(body: dict) -> str:

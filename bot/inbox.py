@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from bot.config import Settings
-from bot.crm.events import is_closed_won, parse_generic_deal, parse_hubspot_events
+from bot.crm.events import PayloadError, is_closed_won, parse_generic_deal, parse_hubspot_events
 from bot.crm.hubspot import HubSpotClient, HubSpotError
 from bot.db import Sessions
 from bot.models import WebhookEvent
@@ -126,7 +126,8 @@ class Inbox:
             try:
                 outcome = self._process(source, payload)
             except Exception as exc:  # retried: CRM down, Slack down, a bug fixed by a deploy
-                retryable = not isinstance(exc, HubSpotError) or exc.retryable
+                # A body that no longer parses (stored before a stricter rule, e.g. a NUL) never will: fail it now.
+                retryable = not isinstance(exc, PayloadError) and (not isinstance(exc, HubSpotError) or exc.retryable)
                 self._retry_or_fail(row_id, attempts, exc, retryable)
                 continue
             self._done(row_id, outcome)

@@ -4,6 +4,7 @@ Slack and HubSpot servers, a controllable clock, and `baton`: the real app behin
 import os
 import shutil
 import threading
+import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ from bot.deps import build_deps
 from bot.web import WebApp
 from tests.fakes.hubspot_api import FakeHubSpot
 from tests.fakes.slack_api import FakeSlack
-from tests.payloads import SIGNING_SECRET, SignedRequest
+from tests.payloads import SIGNING_SECRET, SignedRequest, sign_at
 
 TEAM = "T111"
 HANDOFF_CHANNEL = "C0HANDOFF"
@@ -160,8 +161,12 @@ def hubspot():
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock():
+    """The app's clock; requests built by tests/payloads.py are signed at its time while it is in use."""
+    fake = FakeClock()
+    sign_at(lambda: fake().timestamp())
+    yield fake
+    sign_at(time.time)
 
 
 @pytest.fixture

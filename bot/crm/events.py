@@ -6,8 +6,8 @@ layer answers 400 with it (HubSpot does not retry 4xx, so only truly malformed b
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -22,6 +22,8 @@ from pydantic import (
     StringConstraints,
     ValidationError,
 )
+
+from bot import inputs
 
 MAX_HUBSPOT_EVENTS = 1000
 
@@ -39,9 +41,19 @@ class PayloadError(ValueError):
 
 def _load_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise PayloadError("body is not valid JSON") from exc
+        return inputs.loads(body)
+    except inputs.BadJson as exc:  # not UTF-8, nested too deeply, or not JSON at all
+        detail = "" if exc.code == "malformed" else f": {exc.reason}"
+        raise PayloadError(f"body is not valid JSON{detail}") from None
+
+
+def _controls(item: dict, keys: Iterable[str], where: str) -> list[str]:
+    """Problems for each of `keys` whose text holds a control character (bot/inputs.py: refused, not stored)."""
+    return [
+        f"{where}{key}: contains a control character ({inputs.describe(char)})"
+        for key in keys
+        if isinstance(value := item.get(key), str) and (char := inputs.find_control(value)) is not None
+    ]
 
 
 # --- HubSpot ----------------------------------------------------------------------------------
@@ -95,6 +107,9 @@ def _opt_str(event: dict, key: str, where: str) -> str | None:
     raise PayloadError(f"{where}.{key} must be a string")
 
 
+_HUBSPOT_FIELDS = ("eventId", "subscriptionType", "objectId", "portalId", "propertyName", "propertyValue")
+
+
 def parse_hubspot_events(body: bytes) -> list[HubSpotEvent]:
     """Parse a HubSpot webhook delivery: a JSON array of up to 1,000 events (may be empty)."""
     data = _load_json(body)
@@ -107,6 +122,8 @@ def parse_hubspot_events(body: bytes) -> list[HubSpotEvent]:
         where = f"event[{i}]"
         if not isinstance(item, dict):
             raise PayloadError(f"{where} must be an object")
+        if problems := _controls(item, _HUBSPOT_FIELDS, f"{where}."):
+            raise PayloadError("; ".join(problems))
         subscription_type = item.get("subscriptionType")
         if not isinstance(subscription_type, str) or not subscription_type.strip():
             raise PayloadError(f"{where}.subscriptionType is required")
@@ -236,6 +253,8 @@ def parse_generic_deal(body: bytes) -> GenericDeal:
         raise PayloadError("body must be a JSON object")
     # Integration tools send "" or null for unmapped optional fields: treat both as absent.
     data = {k: v for k, v in data.items() if not (k in _OPTIONAL and (v is None or v == ""))}
+    if problems := _controls(data, _GenericDealBody.model_fields, ""):
+        raise PayloadError("; ".join(problems))
     try:
         m = _GenericDealBody.model_validate(data)
     except ValidationError as exc:

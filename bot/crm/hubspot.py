@@ -19,6 +19,8 @@ from typing import Any, Self
 
 import httpx
 
+from bot import inputs
+
 log = logging.getLogger(__name__)
 
 HUBSPOT_API_BASE = "https://api.hubapi.com"
@@ -70,9 +72,12 @@ class DealInfo:
 
 
 def _text(value: Any) -> str | None:
+    """A HubSpot property as text: control characters removed (bot/inputs.py), trimmed, None when empty.
+
+    Data Baton reads from HubSpot is cleaned rather than refused: HubSpot cannot be asked to send it again."""
     if value is None:
         return None
-    text = str(value).strip()
+    text = inputs.strip_controls(str(value)).strip()
     return text or None
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from bot import inputs
 from bot.models import Customer, HealthSnapshot
 from bot.money import AmountError, parse_amount
 from bot.services.health import record_daily_scores
@@ -325,7 +326,15 @@ class SnapshotChecker:
 
     def _check_all(self, raw: RawSnapshot) -> tuple[SnapshotRow | None, list[Problem]]:
         customer, day, signal, value, source = raw
-        problems: list[Problem] = []
+        # Control characters are refused first and alone (bot/inputs.py): a NUL must not reach the customer
+        # query or the source column, and PostgreSQL and SQLite must answer alike.
+        problems: list[Problem] = [
+            ("control_char", f"{name} contains a control character ({inputs.describe(char)})")
+            for name, cell in zip(_RAW_NAMES, raw, strict=True)
+            if isinstance(cell, str) and (char := inputs.find_control(cell)) is not None
+        ]
+        if problems:
+            return None, problems
 
         cid = None
         if _blank(customer):
@@ -398,6 +407,9 @@ class SnapshotChecker:
         if problems:
             return None, problems
         return (cid, name, as_of, src, number), problems  # type: ignore[return-value]
+
+
+_RAW_NAMES = ("customer", "date", "signal", "value", "source")
 
 
 def _blank(value: object) -> bool:
@@ -670,7 +682,10 @@ class _CsvFile:
                 raise FileError([RowError(start, "not_utf8", "the file is not UTF-8 text")]) from exc
             except csv.Error as exc:
                 raise FileError([RowError(start, "bad_csv", f"malformed CSV: {exc}")]) from exc
+            first = self.line == 0
             self.line = self.reader.line_num
+            if first and any("\x00" in cell for cell in cells):  # "n\x00a\x00m\x00e\x00": UTF-16 read as UTF-8
+                raise FileError([RowError(start, "not_utf8", "the file is not UTF-8 text (it looks like UTF-16)")])
             if cells and "".join(cells).strip():  # skip blank lines and ,,,, rows
                 return start, cells
 
@@ -859,7 +874,13 @@ class _CustomerPlan:
 def _parse_customer(cells: dict[str, str], default_currency: str) -> tuple[dict[str, Any], list[Problem]]:
     """The field values one customers.csv row sets (only columns present in the file), or its problems."""
     values: dict[str, Any] = {}
-    problems: list[Problem] = []
+    problems: list[Problem] = [
+        ("control_char", f"{col} contains a control character ({inputs.describe(char)})")
+        for col, cell in cells.items()
+        if (char := inputs.find_control(cell)) is not None
+    ]
+    if problems:  # refused first and alone (bot/inputs.py): nothing of the row is stored
+        return values, problems
 
     name = _clean(cells.get("name"))
     if not name:

@@ -184,7 +184,11 @@ def test_skip_invalid_stores_the_good_items(baton, acme, token):
     ("content", "error"),
     [
         (b'{"snapshots": [', "malformed JSON"),
-        (b"\xff\xfe", "malformed JSON"),
+        (b"\xff\xfe", "body is not UTF-8"),
+        (b'{"snapshots": "\xed\xa0\x80"}', "body is not UTF-8"),  # a surrogate encoded as UTF-8
+        (b"[" * 100_000, "JSON nested more than 64 levels deep"),
+        (b'{"a":' * 100_000, "JSON nested more than 64 levels deep"),
+        (b'{"snapshots": [{"customer": ' + b"[" * 100 + b"]" * 100 + b"}]}", "JSON nested more than 64 levels deep"),
         (b"[]", "the body must be a JSON object"),
         (b'{"items": []}', "snapshots must be a list"),
         (b'{"snapshots": [], "skip_invalid": "yes"}', "skip_invalid must be true or false"),
@@ -194,6 +198,37 @@ def test_malformed_body_is_400(baton, token, content, error):
     """A body that is not the documented JSON shape: 400 with the reason."""
     resp = post(baton, token, content=content)
     assert resp.status_code == 400 and resp.json()["error"].startswith(error)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"customer": "crm-1\x00"}, "customer contains a control character (U+0000)"),
+        ({"customer": "\ud800crm-1"}, "customer contains a control character (U+D800)"),
+        ({"source": "zap\x00ier"}, "source contains a control character (U+0000)"),
+        ({"date": "2026-11-19\x00"}, "date contains a control character (U+0000)"),
+        ({"signal": "nps\x1b"}, "signal contains a control character (U+001B)"),
+        ({"value": "8\x00"}, "value contains a control character (U+0000)"),
+    ],
+    ids=["customer-nul", "customer-surrogate", "source-nul", "date-nul", "signal-esc", "value-nul"],
+)
+def test_control_character_in_an_item_is_400_naming_it(baton, acme, token, change, reason):
+    """NUL, other controls and lone surrogates are refused per item with code control_char, on both databases
+    (no 500 from PostgreSQL), and nothing of the batch is written."""
+    item = {"customer": "crm-1", "date": "2026-11-19", "signal": "nps", "value": 8, **change}
+    resp = post(baton, token, {"snapshots": [item]})
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["errors"] == [{"index": 0, "code": "control_char", "reason": reason}]
+    assert stored(baton) == []
+
+
+def test_skip_invalid_skips_an_item_with_a_nul(baton, acme, token):
+    """With skip_invalid the clean items are stored and the one holding a NUL comes back as an error."""
+    good = {"customer": "crm-1", "date": "2026-11-19", "signal": "nps", "value": 8}
+    resp = post(baton, token, {"snapshots": [good, {**good, "source": "x\x00"}], "skip_invalid": True})
+    assert resp.status_code == 200 and resp.json()["skipped"] == 1
+    assert [e["code"] for e in resp.json()["errors"]] == ["control_char"]
+    assert len(stored(baton)) == 1
 
 
 def test_too_many_items_is_400(baton, acme, token):

@@ -855,3 +855,90 @@ def test_deal_closing_after_a_manual_handoff_links_to_it(baton, slack):
     [h] = baton.all(Handoff)
     assert h.crm_deal_id == GENERIC_DEAL["deal_id"] and h.status == "submitted"
     assert dm_messages(slack, "U_AE") == []
+
+
+# --- control characters (bot/inputs.py: refused in what a CRM sends, removed from what Baton reads) ----------
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"company": "Globex\x00 Ltd"}, "company: contains a control character (U+0000)"),
+        ({"deal_name": "Globex\x1b rollout"}, "deal_name: contains a control character (U+001B)"),
+        ({"event_id": "evt\x00-0001"}, "event_id: contains a control character (U+0000)"),
+        ({"deal_id": "006Dn\x00"}, "deal_id: contains a control character (U+0000)"),
+        ({"owner_email": "ae@example.com\x00"}, "owner_email: contains a control character (U+0000)"),
+        ({"source": "sales\x7fforce"}, "source: contains a control character (U+007F)"),
+        ({"company": "Globex\x85"}, "company: contains a control character (U+0085)"),
+        ({"company": "Globex \ud800"}, "company: contains a control character (U+D800)"),
+    ],
+    ids=["company-nul", "deal-name-esc", "event-id-nul", "deal-id-nul", "email-nul", "source-del", "c1", "surrogate"],
+)
+def test_generic_control_character_is_400_naming_the_field_and_stores_nothing(baton, slack, change, reason):
+    """A NUL (or other control character, or lone surrogate) in a field Baton reads is 400 naming the field, on
+    both databases: nothing stored, so nothing fails later in the inbox (PostgreSQL cannot store NUL)."""
+    resp = post_generic(baton, {**GENERIC_DEAL, **change})
+    assert resp.status_code == 400 and resp.json() == {"error": reason}
+    baton.settle()
+    assert baton.all(WebhookEvent) == [] and baton.all(Handoff) == [] and slack.calls == []
+
+
+def test_generic_control_character_in_an_ignored_field_does_not_matter(baton, slack):
+    """Unknown fields are ignored, control characters and all: the deal drafts and the event is done."""
+    resp = post_generic(baton, {**GENERIC_DEAL, "notes": "free\x00 text \ud800"})
+    assert resp.status_code == 200
+    baton.settle()
+    assert [e.status for e in baton.all(WebhookEvent)] == ["done"]
+    assert [h.customer_name for h in baton.all(Handoff)] == ["Globex Ltd"]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"[" * 100_000, "body is not valid JSON: JSON nested more than 64 levels deep"),
+        (b'{"a":' * 100_000, "body is not valid JSON: JSON nested more than 64 levels deep"),
+        (b'{"company": "\xff"}', "body is not valid JSON: body is not UTF-8 (invalid byte at offset 13)"),
+    ],
+    ids=["deep-arrays", "deep-objects", "not-utf8"],
+)
+def test_generic_deep_or_undecodable_body_is_400(baton, slack, body, reason):
+    """A 100k-deep or non-UTF-8 body is 400 with the reason, not a RecursionError."""
+    resp = post_generic(baton, body)
+    assert resp.status_code == 400 and resp.json() == {"error": reason}
+    assert baton.all(WebhookEvent) == []
+
+
+def test_hubspot_control_character_in_an_event_is_400(baton, slack, hubspot):
+    """A HubSpot event whose id or property value holds a NUL is refused like any malformed event."""
+    resp = post_hubspot(baton, [{**CAPTURED, "propertyValue": "closed\x00won"}])
+    assert resp.status_code == 400
+    assert resp.json() == {"error": "event[0].propertyValue: contains a control character (U+0000)"}
+    baton.settle()
+    assert baton.all(WebhookEvent) == [] and hubspot.calls == [] and slack.calls == []
+
+
+def test_hubspot_deal_data_with_control_characters_drafts_cleanly(baton, slack, hubspot):
+    """Names Baton reads from HubSpot's API lose their control characters: the draft is made on both databases
+    instead of failing in the inbox for two hours."""
+    add_deal(hubspot, company="ACME\x00 Corp.\x1b")
+    hubspot.add_deal(DEAL_ID, "ACME\x00 rollout", "120000", owner_id=OWNER_ID, company_id=COMPANY_ID, currency="USD")
+    assert post_hubspot(baton, CAPTURED_BODY).status_code == 200
+    baton.settle()
+    assert [e.status for e in baton.all(WebhookEvent)] == ["done"]
+    [h] = baton.all(Handoff)
+    assert (h.customer_name, h.crm_deal_name) == ("ACME Corp.", "ACME rollout")
+    assert len(dm_messages(slack, "U_AE")) == 1
+
+
+def test_stored_event_with_a_nul_fails_at_once_instead_of_retrying(baton, slack):
+    """An event stored before the control-character rule (a NUL in its company) fails on its first attempt with
+    the reason, instead of being retried for two hours; nothing is drafted, on both databases."""
+    from bot.inbox import store
+
+    with baton.deps.sessions.begin() as db:
+        store(db, "webhook", [("salesforce:event:old-1", {**GENERIC_DEAL, "company": "Globex\x00"})], baton.clock())
+    baton.settle()
+    [event] = baton.all(WebhookEvent)
+    assert (event.status, event.attempts) == ("failed", 1)
+    assert "company: contains a control character (U+0000)" in event.last_error
+    assert baton.all(Handoff) == [] and slack.calls == []

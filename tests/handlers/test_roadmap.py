@@ -856,3 +856,18 @@ def test_long_korean_text_and_500_customers_stay_within_block_kit_limits(rm, sla
     assert "&lt;!channel&gt;" in blocks_text(message["blocks"])
     [dm] = dms(slack, "U_KO")
     assert len(dm["blocks"]) <= 50 and "…외" in blocks_text(dm["blocks"])
+
+
+def test_control_characters_in_shortcut_text_and_modal_fields_are_removed(rm, slack):
+    """NUL and other control characters in the shortcut's message and in the submitted title and description
+    are removed (same on SQLite and PostgreSQL); tab and newlines stay."""
+    shortcut(rm, "SSO\x00 with\x1b Okta\x7f\nThree\tcustomers\x85 asked.")
+    view = last_view(slack)
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert blocks[rb.TITLE_BLOCK]["element"]["initial_value"] == "SSO with Okta"
+    assert blocks[rb.DESCRIPTION_BLOCK]["element"]["initial_value"] == "SSO with Okta\nThree\tcustomers asked."
+    body = submit_item(rm, view, "SSO\x00 with Okta\ud800", "Three\x00 customers\x07 asked.\nSoon.")
+    assert body["response_action"] == "update"
+    rm.settle()
+    [item] = rm.all(RoadmapItem)
+    assert (item.title, item.description) == ("SSO with Okta", "Three customers asked.\nSoon.")

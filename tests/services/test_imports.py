@@ -433,3 +433,71 @@ def test_health_large_file_streams(sessions, tmp_path):
     with sessions.begin() as db:
         stored = db.exec(select(HealthSnapshot.customer_id).distinct()).all()
     assert sorted(stored) == sorted(ids)
+
+
+# --- control characters (bot/inputs.py): the row is refused with code control_char, on both databases ------
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ("crm-1\x00,2026-11-20,nps,7", "customer contains a control character (U+0000)"),
+        ("crm-1,2026-11-20\x00,nps,7", "date contains a control character (U+0000)"),
+        ("crm-1,2026-11-20,nps\x1b,7", "signal contains a control character (U+001B)"),
+        ("crm-1,2026-11-20,nps,7\x7f", "value contains a control character (U+007F)"),
+        ("crm-1,2026-11-20,nps,7,zen\x00desk", "source contains a control character (U+0000)"),
+    ],
+    ids=["customer", "date", "signal", "value", "source"],
+)
+def test_health_control_character_rejects_the_row(sessions, tmp_path, acme, row, reason):
+    """A NUL or other control character in a health CSV cell is reported on its line (not a PostgreSQL error
+    half-way) and nothing is written; with skip_invalid only that line is skipped."""
+    path = write(tmp_path, f"customer,date,signal,value,source\ncrm-1,2026-11-19,nps,8\n{row}\n")
+    result = run_health(sessions, path)
+    assert not result.written and [str(e) for e in result.errors] == [f"line 3: {reason}"]
+    assert codes(result) == [(3, "control_char")] and snapshots(sessions) == []
+    result = run_health(sessions, path, skip_invalid=True)
+    assert counts(result) == (1, 0, 0, 1) and len(snapshots(sessions)) == 1
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ("x-1,Acme\x00 Corp,acme.com,Enterprise,ACME", "name contains a control character (U+0000)"),
+        ("x\x00-1,Acme Corp,acme.com,Enterprise,ACME", "external_id contains a control character (U+0000)"),
+        ("x-1,Acme Corp,acme.com\x0b,Enterprise,ACME", "domain contains a control character (U+000B)"),
+        ("x-1,Acme Corp,acme.com,Enter\x85prise,ACME", "segment contains a control character (U+0085)"),
+        ("x-1,Acme Corp,acme.com,Enterprise,AC\x00ME;Acme Inc", "aliases contains a control character (U+0000)"),
+    ],
+    ids=["name", "external-id", "domain", "segment", "aliases"],
+)
+def test_customers_control_character_rejects_the_row(sessions, tmp_path, row, reason):
+    """A control character in any cell of a customers CSV row refuses that row, naming the column."""
+    path = write(tmp_path, f"external_id,name,domain,segment,aliases\ng-1,Good Co,good.com,SMB,\n{row}\n")
+    result = run_customers(sessions, path)
+    assert not result.written and [str(e) for e in result.errors] == [f"line 3: {reason}"]
+    assert customers(sessions) == []
+    result = run_customers(sessions, path, skip_invalid=True)
+    assert counts(result) == (1, 0, 0, 1) and [c.name for c in customers(sessions)] == ["Good Co"]
+
+
+def test_tab_inside_a_quoted_cell_is_text(sessions, tmp_path):
+    """Tab and line breaks are not control characters: a name with a tab and a two-line segment import as is."""
+    path = write(tmp_path, 'name,segment\n"Acme\tCorp","Enterprise\nEMEA"\n')
+    result = run_customers(sessions, path)
+    assert result.written and [(c.name, c.segment) for c in customers(sessions)] == [("Acme\tCorp", "Enterprise\nEMEA")]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_file_without_bom_is_a_file_error(sessions, tmp_path, acme, encoding):
+    """A UTF-16 file without a BOM decodes as UTF-8 full of NULs: it is refused as not UTF-8, not read."""
+    path = tmp_path / "in.csv"
+    path.write_bytes("customer,date,signal,value\ncrm-1,2026-11-19,nps,8\n".encode(encoding))
+    with pytest.raises(imports.FileError) as err:
+        run_health(sessions, path)
+    assert [(e.code, e.reason) for e in err.value.errors] == [
+        ("not_utf8", "the file is not UTF-8 text (it looks like UTF-16)")
+    ]
+    with pytest.raises(imports.FileError):
+        run_customers(sessions, path)
+    assert snapshots(sessions) == [] and [c.name for c in customers(sessions)] == ["Acme Corp"]
