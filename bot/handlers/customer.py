@@ -9,7 +9,7 @@ import logging
 import re
 
 from pydantic import ValidationError
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.models.blocks import Block
@@ -21,12 +21,9 @@ from bot.delivery import card_data
 from bot.deps import Deps
 from bot.handlers.handoff import state_values
 from bot.handlers.messages import answer_privately, error_text, modal_errors, read_meta, stale_form
-from bot.handlers.payload import team_id as _team
-from bot.handlers.payload import user_id as _user_id
 from bot.handlers.registry import Registry
 from bot.i18n import t
 from bot.services import customer as cs
-from bot.services import outbox
 from bot.text import normalize_key
 
 log = logging.getLogger("baton.customer")
@@ -111,137 +108,140 @@ def _is_dm_from_a_person(event: dict) -> bool:
     return event.get("channel_type") == "im" and not event.get("bot_id") and not event.get("subtype")
 
 
-def register(app: App | Registry, deps: Deps) -> None:
+def handle_customer_command(ack: Ack, command: dict, respond: Respond, deps: Deps, team_id: str, user_id: str) -> None:
+    """`/customer NAME`: the card, the customers to pick from or the closest names, for the asker only."""
+    ack()
+    locale = deps.users.locale(team_id, user_id)
+    blocks, text = answer(deps, team_id, command.get("text") or "", locale, command.get("channel_id"))
+    respond(blocks=dumps_blocks(blocks), text=text, response_type="ephemeral")
+
+
+def handle_customer_pick(ack: Ack, body: dict, respond: Respond, deps: Deps, team_id: str, user_id: str) -> None:
+    """One of several matches picked: the card replaces the pick list."""
+    ack()
+    ref = _ref(body)
+    if ref is None:
+        return
+    locale = deps.users.locale(team_id, user_id)
+    blocks, text = card_for(deps, team_id, ref.customer_id, locale, ref.channel or _channel(body))
+    respond(blocks=dumps_blocks(blocks), text=text, response_type="ephemeral", replace_original=True)
+
+
+def handle_customer_share(ack: Ack, body: dict, respond: Respond, deps: Deps, team_id: str, user_id: str) -> None:
+    """Share in channel: the card for everyone in the channel, drawn and posted by the outbox."""
+    ack()
+    ref = _ref(body)
+    channel = (ref.channel if ref else None) or _channel(body)
+    if ref is None or not channel or channel.startswith("D"):
+        return
+    # One post per click: a click delivered twice carries the same action_ts.
+    action_ts = body["actions"][0].get("action_ts") or body.get("trigger_id") or ""
+    try:
+        with deps.sessions.begin() as db:
+            cs.share_card(db, team_id, ref.customer_id, channel, user_id, action_ts, now=deps.clock())
+    except cs.CustomerNotFound as exc:
+        answer_privately(respond, error_text(deps.users.locale(team_id, user_id), exc))
+        return
+    deps.outbox.wake()
+
+
+def handle_customer_open_handoff(
+    ack: Ack, body: dict, client: WebClient, respond: Respond, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """Open handoff: the customer's latest handoff in a modal (what a shared card hides stays hidden)."""
+    ack()
+    ref = _ref(body)
+    if ref is None:
+        return
+    locale = deps.users.locale(team_id, user_id)
+    try:
+        with deps.sessions.begin() as db:
+            customer = cs.get_customer(db, team_id, ref.customer_id)
+            h = cs.latest_handoff(db, team_id, ref.customer_id)
+            card = card_data(db, h) if h is not None else None
+            name, segment = customer.name, customer.segment
+    except cs.CustomerNotFound as exc:
+        answer_privately(respond, error_text(locale, exc))
+        return
+    redact = deps.health_rules.for_customer(team_id, segment).redact if ref.shared else frozenset()
+    _open(client, respond, body, cb.handoff_view(locale, name, card, redact=redact), locale)
+
+
+def handle_customer_update_health(
+    ack: Ack, body: dict, client: WebClient, respond: Respond, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """Update health: the modal for the CSM's own 1–5 rating and a note."""
+    ack()
+    ref = _ref(body)
+    if ref is None:
+        return
+    locale = deps.users.locale(team_id, user_id)
+    try:
+        with deps.sessions.begin() as db:
+            name = cs.get_customer(db, team_id, ref.customer_id).name
+    except cs.CustomerNotFound as exc:
+        answer_privately(respond, error_text(locale, exc))
+        return
+    meta = cb.HealthMeta(
+        customer_id=ref.customer_id,
+        locale=locale,
+        channel=ref.channel or _channel(body),
+        response_url=body.get("response_url"),
+    )
+    _open(client, respond, body, cb.health_modal(locale, meta, name), locale)
+
+
+def handle_customer_health_submission(
+    ack: Ack, view: dict, client: WebClient, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """The rating modal submitted: checked, saved before the ack (so a failure keeps the modal open), confirmed."""
+    meta = read_meta(cb.HealthMeta, view)
+    if meta is None:
+        ack(**stale_form(view, deps.users.locale(team_id, user_id)))
+        return
+    values = state_values(view)
+    rating, errors = cs.validate_rating(values.get(cb.RATING_BLOCK), values.get(cb.NOTE_BLOCK))
+    if rating is None:
+        blocks = {"rating": cb.RATING_BLOCK, "note": cb.NOTE_BLOCK}
+        shown = {blocks[f]: cb.error_text(meta.locale, code, params) for f, (code, params) in errors.items()}
+        ack(**modal_errors(view, shown, meta.locale))
+        return
+    today = deps.clock().date()
+    try:
+        with deps.sessions.begin() as db:
+            cs.record_csm_rating(db, team_id, meta.customer_id, rating, user_id, today, deps.clock(), deps.health_rules)
+            name = cs.get_customer(db, team_id, meta.customer_id).name
+    except cs.CustomerNotFound as exc:
+        ack(**modal_errors(view, {cb.RATING_BLOCK: error_text(meta.locale, exc, mrkdwn=False)}, meta.locale))
+        return
+    ack()
+    _tell(client, meta, user_id, cb.health_saved(meta.locale, name, rating.rating, today))
+
+
+def handle_customer_dm(event: dict, client: WebClient, deps: Deps, team_id: str) -> None:
+    """A DM to Baton: `customer acme` (or just `acme`) gets the card in that DM."""
+    user, text = event.get("user"), event.get("text") or ""
+    query = lookup_text(text)
+    if query is None:
+        query = plain_text(text)
+        query = "" if query.casefold() in HELP_WORDS else query
+    locale = deps.users.locale(team_id, user)
+    blocks, reply = answer(deps, team_id, query, locale, None)
+    try:
+        client.chat_postMessage(channel=event["channel"], blocks=dumps_blocks(blocks), text=reply)
+    except (SlackApiError, SlackRequestError) as exc:
+        log.warning("customer card for a DM not sent: %s", getattr(exc, "response", exc))
+
+
+def register(reg: Registry) -> None:
     """Attach every /customer listener (before the events module's catch-all)."""
-    bolt = app.app if isinstance(app, Registry) else app
-
-    @app.command(COMMAND)
-    def handle_customer_command(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
-        team, user = body["team_id"], body["user_id"]
-        locale = deps.users.locale(team, user)
-        blocks, text = answer(deps, team, body.get("text") or "", locale, body.get("channel_id"))
-        respond(blocks=dumps_blocks(blocks), text=text, response_type="ephemeral")
-
-    @app.action(cb.PICK)
-    def handle_customer_pick(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
-        ref = _ref(body)
-        if ref is None:
-            return
-        team, user = _team(body), _user_id(body)
-        locale = deps.users.locale(team, user)
-        blocks, text = card_for(deps, team, ref.customer_id, locale, ref.channel or _channel(body))
-        respond(blocks=dumps_blocks(blocks), text=text, response_type="ephemeral", replace_original=True)
-
-    @app.action(cb.SHARE)
-    def handle_customer_share(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
-        ref = _ref(body)
-        channel = (ref.channel if ref else None) or _channel(body)
-        if ref is None or not channel or channel.startswith("D"):
-            return
-        team, user = _team(body), _user_id(body)
-        # One post per click: a click delivered twice carries the same action_ts.
-        action_ts = body["actions"][0].get("action_ts") or body.get("trigger_id") or ""
-        params = {"customer_id": ref.customer_id, "channel": channel, "user": user}
-        try:
-            with deps.sessions.begin() as db:
-                cs.get_customer(db, team, ref.customer_id)
-                key = f"customer.share:{channel}:{ref.customer_id}:{user}:{action_ts}"
-                outbox.enqueue(db, team, key, "customer.share", params, now=deps.clock())
-        except cs.CustomerNotFound as exc:
-            answer_privately(respond, error_text(deps.users.locale(team, user), exc))
-            return
-        deps.outbox.wake()
-
-    @app.action(cb.OPEN_HANDOFF)
-    def handle_customer_open_handoff(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        ref = _ref(body)
-        if ref is None:
-            return
-        team, user = _team(body), _user_id(body)
-        locale = deps.users.locale(team, user)
-        try:
-            with deps.sessions.begin() as db:
-                customer = cs.get_customer(db, team, ref.customer_id)
-                h = cs.latest_handoff(db, team, ref.customer_id)
-                card = card_data(db, h) if h is not None else None
-                name, segment = customer.name, customer.segment
-        except cs.CustomerNotFound as exc:
-            answer_privately(respond, error_text(locale, exc))
-            return
-        # Opened from the shared card: hide what that card hides.
-        redact = deps.health_rules.for_customer(team, segment).redact if ref.shared else frozenset()
-        _open(client, respond, body, cb.handoff_view(locale, name, card, redact=redact), locale)
-
-    @app.action(cb.UPDATE_HEALTH)
-    def handle_customer_update_health(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        ref = _ref(body)
-        if ref is None:
-            return
-        team, user = _team(body), _user_id(body)
-        locale = deps.users.locale(team, user)
-        try:
-            with deps.sessions.begin() as db:
-                name = cs.get_customer(db, team, ref.customer_id).name
-        except cs.CustomerNotFound as exc:
-            answer_privately(respond, error_text(locale, exc))
-            return
-        meta = cb.HealthMeta(
-            customer_id=ref.customer_id,
-            locale=locale,
-            channel=ref.channel or _channel(body),
-            response_url=body.get("response_url"),
-        )
-        _open(client, respond, body, cb.health_modal(locale, meta, name), locale)
-
-    @app.view(cb.HEALTH_MODAL)
-    def handle_customer_health_submission(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
-        team, user = _team(body), _user_id(body)
-        meta = read_meta(cb.HealthMeta, view)
-        if meta is None:
-            ack(**stale_form(view, deps.users.locale(team, user)))
-            return
-        values = state_values(view)
-        rating, errors = cs.validate_rating(values.get(cb.RATING_BLOCK), values.get(cb.NOTE_BLOCK))
-        if rating is None:
-            blocks = {"rating": cb.RATING_BLOCK, "note": cb.NOTE_BLOCK}
-            shown = {blocks[f]: cb.error_text(meta.locale, code, params) for f, (code, params) in errors.items()}
-            ack(**modal_errors(view, shown, meta.locale))
-            return
-        today = deps.clock().date()
-        # Saved before ack (a few ms), so a failure keeps the modal open with the user's input.
-        try:
-            with deps.sessions.begin() as db:
-                cs.record_csm_rating(db, team, meta.customer_id, rating, user, today, deps.clock(), deps.health_rules)
-                name = cs.get_customer(db, team, meta.customer_id).name
-        except cs.CustomerNotFound as exc:
-            ack(**modal_errors(view, {cb.RATING_BLOCK: error_text(meta.locale, exc, mrkdwn=False)}, meta.locale))
-            return
-        ack()
-        _tell(client, meta, user, cb.health_saved(meta.locale, name, rating.rating, today))
-
-    def handle_customer_dm(event: dict, body: dict, client: WebClient) -> None:
-        """A DM to Baton: `customer acme` (or just `acme`) gets the card in that DM."""
-        team, user, text = body.get("team_id") or "", event.get("user"), event.get("text") or ""
-        query = lookup_text(text)
-        if query is None:
-            query = plain_text(text)
-            query = "" if query.casefold() in HELP_WORDS else query
-        locale = deps.users.locale(team, user)
-        blocks, reply = answer(deps, team, query, locale, None)
-        try:
-            client.chat_postMessage(channel=event["channel"], blocks=dumps_blocks(blocks), text=reply)
-        except (SlackApiError, SlackRequestError) as exc:
-            log.warning("customer card for a DM not sent: %s", getattr(exc, "response", exc))
-
-    # Registered on the App (the Registry takes no matchers) and recorded under the manifest's event name.
-    bolt.event("message", matchers=[_is_dm_from_a_person])(handle_customer_dm)
-    if isinstance(app, Registry):
-        app.events.add(DM_EVENT)
+    reg.command(COMMAND)(handle_customer_command)
+    reg.action(cb.PICK)(handle_customer_pick)
+    reg.action(cb.SHARE)(handle_customer_share)
+    reg.action(cb.OPEN_HANDOFF)(handle_customer_open_handoff)
+    reg.action(cb.UPDATE_HEALTH)(handle_customer_update_health)
+    reg.view(cb.HEALTH_MODAL)(handle_customer_health_submission)
+    reg.event("message", matchers=[_is_dm_from_a_person], manifest_name=DM_EVENT)(handle_customer_dm)
 
 
 def _open(client: WebClient, respond: Respond, body: dict, view, locale: str) -> None:

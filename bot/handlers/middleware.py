@@ -47,3 +47,14 @@ def clean_payload(body: dict, context: dict, next):  # noqa: A002 - Bolt's name
             if isinstance(value, str):
                 context[key] = inputs.strip_controls(value)
     return next()
+
+
+def provide_deps(deps):
+    """A middleware that puts `deps` into Bolt's context, so every listener names it as an argument (as Bolt
+    passes `client`, `context`, `team_id`, `user_id`) instead of closing over it."""
+
+    def with_deps(context: dict, next):  # noqa: A002 - Bolt's name
+        context["deps"] = deps
+        return next()
+
+    return with_deps

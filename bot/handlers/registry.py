@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from slack_bolt import App
 
-# (error, body, respond or None): answers the user and logs; the app's central error handler.
-ErrorAnswer = Callable[[Exception, dict, object], None]
+# (error, body, respond or None, context): answers the user and logs; the app's central error handler.
+ErrorAnswer = Callable[[Exception, dict, object, dict], None]
 
 
 @dataclass
@@ -33,8 +33,9 @@ class Registry:
     def _guarded(self, register):
         def decorator(fn):
             own = inspect.getfullargspec(inspect.unwrap(fn)).args
-            # Bolt passes a listener the arguments it names; the guard also needs the ack, the body and respond.
-            wanted = list(dict.fromkeys([*own, "ack", "body", "respond"]))
+            # Bolt passes a listener the arguments it names (context keys such as `deps` included); the guard also
+            # needs the ack, the body, respond and the context.
+            wanted = list(dict.fromkeys([*own, "ack", "body", "respond", "context"]))
 
             def listener(**kwargs):
                 try:
@@ -43,7 +44,7 @@ class Registry:
                     ack = kwargs.get("ack")
                     if self.on_error is None or ack is None or getattr(ack, "response", None) is None:
                         raise  # not acked yet: Bolt's error handler answers in the ack
-                    self.on_error(exc, kwargs.get("body") or {}, kwargs.get("respond"))
+                    self.on_error(exc, kwargs.get("body") or {}, kwargs.get("respond"), kwargs.get("context") or {})
                     return None
 
             listener.__signature__ = inspect.Signature(
@@ -71,7 +72,14 @@ class Registry:
         self.views.add(callback_id)
         return self._guarded(self.app.view(callback_id))
 
-    def event(self, event_type: str | re.Pattern):
+    def event(self, event_type: str | re.Pattern, *, matchers: list | None = None, manifest_name: str | None = None):
+        """An Events API listener; `manifest_name` is what the manifest calls it when that differs (a `message`
+        listener matching DMs only is `message.im` there)."""
         if isinstance(event_type, str):
-            self.events.add(event_type)
-        return self.app.event(event_type)
+            self.events.add(manifest_name or event_type)
+        return self.app.event(event_type, matchers=matchers)
+
+    def middleware(self, fn):
+        """A global middleware (Bolt injects its arguments by name, like a listener's)."""
+        self.app.use(fn)
+        return fn

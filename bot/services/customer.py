@@ -18,12 +18,13 @@ from sqlmodel import Session, col, select
 
 from bot.errors import UserError
 from bot.models import ACCEPTED, SUBMITTED, Customer, Handoff, HealthSnapshot, Promise
-from bot.services import health, voc
+from bot.services import health, outbox, voc
 from bot.services.health_config import HealthRules
 
 log = logging.getLogger("baton.customer")
 
 MAX_PROMISES = 20  # read per card (the card shows fewer); the totals are counted in SQL
+SHARE_KIND = "customer.share"  # the outbox message kind this feature queues (drawn at send time)
 RATING_SIGNAL, RATING_SOURCE = "csm_rating", "slack"
 RATING_MIN, RATING_MAX = 1, 5
 NOTE_MAX = 1000
@@ -100,6 +101,17 @@ def get_customer(db: Session, team_id: str, customer_id: int) -> Customer:
     if customer is None or customer.team_id != team_id:
         raise CustomerNotFound(customer_id)
     return customer
+
+
+def share_card(
+    db: Session, team_id: str, customer_id: int, channel: str, user_id: str, action_ts: str, *, now: datetime
+) -> bool:
+    """Queue the card for everyone in `channel`, once per click (a click delivered twice has the same
+    action_ts); CustomerNotFound when the customer is gone. True when newly queued."""
+    get_customer(db, team_id, customer_id)
+    key = f"customer.share:{channel}:{customer_id}:{user_id}:{action_ts}"
+    params = {"customer_id": customer_id, "channel": channel, "user": user_id}
+    return outbox.enqueue(db, team_id, key, SHARE_KIND, params, now=now)
 
 
 def latest_handoff(db: Session, team_id: str, customer_id: int) -> Handoff | None:
