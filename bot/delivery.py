@@ -40,6 +40,10 @@ log = logging.getLogger("baton.outbox")
 
 METADATA_TYPE = "baton_outbox"
 LEASE = timedelta(seconds=60)
+# Reconciliation looks for an earlier attempt's message only around that attempt (clock skew to Slack
+# allowed for), through every page of history, but never more than this many pages of 200.
+RECONCILE_SKEW = 30.0
+RECONCILE_MAX_PAGES = 50
 # Errors that no retry can fix: the message itself is wrong. Everything else is retried.
 PERMANENT = {
     "invalid_blocks",
@@ -251,27 +255,41 @@ class Outbox:
         self._finish(row_id, status="sent", channel=channel, ts=ts, on_sent=send.on_sent)
 
     def _find_posted(self, row_id: int, kwargs: dict) -> str | None:
-        """The ts of the message this row already posted, if Slack has it."""
+        """The ts of the message this row already posted, if Slack has it: searches only the window of the
+        last attempt ([attempt start - skew, now + skew]) and follows the cursor through every page."""
         channel, thread_ts = kwargs["channel"], kwargs.get("thread_ts")
         with self.sessions.begin() as db:
-            since = db.get(OutboxMessage, row_id).created_at
-        oldest = f"{since.timestamp() - 60:.6f}"
-        try:
-            if thread_ts:
-                resp = self.client.conversations_replies(
-                    channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=200
-                )
-            else:
-                resp = self.client.conversations_history(
-                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200
-                )
-        except (SlackApiError, SlackRequestError, OSError) as exc:
-            raise _Retry(exc) from exc
-        for message in resp.get("messages", []):
-            meta = message.get("metadata") or {}
-            if meta.get("event_type") == METADATA_TYPE and meta.get("event_payload", {}).get("outbox_id") == row_id:
-                return message["ts"]
-        return None
+            row = db.get(OutboxMessage, row_id)
+            since = row.sending_since or row.created_at
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        args = {
+            "channel": channel,
+            "oldest": f"{since.timestamp() - RECONCILE_SKEW:.6f}",
+            "latest": f"{self.clock().timestamp() + RECONCILE_SKEW:.6f}",
+            "inclusive": True,
+            "include_all_metadata": True,
+            "limit": 200,
+        }
+        call = self.client.conversations_history
+        if thread_ts:
+            call, args["ts"] = self.client.conversations_replies, thread_ts
+        cursor = None
+        for _page in range(RECONCILE_MAX_PAGES):
+            try:
+                resp = call(**args, **({"cursor": cursor} if cursor else {}))
+            except (SlackApiError, SlackRequestError, OSError) as exc:
+                raise _Retry(exc) from exc
+            for message in resp.get("messages", []):
+                meta = message.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == METADATA_TYPE and payload.get("outbox_id") == row_id:
+                    return message["ts"]
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        # Too many pages to be sure: the outcome stays unknown rather than risking a second copy.
+        raise _Retry(RuntimeError(f"reconcile of outbox {row_id} gave up after {RECONCILE_MAX_PAGES} pages"))
 
     def _finish(self, row_id, *, status, channel=None, ts=None, error=None, on_sent=None) -> None:
         with self.sessions.begin() as db:

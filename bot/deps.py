@@ -74,9 +74,15 @@ def build_deps(
     health_rules = load_health_rules(settings.health_config)
     lookup = CustomerLookup(sessions)
     lookup.watch(engine)  # customers written in this process are found by partial names at once
+    # The outbox is the only thing that retries a post: its client has no SDK retry handlers at all
+    # (slack_sdk's default ConnectionErrorRetryHandler would re-send a chat.postMessage whose answer was
+    # lost, behind the outbox's back). Unknown outcomes are reconciled by the outbox's metadata instead.
+    outbox_client = WebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
+    )
     outbox = Outbox(
         sessions,
-        client,
+        outbox_client,
         clock,
         renderers(users, client, settings.default_locale, health_rules=health_rules, clock=clock),
         pacer or Pacer(settings.post_interval),

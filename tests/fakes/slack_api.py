@@ -13,6 +13,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,6 +52,10 @@ class _Failure:
     status: int
     retry_after: int | None = None
     after_effect: bool = False
+    drop: bool = False  # with after_effect: store, then close the connection without answering
+
+
+_DROP = object()  # payload meaning "close the connection, send nothing"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -69,6 +74,9 @@ class _Handler(BaseHTTPRequestHandler):
                 {},
                 {"ok": False, "error": "fake_crashed", "detail": traceback.format_exc()},
             )
+        if payload is _DROP:  # the effect happened; the answer is lost on the way
+            self.close_connection = True
+            return
         if isinstance(payload, dict | list):
             data, ctype = json.dumps(payload).encode(), "application/json; charset=utf-8"
         else:
@@ -235,6 +243,7 @@ class FakeSlack(FakeHTTPServer):
         self._users: dict[str, dict] = {}
         self._channels: dict[str, list[dict]] = {}
         self._last_ts = 0
+        self.time: Callable[[], float] = time.time  # where message ts come from (a test may set its clock)
         self._views: dict[str, dict] = {}
         self._external_ids: dict[str, str] = {}
         self._views_opened: list[dict] = []
@@ -259,9 +268,10 @@ class FakeSlack(FakeHTTPServer):
         """Answer the next ``times`` calls of ``method`` with HTTP 429 (+Retry-After) or a 5xx, no effect."""
         self._queue_failure(method, _Failure(status, retry_after), times)
 
-    def fail_after_effect(self, method: str, times: int = 1) -> None:
-        """Perform the next ``times`` calls of ``method`` for real, then answer HTTP 500."""
-        self._queue_failure(method, _Failure(500, after_effect=True), times)
+    def fail_after_effect(self, method: str, times: int = 1, drop: bool = False) -> None:
+        """Perform the next ``times`` calls of ``method`` for real, then answer HTTP 500 (``drop``: close the
+        connection without answering, as when the answer is lost)."""
+        self._queue_failure(method, _Failure(500, after_effect=True, drop=drop), times)
 
     def add_user(
         self,
@@ -402,7 +412,9 @@ class FakeSlack(FakeHTTPServer):
                 status, resp = 200, self._api(call.method, args, headers)
                 if call.method == "auth.test":
                     extra["x-oauth-scopes"] = "chat:write,commands,users:read,users:read.email,im:write"
-                if failure:
+                if failure and failure.drop:
+                    status, resp = 0, _DROP
+                elif failure:
                     status, resp = 500, {"ok": False, "error": "internal_error"}
             call.status, call.response = status, resp
             self._record(call)
@@ -480,7 +492,7 @@ class FakeSlack(FakeHTTPServer):
         raise _SlackError("message_not_found")
 
     def _next_ts(self) -> str:
-        micros = max(int(time.time() * 1_000_000), self._last_ts + 100)
+        micros = max(int(self.time() * 1_000_000), self._last_ts + 100)
         self._last_ts = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
@@ -630,13 +642,25 @@ class FakeSlack(FakeHTTPServer):
     def _api_conversations_history(self, args: dict) -> dict:
         self._require(args, "channel")
         channel = self._member(self._resolve_channel(args["channel"]))
+        top = [m for m in reversed(self._channels.get(channel, [])) if m.get("thread_ts") in (None, m["ts"])]
+        return self._page(top, args)
+
+    def _api_conversations_replies(self, args: dict) -> dict:
+        self._require(args, "channel", "ts")
+        channel = self._member(self._resolve_channel(args["channel"]))
+        msgs = [m for m in self._channels.get(channel, []) if args["ts"] in (m["ts"], m.get("thread_ts"))]
+        if not msgs:
+            raise _SlackError("thread_not_found")
+        return self._page(msgs, args)
+
+    def _page(self, msgs: list[dict], args: dict) -> dict:
+        """One page of ``msgs`` within ``oldest``/``latest`` (``inclusive``), ``limit`` long, with a cursor."""
         inclusive = _truthy(args.get("inclusive"))
         oldest, latest = _ts_key(args.get("oldest") or 0), _ts_key(args.get("latest") or 9_999_999_999)
         msgs = [
             m
-            for m in reversed(self._channels.get(channel, []))
-            if m.get("thread_ts") in (None, m["ts"])
-            and (oldest <= _ts_key(m["ts"]) <= latest if inclusive else oldest < _ts_key(m["ts"]) < latest)
+            for m in msgs
+            if (oldest <= _ts_key(m["ts"]) <= latest if inclusive else oldest < _ts_key(m["ts"]) < latest)
         ]
         start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
         page = self._strip_metadata(msgs[start : start + limit], args)
@@ -646,14 +670,6 @@ class FakeSlack(FakeHTTPServer):
             "has_more": has_more,
             "response_metadata": {"next_cursor": str(start + limit) if has_more else ""},
         }
-
-    def _api_conversations_replies(self, args: dict) -> dict:
-        self._require(args, "channel", "ts")
-        channel = self._member(self._resolve_channel(args["channel"]))
-        msgs = [m for m in self._channels.get(channel, []) if args["ts"] in (m["ts"], m.get("thread_ts"))]
-        if not msgs:
-            raise _SlackError("thread_not_found")
-        return {"messages": self._strip_metadata(msgs, args), "has_more": False}
 
     @staticmethod
     def _strip_metadata(msgs: list[dict], args: dict) -> list[dict]:

@@ -143,3 +143,38 @@ def test_channel_bot_cannot_reach_is_retried_slowly(baton, slack, clock):
     clock.advance(hours=1)
     baton.settle()
     assert len(slack.calls_to("chat.postMessage")) == 2
+
+
+def test_answer_dropped_after_slack_posted_is_not_resent_by_the_sdk(baton, slack, clock):
+    """Slack stores the card and the connection drops unanswered: no SDK retry, the outbox reconciles it."""
+    slack.fail_after_effect("chat.postMessage", drop=True)
+    submit(baton, slack)
+    baton.settle()
+    assert len(slack.calls_to("chat.postMessage")) == 1  # the SDK did not re-send it behind the outbox
+    [row] = card_rows(baton)
+    assert row.status == "sending"  # the outcome is unknown, not "not sent"
+    clock.advance(seconds=60)
+    baton.settle()
+    [message] = slack.messages(HANDOFF_CHANNEL)
+    assert baton.all(Handoff)[0].card_ts == message["ts"]
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_crash_reconciled_in_a_busy_channel_follows_the_cursor(baton, slack, clock):
+    """250 newer messages push the lost card past the first page: reconciliation pages on and posts no copy."""
+    submit(baton, slack)
+    baton.executor.wait_idle()
+    d = baton.deps
+    crashing = CrashingOutbox(d.sessions, d.outbox.client, d.clock, d.outbox.renderers)
+    with pytest.raises(KeyboardInterrupt):
+        crashing.run_once()
+    for i in range(250):
+        slack.add_message(HANDOFF_CHANNEL, f"chatter {i}", "U999")
+    clock.advance(seconds=61)
+    baton.settle()
+    [row] = card_rows(baton)
+    cards = [m for m in slack.messages(HANDOFF_CHANNEL) if m.get("user") == "UBOT"]
+    assert len(cards) == 1 and row.status == "sent" and row.sent_ts == cards[0]["ts"]
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    history = slack.calls_to("conversations.history")
+    assert len(history) >= 2 and all("oldest" in c.args and "latest" in c.args for c in history)
