@@ -172,6 +172,40 @@ def test_fail_after_effect_stores_message_but_answers_500(slack, client):
     assert [m["text"] for m in slack.messages("C1")] == ["posted anyway"]
 
 
+def test_fail_after_effect_drop_stores_message_and_closes_the_connection(slack):
+    """fail_after_effect(drop=True) stores the message, then closes the connection without an answer."""
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackRequestError
+
+    bare = WebClient(token=slack.bot_token, base_url=slack.url, timeout=2, retry_handlers=[])
+    slack.fail_after_effect("chat.postMessage", drop=True)
+    with pytest.raises((OSError, SlackRequestError)):
+        bare.chat_postMessage(channel="C1", text="stored, answer lost")
+    assert [m["text"] for m in slack.messages("C1")] == ["stored, answer lost"]
+
+
+def test_history_and_replies_page_newest_first_with_cursors_and_bounds(slack, client):
+    """history pages newest first and replies oldest first, both by cursor within oldest/latest."""
+    parent = client.chat_postMessage(channel="C1", text="parent")["ts"]
+    replies = [client.chat_postMessage(channel="C1", text=f"r{i}", thread_ts=parent)["ts"] for i in range(5)]
+    tops = [client.chat_postMessage(channel="C1", text=f"t{i}")["ts"] for i in range(5)]
+    page = client.conversations_history(channel="C1", limit=2)
+    assert [m["ts"] for m in page["messages"]] == tops[::-1][:2] and page["has_more"]
+    seen, cursor = [], None
+    while True:
+        page = client.conversations_replies(channel="C1", ts=parent, limit=2, **({"cursor": cursor} if cursor else {}))
+        seen += [m["ts"] for m in page["messages"]]
+        cursor = page["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [parent, *replies]
+    window = client.conversations_replies(channel="C1", ts=parent, oldest=replies[1], latest=replies[3], inclusive=True)
+    assert [m["ts"] for m in window["messages"]] == replies[1:4]
+    client.chat_postMessage(channel="C1", text="meta", metadata={"event_type": "x", "event_payload": {"a": 1}})
+    assert "metadata" not in client.conversations_history(channel="C1", limit=1)["messages"][0]
+    assert client.conversations_history(channel="C1", limit=1, include_all_metadata=True)["messages"][0]["metadata"]
+
+
 def test_users_and_auth(slack, client):
     """User lookups, locale, auth errors and unknown methods behave like Slack."""
     assert client.users_lookupByEmail(email="ae@EXAMPLE.com")["user"]["id"] == "U_AE"
