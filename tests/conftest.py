@@ -243,7 +243,8 @@ class Baton:
 
 
 @pytest.fixture
-def baton(settings, clock):
+def baton(settings, clock, slack):
+    slack.time = lambda: clock().timestamp()  # message ts follow the app's clock, as Slack's follow real time
     b = Baton(settings, clock)
     yield b
     b.close()
