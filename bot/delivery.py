@@ -44,6 +44,8 @@ LEASE = timedelta(seconds=60)
 # allowed for), through every page of history, but never more than this many pages of 200.
 RECONCILE_SKEW = 30.0
 RECONCILE_MAX_PAGES = 50
+# The pacer sleeps at most this long (far under LEASE); a 429's longer Retry-After defers rows instead.
+MAX_PACER_SLEEP = 5.0
 # Errors that no retry can fix: the message itself is wrong. Everything else is retried.
 PERMANENT = {
     "invalid_blocks",
@@ -135,7 +137,7 @@ class Pacer:
             if len(self._next) > 10_000:  # forget channels that have long been quiet
                 self._next = {c: t for c, t in self._next.items() if t > now}
         if start > now:
-            self.sleep(start - now)
+            self.sleep(min(start - now, MAX_PACER_SLEEP))
 
     def hold(self, channel: str, seconds: float) -> None:
         with self._lock:
@@ -158,6 +160,9 @@ class Outbox:
         self.clock = clock
         self.renderers = renderers
         self.pacer = pacer or Pacer()
+        # channel -> until when a 429 holds it (by this outbox's clock): rows for it are deferred, their
+        # lease released, never slept on, so other channels keep flowing and no lease is slept through.
+        self._holds: dict[str, datetime] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -226,6 +231,10 @@ class Outbox:
         send = result
         posting = send.method == "chat.postMessage"
         if posting:
+            held_until = self._holds.get(send.kwargs["channel"])
+            if held_until is not None and held_until > self.clock():  # keep status: unknown stays unknown
+                self._reschedule(row_id, held_until - self.clock(), "channel held after a 429", not_sent=False)
+                return
             send.kwargs["metadata"] = {"event_type": METADATA_TYPE, "event_payload": {"outbox_id": row_id}}
             if status == "sending":  # an earlier attempt may have landed
                 try:
@@ -247,12 +256,19 @@ class Outbox:
         except (SlackApiError, SlackRequestError, OSError) as exc:
             if posting and isinstance(exc, SlackApiError) and exc.response is not None:
                 if exc.response.status_code == 429:
-                    self.pacer.hold(send.kwargs["channel"], _retry_after(exc.response))
+                    self._hold(send.kwargs["channel"], _retry_after(exc.response))
             self._failed(row_id, attempts, exc)
             return
         channel = resp.get("channel") or send.kwargs.get("channel")
         ts = resp.get("ts") or resp.get("message_ts") or send.kwargs.get("ts")
         self._finish(row_id, status="sent", channel=channel, ts=ts, on_sent=send.on_sent)
+
+    def _hold(self, channel: str, seconds: float) -> None:
+        until = self.clock() + timedelta(seconds=seconds)
+        self._holds[channel] = max(self._holds.get(channel, until), until)
+        if len(self._holds) > 10_000:  # forget holds long over
+            now = self.clock()
+            self._holds = {c: t for c, t in self._holds.items() if t > now}
 
     def _find_posted(self, row_id: int, kwargs: dict) -> str | None:
         """The ts of the message this row already posted, if Slack has it: searches only the window of the

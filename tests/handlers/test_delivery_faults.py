@@ -1,9 +1,12 @@
 """Slack failing while Baton posts: 429, 500, lost answers and a crash between sending and recording."""
 
+import json
+from datetime import timedelta
+
 import pytest
 
 from bot.blocks import handoff as hb
-from bot.delivery import Outbox, Send
+from bot.delivery import LEASE, Outbox, Send
 from bot.models import Handoff, OutboxMessage
 from bot.services import outbox
 from tests.conftest import HANDOFF_CHANNEL
@@ -178,3 +181,36 @@ def test_crash_reconciled_in_a_busy_channel_follows_the_cursor(baton, slack, clo
     assert len(slack.calls_to("chat.postMessage")) == 1
     history = slack.calls_to("conversations.history")
     assert len(history) >= 2 and all("oldest" in c.args and "latest" in c.args for c in history)
+
+
+def _plain_posts(baton) -> None:
+    baton.deps.outbox.renderers.table["test.post"] = lambda db, team, params: Send(
+        "chat.postMessage", {"channel": params["channel"], "text": params["text"]}
+    )
+
+
+def test_long_retry_after_defers_the_channel_without_sleeping_through_the_lease(baton, slack, clock):
+    """A 429 with Retry-After 75 defers that channel's rows (lease released, no sleep); other channels flow."""
+    _plain_posts(baton)
+    slack.fail_next("chat.postMessage", status=429, retry_after=75)
+    for text, channel in (("a1", "C0HELD"), ("a2", "C0HELD"), ("b1", "C0FREE")):
+        with baton.deps.sessions.begin() as db:
+            params = {"channel": channel, "text": text}
+            outbox.enqueue(db, "T111", f"test:{text}", "test.post", params, now=baton.clock())
+    baton.settle()
+    assert all(wait < LEASE.total_seconds() for wait in baton.pace.waits)
+    assert [m["text"] for m in slack.messages("C0FREE")] == ["b1"]
+    assert slack.messages("C0HELD") == []
+    rows = {json.loads(r.payload)["text"]: r for r in baton.all(OutboxMessage)}
+    assert rows["a2"].lease_until is None and rows["a2"].next_attempt_at >= clock() + timedelta(seconds=70)
+    # A second process claims the deferred rows only after the hold: each lands exactly once.
+    other = Outbox(baton.deps.sessions, baton.deps.outbox.client, baton.deps.clock, baton.deps.outbox.renderers)
+    clock.advance(seconds=61)
+    other.run_once()
+    baton.settle()
+    assert slack.messages("C0HELD") == []
+    clock.advance(seconds=15)
+    baton.settle()
+    other.run_once()
+    assert sorted(m["text"] for m in slack.messages("C0HELD")) == ["a1", "a2"]
+    assert len([c for c in slack.calls_to("chat.postMessage") if c.status == 200]) == 3
