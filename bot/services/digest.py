@@ -14,7 +14,7 @@ said on time; a manual run describes now). Mutes never hide anyone here: they si
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, func, tuple_
@@ -25,9 +25,8 @@ from bot.models import Customer, HealthScore, HealthSnapshot
 from bot.services import health, onboarding
 from bot.services.health_config import HealthRules
 from bot.services.onboarding import OverdueTask
-from bot.services.schedules import Context, Message, Planned, Schedule, cron_fires, existing_keys, next_fire
+from bot.services.schedules import Context
 from bot.services.signals import SIGNALS, canonical_signal
-from bot.services.team_config import TeamConfig
 
 NAME = "digest"
 KIND = "digest"
@@ -325,49 +324,7 @@ def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
     )
 
 
-# --- the schedule ----------------------------------------------------------------------------------------------
-
-
-def _fires(cfg: TeamConfig, start: datetime, end: datetime) -> list[datetime]:
-    return cron_fires(cfg.raw("digest.schedule"), cfg, start, end)
-
-
-def _useful_for(cfg: TeamConfig, fire: datetime) -> timedelta:
-    """Until the next digest: a digest missed while no worker ran still goes out during its week."""
-    later = next_fire(SCHEDULE, cfg, fire)
-    return later - fire if later else timedelta(days=WEEK)
-
-
 def key_for(ctx: Context, channel: str) -> str:
     if ctx.manual:
         return f"digest:manual:{ctx.now:%Y%m%dT%H%M%S}:{channel}"
     return f"digest:{iso_week(ctx.cfg.local(ctx.fire).date())}:{channel}"
-
-
-def plan(db: Session, ctx: Context) -> list[Planned]:
-    """One message per digest channel (first part + thread replies), skipping channels already sent."""
-    from bot.blocks.digest import digest_parts  # blocks import services; services only reach for them here
-
-    channels = ctx.cfg.channels("digest.channels")
-    keys = {ch: key_for(ctx, ch) for ch in channels}
-    done = existing_keys(db, ctx.team_id, list(keys.values()))
-    todo = [ch for ch in channels if keys[ch] not in done]
-    if not todo:
-        return []
-    day = ctx.today if ctx.manual else ctx.cfg.local(ctx.fire).date()
-    digest = build(db, ctx.team_id, day, ctx.rules)
-    parts = digest_parts(digest, ctx.cfg.locale)
-    return [
-        Message(key=keys[ch], kind=KIND, parts=parts, channel=ch, subject=digest.week, due_at=ctx.fire) for ch in todo
-    ]
-
-
-SCHEDULE = Schedule(
-    name=NAME,
-    description="weekly at-risk digest to each digest channel",
-    fires=_fires,
-    useful_for=_useful_for,
-    plan=plan,
-    lookback=timedelta(days=32),  # a monthly digest missed during a long outage is still found
-    enabled=lambda cfg: bool(cfg.channels("digest.channels")),
-)

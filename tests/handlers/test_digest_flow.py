@@ -7,9 +7,10 @@ from decimal import Decimal
 
 from sqlalchemy import insert
 
+from bot.jobs import digest as digest_job
 from bot.jobs.schedules import defaults, run_schedule
 from bot.models import Customer, HealthScore, HealthSnapshot, Occurrence, OutboxMessage
-from bot.services import digest, team_config
+from bot.services import team_config
 from bot.text import normalize_key
 from tests.conftest import TEAM
 from tests.payloads import block_actions
@@ -87,7 +88,7 @@ def test_500_customers_in_korean_one_message_per_channel_with_replies_in_order(b
     clock.now = FIRE + timedelta(minutes=1)
     cfg = configure(baton)
     ids = seed(baton, 500)
-    result = run_schedule(baton.deps, digest.SCHEDULE, cfg, clock())
+    result = run_schedule(baton.deps, digest_job.SCHEDULE, cfg, clock())
     assert result is not None and result.queued == 2
     baton.settle()
     for channel in CHANNELS:
@@ -104,7 +105,7 @@ def test_500_customers_in_korean_one_message_per_channel_with_replies_in_order(b
         assert "주요 원인: 라이선스 사용률 31%" in json.dumps(message["blocks"], ensure_ascii=False)
     assert {c.status for c in slack.calls_to("chat.postMessage")} == {200}
     assert len(slack.calls_to("chat.postMessage")) == 12
-    assert run_schedule(baton.deps, digest.SCHEDULE, cfg, clock() + timedelta(hours=1)) is None
+    assert run_schedule(baton.deps, digest_job.SCHEDULE, cfg, clock() + timedelta(hours=1)) is None
     baton.settle()
     assert len(slack.calls_to("chat.postMessage")) == 12
 
@@ -114,7 +115,7 @@ def test_a_digest_missed_during_its_week_is_sent_on_catch_up(baton, slack, clock
     clock.now = FIRE + timedelta(days=3, hours=2)
     cfg = configure(baton, locale="en", channels=("C0CS",))
     seed(baton, 3)
-    run_schedule(baton.deps, digest.SCHEDULE, cfg, clock())
+    run_schedule(baton.deps, digest_job.SCHEDULE, cfg, clock())
     baton.settle()
     [message] = slack.messages("C0CS")
     assert message["text"] == "At-risk digest, week 48: 3 Unhealthy, 0 At risk"
@@ -128,7 +129,7 @@ def test_slack_429_and_500_during_the_digest_deliver_each_part_once_in_order(bat
     clock.now = FIRE + timedelta(minutes=1)
     cfg = configure(baton, locale="en", channels=("C0CS",))
     seed(baton, 250)  # the message + 3 replies
-    run_schedule(baton.deps, digest.SCHEDULE, cfg, clock())
+    run_schedule(baton.deps, digest_job.SCHEDULE, cfg, clock())
     slack.fail_next("chat.postMessage", status=429, retry_after=1)
     baton.deps.outbox.run_once()  # the message is rate limited; the replies wait for it (2 s)
     assert slack.messages("C0CS") == []
@@ -158,7 +159,7 @@ def test_open_card_button_shows_the_customer_card_to_the_clicker_only(baton, sla
     clock.now = FIRE + timedelta(minutes=1)
     cfg = configure(baton, locale="en", channels=("C0CS",))
     ids = seed(baton, 3)
-    run_schedule(baton.deps, digest.SCHEDULE, cfg, clock())
+    run_schedule(baton.deps, digest_job.SCHEDULE, cfg, clock())
     baton.settle()
     [message] = slack.messages("C0CS")
     button = [b["accessory"] for b in message["blocks"] if "accessory" in b][1]

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from bot.jobs import digest as digest_job
 from bot.models import Customer, Handoff, HealthScore, HealthSnapshot, Occurrence, OnboardingTask
 from bot.services import digest, health, schedules, team_config
 from bot.services.health_config import HealthRules, health_rules_from_dict
@@ -308,17 +309,17 @@ def test_schedule_fires_weekly_in_the_team_zone_and_is_off_without_channels(sess
     """The digest fires on the team's crontab in its zone; it is disabled when no channel is set; a missed
     digest stays useful until the next one; the lookback finds a whole week back."""
     cfg = config(sessions)
-    fires = digest.SCHEDULE.fires(cfg, NOW - timedelta(days=14), NOW + timedelta(days=1))
+    fires = digest_job.SCHEDULE.fires(cfg, NOW - timedelta(days=14), NOW + timedelta(days=1))
     assert fires == [NOW - timedelta(days=14), NOW - timedelta(days=7), NOW]
-    assert digest.SCHEDULE.enabled(cfg)
-    assert digest.SCHEDULE.useful_for(cfg, NOW) == timedelta(days=7)
-    assert digest.SCHEDULE.lookback >= timedelta(days=8)
-    assert not digest.SCHEDULE.enabled(config(sessions, channels="none"))
+    assert digest_job.SCHEDULE.enabled(cfg)
+    assert digest_job.SCHEDULE.useful_for(cfg, NOW) == timedelta(days=7)
+    assert digest_job.SCHEDULE.lookback >= timedelta(days=8)
+    assert not digest_job.SCHEDULE.enabled(config(sessions, channels="none"))
     with sessions.begin() as db:
         team_config.set_value(db, TEAM, "digest.schedule", "30 8 1-7 * thu", now=NOW)  # first Thursdays
         cfg = team_config.load(db, TEAM, team_config.Defaults())
     thursday = datetime(2026, 11, 4, 23, 30, tzinfo=UTC)  # Thu 5 November 08:30 in Seoul
-    assert digest.SCHEDULE.useful_for(cfg, thursday) == timedelta(days=28)  # until Thu 3 December
+    assert digest_job.SCHEDULE.useful_for(cfg, thursday) == timedelta(days=28)  # until Thu 3 December
 
 
 def ctx(cfg, fire=NOW, now=None, manual=False) -> Context:
@@ -332,7 +333,7 @@ def test_plan_one_message_per_channel_keyed_by_the_local_iso_week(sessions):
     scores(sessions, add_customer(sessions, "위험한 고객"), {0: 20})
     fire = datetime(2026, 11, 22, 23, 0, tzinfo=UTC)  # Mon 2026-11-23 08:00 KST, ISO week 48
     with sessions.begin() as db:
-        planned = digest.plan(db, ctx(cfg, fire=fire, now=fire + timedelta(minutes=1)))
+        planned = digest_job.plan(db, ctx(cfg, fire=fire, now=fire + timedelta(minutes=1)))
     assert [(m.key, m.channel, m.kind, m.subject) for m in planned] == [
         ("digest:2026-W48:C0CS", "C0CS", "digest", "2026-W48"),
         ("digest:2026-W48:C0SALES", "C0SALES", "digest", "2026-W48"),
@@ -347,9 +348,9 @@ def test_plan_skips_channels_already_sent_and_manual_runs_have_their_own_key(ses
     with sessions.begin() as db:
         db.add(Occurrence(team_id=TEAM, key="digest:2026-W48:C0CS", schedule="digest", kind="digest", due_at=NOW))
     with sessions.begin() as db:
-        assert [m.key for m in digest.plan(db, ctx(cfg))] == ["digest:2026-W48:C0SALES"]
+        assert [m.key for m in digest_job.plan(db, ctx(cfg))] == ["digest:2026-W48:C0SALES"]
         asked = NOW + timedelta(hours=5, seconds=7)
-        manual = digest.plan(db, ctx(cfg, fire=asked, manual=True))
+        manual = digest_job.plan(db, ctx(cfg, fire=asked, manual=True))
     assert [m.key for m in manual] == ["digest:manual:20261123T050007:C0CS", "digest:manual:20261123T050007:C0SALES"]
 
 
@@ -358,9 +359,9 @@ def test_plan_records_through_the_engine_once(sessions):
     cfg = config(sessions)
     scores(sessions, add_customer(sessions, "Acme"), {0: 20})
     with sessions.begin() as db:
-        first = schedules.record(db, TEAM, "digest", digest.plan(db, ctx(cfg)), fire=NOW, now=NOW)
+        first = schedules.record(db, TEAM, "digest", digest_job.plan(db, ctx(cfg)), fire=NOW, now=NOW)
     with sessions.begin() as db:
-        again = schedules.record(db, TEAM, "digest", digest.plan(db, ctx(cfg)), fire=NOW, now=NOW)
+        again = schedules.record(db, TEAM, "digest", digest_job.plan(db, ctx(cfg)), fire=NOW, now=NOW)
     assert first == (2, 0) and again == (0, 0)
 
 
@@ -373,7 +374,7 @@ def test_mutes_do_not_hide_anyone(sessions):
         schedules.mute(db, TEAM, "U_CSM", customer_id=cid, until=None, now=NOW)
         schedules.mute(db, TEAM, "U_CSM", kind="digest", until=None, now=NOW)
     with sessions.begin() as db:
-        [message, _] = digest.plan(db, ctx(cfg))
+        [message, _] = digest_job.plan(db, ctx(cfg))
     assert "Muted Co" in str(message.parts[0].blocks)
 
 
@@ -385,7 +386,7 @@ def test_an_empty_week_still_sends_a_short_digest(sessions, at_risk):
         scores(sessions, add_customer(sessions, f"Risky {n}"), {0: 50})
     scores(sessions, add_customer(sessions, "Healthy Co"), {0: 90})
     with sessions.begin() as db:
-        planned = digest.plan(db, ctx(cfg))
+        planned = digest_job.plan(db, ctx(cfg))
     assert len(planned) == 2 and all(len(m.parts) == 1 for m in planned)
     text = str(planned[0].parts[0].blocks)
     assert ("Nobody is At risk or Unhealthy (customers with a score: 1)" in text) == (at_risk == 0)
