@@ -10,7 +10,8 @@ from bot.delivery import LEASE, Outbox, Send
 from bot.models import Handoff, OutboxMessage
 from bot.services import outbox
 from tests.conftest import HANDOFF_CHANNEL
-from tests.flows import card_action, open_handoff, submit_handoff
+from tests.flows import card_action, last_view, open_handoff, submit_handoff
+from tests.payloads import text_value, view_submission
 
 
 def submit(baton, slack):
@@ -214,3 +215,57 @@ def test_long_retry_after_defers_the_channel_without_sleeping_through_the_lease(
     other.run_once()
     assert sorted(m["text"] for m in slack.messages("C0HELD")) == ["a1", "a2"]
     assert len([c for c in slack.calls_to("chat.postMessage") if c.status == 200]) == 3
+
+
+FAULTS = {
+    "stored, then the connection drops": lambda slack: slack.fail_after_effect("chat.postMessage", drop=True),
+    "stored, then HTTP 500": lambda slack: slack.fail_after_effect("chat.postMessage"),
+    "HTTP 503, nothing stored": lambda slack: slack.fail_next("chat.postMessage", status=503),
+    "429 with Retry-After 75 (past the lease)": lambda slack: slack.fail_next(
+        "chat.postMessage", status=429, retry_after=75
+    ),
+    "429 with Retry-After 0": lambda slack: slack.fail_next("chat.postMessage", status=429, retry_after=0),
+}
+
+
+def _settle_for(baton, clock, minutes: int = 5) -> None:
+    for _ in range(minutes):
+        clock.advance(seconds=61)
+        baton.settle()
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_card_post_lands_exactly_once_under_each_fault(baton, slack, clock, fault):
+    """Each fault on the card's post ends, after retries, with one card in the channel and the row sent."""
+    FAULTS[fault](slack)
+    submit(baton, slack)
+    baton.settle()
+    _settle_for(baton, clock)
+    cards = [m for m in slack.messages(HANDOFF_CHANNEL) if m.get("user") == "UBOT"]
+    [row] = card_rows(baton)
+    assert len(cards) == 1 and row.status == "sent" and row.sent_ts == cards[0]["ts"]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_thread_reply_lands_exactly_once_under_each_fault(baton, slack, clock, fault):
+    """Each fault on an Ask AE reply in the card's thread ends with one reply (reconciled through replies)."""
+    submit(baton, slack)
+    baton.settle()
+    [card] = slack.messages(HANDOFF_CHANNEL)
+    handoff_id = baton.all(Handoff)[0].id
+    card_action(baton, slack, hb.ASK_AE, handoff_id, "U_CSM", HANDOFF_CHANNEL, card["ts"])
+    view = last_view(slack)
+    FAULTS[fault](slack)
+    baton.slack(
+        view_submission(
+            view["callback_id"],
+            {hb.QUESTION_BLOCK: {hb.VALUE: text_value("Which SSO provider?")}},
+            user_id="U_CSM",
+            private_metadata=view["private_metadata"],
+            view_id="V_ASK",
+        )
+    )
+    baton.settle()
+    _settle_for(baton, clock)
+    replies = [m for m in slack.thread(HANDOFF_CHANNEL, card["ts"]) if m["ts"] != card["ts"]]
+    assert len(replies) == 1
