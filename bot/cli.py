@@ -25,7 +25,7 @@ from bot.services import imports, tokens
 
 COMMANDS = ("import", "tokens", "config", "jobs")
 WIDTH = 72  # progress line width
-SCORE_BATCH = 100  # customers whose daily score one write transaction stores after an import (health._CHUNK)
+SCORE_BATCH = 100  # customers whose daily score one write transaction stores after an import (health_history.CHUNK)
 _TEAM_RE = re.compile(r"[A-Z0-9]{2,32}")
 
 

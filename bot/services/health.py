@@ -6,20 +6,20 @@ database functions load that history, and store and read the daily scores (SQLit
 """
 
 import bisect
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, or_, tuple_
-from sqlalchemy import select as sa_select
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.models import Customer, HealthScore, HealthSnapshot
+from bot.models import Customer, HealthScore
 from bot.models.base import utcnow
 from bot.services.health_config import HealthConfig, HealthRules
+from bot.services.health_history import History, Point, chunks, load_histories, load_history
 from bot.services.signals import SIGNALS, SignalSpec, canonical_signal
 
 HEALTHY, AT_RISK, UNHEALTHY = "healthy", "at_risk", "unhealthy"
@@ -37,18 +37,6 @@ TICKET_SPIKES = (("tickets_30d", 30, 5), ("open_tickets", 14, 4))  # signal, loo
 TICKET_SPIKE_FACTOR = 2
 NPS_DETRACTOR_MAX = 6
 RENEWAL_SOON_DAYS = 90
-_CHUNK = 100  # customers per query when scoring many: bounds memory (~0.4k points each) and IN lists
-
-
-@dataclass(frozen=True)
-class Point:
-    """One signal value as of a day."""
-
-    as_of: date
-    value: float
-
-
-History = Mapping[str, Sequence[Point]]
 
 
 @dataclass(frozen=True)
@@ -314,52 +302,6 @@ def risks(
 # --- database ----------------------------------------------------------------------------------------------
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for i in range(0, len(ids), _CHUNK):
-        yield ids[i : i + _CHUNK]
-
-
-def _history_statement():
-    """Built once: statement construction costs more than the query itself on a card's path."""
-    snap = HealthSnapshot.__table__
-    older = snap.alias("older")
-    team, ids, since = bindparam("team_id"), bindparam("ids", expanding=True), bindparam("since")
-    carried = (
-        sa_select(older.c.customer_id, older.c.signal, func.max(older.c.as_of))
-        .where(older.c.team_id == team, older.c.customer_id.in_(ids), older.c.as_of < since)
-        .group_by(older.c.customer_id, older.c.signal)
-    )
-    return (
-        sa_select(snap.c.customer_id, snap.c.signal, snap.c.as_of, snap.c.value)
-        .where(snap.c.team_id == team, snap.c.customer_id.in_(ids))
-        .where(or_(snap.c.as_of >= since, tuple_(snap.c.customer_id, snap.c.signal, snap.c.as_of).in_(carried)))
-        .order_by(snap.c.customer_id, snap.c.signal, snap.c.as_of, snap.c.id)
-    )
-
-
-_HISTORY = _history_statement()
-
-
-def _load_histories(
-    db: Session, team_id: str, customer_ids: Sequence[int], since: date
-) -> dict[int, dict[str, list[Point]]]:
-    """Snapshots on or after `since`, plus each signal's last value before it (the value in force on `since`),
-    per customer and signal, ordered by day then insertion; one query per 500 customers."""
-    out: dict[int, dict[str, list[Point]]] = {cid: {} for cid in customer_ids}
-    conn = db.connection()
-    for ids in _chunks(customer_ids):
-        rows = conn.execute(_HISTORY, {"team_id": team_id, "ids": list(ids), "since": since}).all()
-        for customer_id, signal, as_of, value in rows:
-            out[customer_id].setdefault(signal, []).append(Point(as_of, value))
-    return out
-
-
-def load_history(db: Session, team_id: str, customer_id: int, since: date) -> dict[str, list[Point]]:
-    """One customer's points by signal, oldest first: every snapshot on or after `since` plus each signal's
-    last value before it (so a value still in force on `since` is not lost). One team-scoped query."""
-    return _load_histories(db, team_id, [customer_id], since)[customer_id]
-
-
 def customer_health(db: Session, team_id: str, customer: Customer, today: date, config: HealthConfig) -> CustomerHealth:
     """Score, trend, risks and freshness for one customer, from one read of its last HISTORY_DAYS of snapshots."""
     if customer.id is None or customer.team_id != team_id:
@@ -382,9 +324,9 @@ def customer_health(db: Session, team_id: str, customer: Customer, today: date, 
 def _chunked_scores(
     db: Session, team_id: str, customer_ids: Iterable[int], day: date, rules: HealthRules
 ) -> Iterator[tuple[list[int], dict[int, tuple[float, str]]]]:
-    """Per chunk of _CHUNK ids: the team's customers among them, and the (score, band) on `day` of those with
+    """Per chunk of history CHUNK ids: the team's customers among them, and the (score, band) on `day` of those with
     a usable signal (team and segment rules; one history query per chunk, so memory stays bounded)."""
-    for ids in _chunks(sorted(set(customer_ids))):
+    for ids in chunks(sorted(set(customer_ids))):
         segments = dict(
             db.exec(
                 select(Customer.id, Customer.segment).where(Customer.team_id == team_id, col(Customer.id).in_(ids))
@@ -392,7 +334,7 @@ def _chunked_scores(
         )
         if not segments:
             continue
-        histories = _load_histories(db, team_id, list(segments), day - timedelta(days=PEAK_DAYS))
+        histories = load_histories(db, team_id, list(segments), day - timedelta(days=PEAK_DAYS))
         scores: dict[int, tuple[float, str]] = {}
         for customer_id, segment in segments.items():
             config = rules.for_customer(team_id, segment)
