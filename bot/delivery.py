@@ -33,7 +33,7 @@ from bot.services import outbox as outbox_service
 from bot.services import roadmap as rs
 from bot.services import schedules, voc
 from bot.services.health_config import HealthRules
-from bot.services.queue import backoff, claim, due_ids
+from bot.services.queue import backoff, claim, due_ids, held_until, hold_channel
 from bot.slack_users import UserDirectory
 
 log = logging.getLogger("baton.outbox")
@@ -160,9 +160,6 @@ class Outbox:
         self.clock = clock
         self.renderers = renderers
         self.pacer = pacer or Pacer()
-        # channel -> until when a 429 holds it (by this outbox's clock): rows for it are deferred, their
-        # lease released, never slept on, so other channels keep flowing and no lease is slept through.
-        self._holds: dict[str, datetime] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -216,7 +213,7 @@ class Outbox:
                 result = renderer(db, row.team_id, params) if renderer else Drop(f"no renderer for {row.method}")
             except SlackApiError as exc:  # a lookup the renderer needed failed
                 result = exc
-            status, attempts = row.status, row.attempts
+            status, attempts, team_id = row.status, row.attempts, row.team_id
         if isinstance(result, SlackApiError):
             self._failed(row_id, attempts, result)
             return
@@ -231,9 +228,12 @@ class Outbox:
         send = result
         posting = send.method == "chat.postMessage"
         if posting:
-            held_until = self._holds.get(send.kwargs["channel"])
-            if held_until is not None and held_until > self.clock():  # keep status: unknown stays unknown
-                self._reschedule(row_id, held_until - self.clock(), "channel held after a 429", not_sent=False)
+            # A 429 holds the channel for every process (slack_channel_holds): its rows are deferred with their
+            # lease released, never slept on, so other channels keep flowing and no lease is slept through.
+            with self.sessions.begin() as db:
+                until = held_until(db, team_id, send.kwargs["channel"], self.clock())
+            if until is not None:  # keep status: unknown stays unknown
+                self._reschedule(row_id, until - self.clock(), "channel held after a 429", not_sent=False)
                 return
             send.kwargs["metadata"] = {"event_type": METADATA_TYPE, "event_payload": {"outbox_id": row_id}}
             if status == "sending":  # an earlier attempt may have landed
@@ -256,19 +256,14 @@ class Outbox:
         except (SlackApiError, SlackRequestError, OSError) as exc:
             if posting and isinstance(exc, SlackApiError) and exc.response is not None:
                 if exc.response.status_code == 429:
-                    self._hold(send.kwargs["channel"], _retry_after(exc.response))
+                    until = self.clock() + timedelta(seconds=_retry_after(exc.response))
+                    with self.sessions.begin() as db:
+                        hold_channel(db, team_id, send.kwargs["channel"], until)
             self._failed(row_id, attempts, exc)
             return
         channel = resp.get("channel") or send.kwargs.get("channel")
         ts = resp.get("ts") or resp.get("message_ts") or send.kwargs.get("ts")
         self._finish(row_id, status="sent", channel=channel, ts=ts, on_sent=send.on_sent)
-
-    def _hold(self, channel: str, seconds: float) -> None:
-        until = self.clock() + timedelta(seconds=seconds)
-        self._holds[channel] = max(self._holds.get(channel, until), until)
-        if len(self._holds) > 10_000:  # forget holds long over
-            now = self.clock()
-            self._holds = {c: t for c, t in self._holds.items() if t > now}
 
     def _find_posted(self, row_id: int, kwargs: dict) -> str | None:
         """The ts of the message this row already posted, if Slack has it: searches only the window of the

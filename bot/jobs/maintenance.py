@@ -11,7 +11,7 @@ from sqlalchemy import delete, tuple_
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
-from bot.models import Occurrence, OutboxMessage, ReminderMute, SlackEvent, WebhookEvent
+from bot.models import ChannelHold, Occurrence, OutboxMessage, ReminderMute, SlackEvent, WebhookEvent
 from bot.services import voc
 
 # Slack retries events for ~5 minutes and HubSpot deliveries for ~24 hours; keep well beyond both.
@@ -26,7 +26,7 @@ DELETE_BATCH = 1_000  # rows per write transaction (a few ms on SQLite)
 
 def prune(deps) -> int:
     """Delete processed event ids, finished webhook rows and sent outbox rows past their retention, VoC
-    drafts past their day, scheduled-message records past a year, and mutes that have run out."""
+    drafts past their day, scheduled-message records past a year, and mutes and channel holds that have run out."""
     now = deps.clock()
     n = _delete_in_batches(deps, SlackEvent, col(SlackEvent.received_at) < now - KEEP_EVENTS)
     n += _delete_in_batches(
@@ -45,6 +45,7 @@ def prune(deps) -> int:
         n += voc.purge_drafts(db, now=now)
     n += _delete_in_batches(deps, Occurrence, col(Occurrence.due_at) < now - KEEP_OCCURRENCES)
     n += _delete_in_batches(deps, ReminderMute, col(ReminderMute.until).is_not(None), col(ReminderMute.until) < now)
+    n += _delete_in_batches(deps, ChannelHold, col(ChannelHold.held_until) < now)
     return n
 
 

@@ -3,7 +3,7 @@
 from bot.models.customer import Customer
 from bot.models.handoff import ACCEPTED, DRAFT, SUBMITTED, Handoff, Promise, Stakeholder
 from bot.models.health import ApiToken, HealthScore, HealthSnapshot
-from bot.models.infra import OutboxMessage, SlackEvent, SlackUser, WebhookEvent
+from bot.models.infra import ChannelHold, OutboxMessage, SlackEvent, SlackUser, WebhookEvent
 from bot.models.schedule import Occurrence, OnboardingTask, ReminderMute, TeamSetting
 from bot.models.voc import RoadmapItem, VocDraft, VocLink, VocNote, VocReporter
 
@@ -18,6 +18,7 @@ __all__ = [
     "Handoff",
     "Occurrence",
     "OnboardingTask",
+    "ChannelHold",
     "OutboxMessage",
     "Promise",
     "ReminderMute",

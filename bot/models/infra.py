@@ -1,4 +1,4 @@
-"""Delivery plumbing: webhook inbox, Slack outbox, processed Slack events, Slack user cache."""
+"""Delivery plumbing: webhook inbox, Slack outbox and channel holds, processed Slack events, Slack user cache."""
 
 from datetime import datetime
 
@@ -48,6 +48,16 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ChannelHold(SQLModel, table=True):
+    """A channel Slack rate-limited (429): no process posts to it before `held_until` (every process reads it)."""
+
+    __tablename__ = "slack_channel_holds"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    channel: str = Field(max_length=32, primary_key=True)
+    held_until: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class SlackEvent(SQLModel, table=True):

@@ -2,10 +2,12 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import case, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from bot.models import OutboxMessage, WebhookEvent
+from bot.models import ChannelHold, OutboxMessage, WebhookEvent
 
 Row = type[OutboxMessage] | type[WebhookEvent]
 ACTIVE = ("pending", "sending")
@@ -37,3 +39,21 @@ def claim(db: Session, model: Row, row_id: int, now: datetime, lease: timedelta)
 def backoff(attempts: int, *, base: float = 2.0, cap: float = 300.0) -> timedelta:
     """Exponential backoff for the n-th failed attempt (1 -> 2 s, 2 -> 4 s ... capped)."""
     return timedelta(seconds=min(cap, base ** max(1, attempts)))
+
+
+def hold_channel(db: Session, team_id: str, channel: str, until: datetime) -> None:
+    """Hold `channel` until `until` (a 429's Retry-After) for every process; an existing longer hold stays."""
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(ChannelHold).values(team_id=team_id, channel=channel, held_until=until)
+    later = case(
+        (stmt.excluded.held_until > ChannelHold.held_until, stmt.excluded.held_until), else_=ChannelHold.held_until
+    )
+    db.exec(stmt.on_conflict_do_update(index_elements=["team_id", "channel"], set_={"held_until": later}))  # type: ignore[call-overload]
+
+
+def held_until(db: Session, team_id: str, channel: str, now: datetime) -> datetime | None:
+    """When the hold on `channel` ends, if one is still running at `now`."""
+    until = db.exec(
+        select(ChannelHold.held_until).where(ChannelHold.team_id == team_id, ChannelHold.channel == channel)
+    ).first()
+    return until if until is not None and until > now else None

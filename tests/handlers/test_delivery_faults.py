@@ -7,7 +7,8 @@ import pytest
 
 from bot.blocks import handoff as hb
 from bot.delivery import LEASE, Outbox, Send
-from bot.models import Handoff, OutboxMessage
+from bot.jobs.maintenance import prune
+from bot.models import ChannelHold, Handoff, OutboxMessage
 from bot.services import outbox
 from tests.conftest import HANDOFF_CHANNEL
 from tests.flows import card_action, last_view, open_handoff, submit_handoff
@@ -215,6 +216,31 @@ def test_long_retry_after_defers_the_channel_without_sleeping_through_the_lease(
     other.run_once()
     assert sorted(m["text"] for m in slack.messages("C0HELD")) == ["a1", "a2"]
     assert len([c for c in slack.calls_to("chat.postMessage") if c.status == 200]) == 3
+
+
+def test_a_hold_after_429_is_seen_by_every_process(baton, slack, clock):
+    """Process A's 429 (Retry-After 75) holds the channel in the database: process B, with no memory of it,
+    posts nothing there until the hold ends, and the hold is pruned once it has run out."""
+    _plain_posts(baton)
+    slack.fail_next("chat.postMessage", status=429, retry_after=75)
+    with baton.deps.sessions.begin() as db:
+        outbox.enqueue(db, "T111", "test:a1", "test.post", {"channel": "C0HELD", "text": "a1"}, now=baton.clock())
+    baton.settle()
+    assert len(slack.calls_to("chat.postMessage")) == 1  # the 429
+    other = Outbox(baton.deps.sessions, baton.deps.outbox.client, baton.deps.clock, baton.deps.outbox.renderers)
+    with baton.deps.sessions.begin() as db:
+        outbox.enqueue(db, "T111", "test:a3", "test.post", {"channel": "C0HELD", "text": "a3"}, now=baton.clock())
+    clock.advance(seconds=30)
+    other.run_once()
+    assert len(slack.calls_to("chat.postMessage")) == 1 and slack.messages("C0HELD") == []
+    [hold] = baton.all(ChannelHold)
+    assert hold.channel == "C0HELD" and hold.held_until >= clock() + timedelta(seconds=40)
+    clock.advance(seconds=50)
+    other.run_once()
+    baton.settle()
+    assert sorted(m["text"] for m in slack.messages("C0HELD")) == ["a1", "a3"]
+    prune(baton.deps)
+    assert baton.all(ChannelHold) == []
 
 
 FAULTS = {
