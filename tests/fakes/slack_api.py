@@ -53,6 +53,7 @@ class _Failure:
     retry_after: int | None = None
     after_effect: bool = False
     drop: bool = False  # with after_effect: store, then close the connection without answering
+    hang: bool = False  # with after_effect: store, then hold the answer until released (then drop it)
 
 
 _DROP = object()  # payload meaning "close the connection, send nothing"
@@ -244,6 +245,8 @@ class FakeSlack(FakeHTTPServer):
         self._channels: dict[str, list[dict]] = {}
         self._last_ts = 0
         self.time: Callable[[], float] = time.time  # where message ts come from (a test may set its clock)
+        self.hung = threading.Event()  # a call is being held by a ``hang`` fault
+        self._release = threading.Event()
         self._views: dict[str, dict] = {}
         self._external_ids: dict[str, str] = {}
         self._views_opened: list[dict] = []
@@ -268,10 +271,15 @@ class FakeSlack(FakeHTTPServer):
         """Answer the next ``times`` calls of ``method`` with HTTP 429 (+Retry-After) or a 5xx, no effect."""
         self._queue_failure(method, _Failure(status, retry_after), times)
 
-    def fail_after_effect(self, method: str, times: int = 1, drop: bool = False) -> None:
+    def fail_after_effect(self, method: str, times: int = 1, drop: bool = False, hang: bool = False) -> None:
         """Perform the next ``times`` calls of ``method`` for real, then answer HTTP 500 (``drop``: close the
-        connection without answering, as when the answer is lost)."""
-        self._queue_failure(method, _Failure(500, after_effect=True, drop=drop), times)
+        connection without answering, as when the answer is lost; ``hang``: keep the caller waiting, with the
+        effect done, until ``release_hung()`` or 60 s, then close the connection; ``hung`` is set meanwhile)."""
+        self._queue_failure(method, _Failure(500, after_effect=True, drop=drop or hang, hang=hang), times)
+
+    def release_hung(self) -> None:
+        """Let every call held by a ``hang`` fault end (by closing its connection)."""
+        self._release.set()
 
     def add_user(
         self,
@@ -418,6 +426,9 @@ class FakeSlack(FakeHTTPServer):
                     status, resp = 500, {"ok": False, "error": "internal_error"}
             call.status, call.response = status, resp
             self._record(call)
+        if failure and failure.hang:  # outside the lock: the fake keeps serving while this caller waits
+            self.hung.set()
+            self._release.wait(timeout=60)
         return status, extra, resp
 
     @staticmethod
