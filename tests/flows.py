@@ -98,3 +98,15 @@ def card_action(baton, slack, action_id: str, handoff_id: int, user: str, channe
 def blocks_text(blocks: list[dict]) -> str:
     """All text in a list of blocks, for assertions."""
     return json.dumps(blocks, ensure_ascii=False)
+
+
+# Ways Slack fails a chat.postMessage, each of which must end with exactly one copy after the outbox retries.
+POST_FAULTS = {
+    "stored, then the connection drops": lambda slack: slack.fail_after_effect("chat.postMessage", drop=True),
+    "stored, then HTTP 500": lambda slack: slack.fail_after_effect("chat.postMessage"),
+    "HTTP 503, nothing stored": lambda slack: slack.fail_next("chat.postMessage", status=503),
+    "429 with Retry-After 75 (past the lease)": lambda slack: slack.fail_next(
+        "chat.postMessage", status=429, retry_after=75
+    ),
+    "429 with Retry-After 0": lambda slack: slack.fail_next("chat.postMessage", status=429, retry_after=0),
+}

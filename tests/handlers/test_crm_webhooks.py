@@ -20,7 +20,7 @@ from tests.conftest import (
     WEBHOOK_SECRET,
     Baton,
 )
-from tests.flows import blocks_text, last_view, open_handoff, submit_handoff
+from tests.flows import POST_FAULTS, blocks_text, last_view, open_handoff, submit_handoff
 
 HUBSPOT_URI = "https://baton.example.com/webhooks/hubspot"
 CAPTURED_PATH = FIXTURES / "crm" / "hubspot_webhook_deal_propertyChange_dealstage_closedwon.captured.json"
@@ -942,3 +942,18 @@ def test_stored_event_with_a_nul_fails_at_once_instead_of_retrying(baton, slack)
     assert (event.status, event.attempts) == ("failed", 1)
     assert "company: contains a control character (U+0000)" in event.last_error
     assert baton.all(Handoff) == [] and slack.calls == []
+
+
+@pytest.mark.parametrize("fault", POST_FAULTS)
+def test_fill_request_dm_lands_exactly_once_under_each_fault(baton, slack, hubspot, clock, fault):
+    """Each Slack fault on the fill-request DM (stored then dropped or 500, 503, 429 past the lease or with
+    Retry-After 0) ends, after the outbox's retries and reconciliation in the DM channel, with one DM."""
+    add_deal(hubspot)
+    POST_FAULTS[fault](slack)
+    post_hubspot(baton, CAPTURED_BODY)
+    baton.settle()
+    for _ in range(5):
+        clock.advance(seconds=61)
+        baton.settle()
+    assert len(dm_messages(slack, "U_AE")) == 1
+    assert [o.status for o in baton.all(OutboxMessage)] == ["sent"]

@@ -14,6 +14,7 @@ from bot.services.customer import NOTE_MAX
 from bot.text import normalize_key
 from tests import payloads as p
 from tests.conftest import Baton
+from tests.flows import POST_FAULTS as FAULTS
 from tests.flows import ack_body, blocks_text, last_view
 
 CHANNEL = "C_GENERAL"
@@ -456,3 +457,19 @@ def test_mention_answers_only_the_mentioner(baton, slack, acme):
     assert (eph.args["user"], eph.args["channel"]) == ("U_KO", CHANNEL)
     assert "헬스 스코어" in blocks_text(eph.args["blocks"]) and "ACME Corp." in blocks_text(eph.args["blocks"])
     assert slack.messages(CHANNEL) == [] and slack.calls_to("chat.postMessage") == []
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_shared_card_lands_exactly_once_under_each_fault(baton, slack, clock, acme, fault):
+    """Each Slack fault on the shared card's post (stored then dropped or 500, 503, 429 past the lease or with
+    Retry-After 0) ends, after the outbox's retries, with one card in the channel."""
+    share = card_button(command(baton, slack, "acme")["blocks"], cb.SHARE)
+    FAULTS[fault](slack)
+    click(baton, slack, share, action_ts="1700000000.000100")
+    baton.settle()
+    for _ in range(5):
+        clock.advance(seconds=61)
+        baton.settle()
+    [post] = slack.messages(CHANNEL)
+    [row] = baton.all(OutboxMessage)
+    assert row.status == "sent" and row.sent_ts == post["ts"]

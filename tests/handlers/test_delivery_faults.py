@@ -11,8 +11,9 @@ from bot.jobs.maintenance import prune
 from bot.models import ChannelHold, Handoff, OutboxMessage
 from bot.services import outbox
 from tests.conftest import HANDOFF_CHANNEL
+from tests.flows import POST_FAULTS as FAULTS
 from tests.flows import card_action, last_view, open_handoff, submit_handoff
-from tests.payloads import text_value, view_submission
+from tests.payloads import event_callback, text_value, view_submission
 
 
 def submit(baton, slack):
@@ -243,17 +244,6 @@ def test_a_hold_after_429_is_seen_by_every_process(baton, slack, clock):
     assert baton.all(ChannelHold) == []
 
 
-FAULTS = {
-    "stored, then the connection drops": lambda slack: slack.fail_after_effect("chat.postMessage", drop=True),
-    "stored, then HTTP 500": lambda slack: slack.fail_after_effect("chat.postMessage"),
-    "HTTP 503, nothing stored": lambda slack: slack.fail_next("chat.postMessage", status=503),
-    "429 with Retry-After 75 (past the lease)": lambda slack: slack.fail_next(
-        "chat.postMessage", status=429, retry_after=75
-    ),
-    "429 with Retry-After 0": lambda slack: slack.fail_next("chat.postMessage", status=429, retry_after=0),
-}
-
-
 def _settle_for(baton, clock, minutes: int = 5) -> None:
     for _ in range(minutes):
         clock.advance(seconds=61)
@@ -295,3 +285,17 @@ def test_thread_reply_lands_exactly_once_under_each_fault(baton, slack, clock, f
     _settle_for(baton, clock)
     replies = [m for m in slack.thread(HANDOFF_CHANNEL, card["ts"]) if m["ts"] != card["ts"]]
     assert len(replies) == 1
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_help_reply_lands_exactly_once_under_each_fault(baton, slack, clock, fault):
+    """Each fault on the @mention help reply (a thread reply queued by an event) ends with one reply."""
+    ts = slack.add_message("C0GENERAL", "<@UBOT> help", "U_AE")
+    event = {"type": "app_mention", "user": "U_AE", "text": "<@UBOT> help", "ts": ts, "channel": "C0GENERAL"}
+    FAULTS[fault](slack)
+    assert baton.slack(event_callback(event, event_id="EvFAULT")).status_code == 200
+    baton.settle()
+    _settle_for(baton, clock)
+    replies = [m for m in slack.thread("C0GENERAL", ts) if m["ts"] != ts]
+    [row] = baton.all(OutboxMessage)
+    assert len(replies) == 1 and row.status == "sent" and row.sent_ts == replies[0]["ts"]

@@ -5,6 +5,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import insert
 
 from bot.jobs import digest as digest_job
@@ -13,6 +14,7 @@ from bot.models import Customer, HealthScore, HealthSnapshot, Occurrence, Outbox
 from bot.services import team_config
 from bot.text import normalize_key
 from tests.conftest import TEAM
+from tests.flows import POST_FAULTS
 from tests.payloads import block_actions
 
 FIRE = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # Monday 09:00 in Seoul
@@ -179,3 +181,27 @@ def test_open_card_button_shows_the_customer_card_to_the_clicker_only(baton, sla
     assert reply.get("response_type") == "ephemeral"
     assert "0001 대한민국" in json.dumps(reply["blocks"], ensure_ascii=False)
     assert len(slack.messages("C0CS")) == 1  # nothing posted in the channel
+
+
+@pytest.mark.parametrize("fault", POST_FAULTS)
+@pytest.mark.parametrize("part", [0, 1], ids=["message", "first reply"])
+def test_digest_parts_land_once_in_order_under_each_fault(baton, slack, clock, fault, part):
+    """Each Slack fault on a digest part (the message or its first thread reply) ends, after the outbox's
+    retries, with the message once and every reply once, in order."""
+    clock.now = FIRE + timedelta(minutes=1)
+    cfg = configure(baton, locale="en", channels=("C0CS",))
+    seed(baton, 250)  # the message + 3 replies
+    run_schedule(baton.deps, digest_job.SCHEDULE, cfg, clock())
+    if part:
+        baton.deps.outbox.run_once()  # the message lands
+        assert len(slack.messages("C0CS")) == 1
+    POST_FAULTS[fault](slack)
+    for _ in range(8):
+        clock.advance(seconds=61)
+        baton.settle()
+    [message] = slack.messages("C0CS")
+    assert reply_texts(slack, "C0CS", message["ts"]) == [
+        f"At-risk digest, week 48 (part {n} of 4)" for n in range(2, 5)
+    ]
+    rows = baton.all(OutboxMessage, OutboxMessage.method == "scheduled.post")
+    assert len(rows) == 4 and {r.status for r in rows} == {"sent"}

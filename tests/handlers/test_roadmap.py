@@ -20,7 +20,7 @@ from bot.services import voc
 from bot.text import normalize_key
 from tests import payloads as p
 from tests.conftest import TEAM, Baton
-from tests.flows import ack_body, blocks_text, last_view
+from tests.flows import POST_FAULTS, ack_body, blocks_text, last_view
 
 ROADMAP = "C0ROADMAP"
 SALES = "C0SALES"
@@ -871,3 +871,38 @@ def test_control_characters_in_shortcut_text_and_modal_fields_are_removed(rm, sl
     rm.settle()
     [item] = rm.all(RoadmapItem)
     assert (item.title, item.description) == ("SSO with Okta", "Three customers asked.\nSoon.")
+
+
+def _retry_for(baton, clock, minutes: int = 5) -> None:
+    for _ in range(minutes):
+        clock.advance(seconds=61)
+        baton.settle()
+
+
+@pytest.mark.parametrize("fault", POST_FAULTS)
+def test_item_parent_message_lands_exactly_once_under_each_fault(rm, slack, clock, fault):
+    """Each Slack fault on a new item's parent message (stored then dropped or 500, 503, 429 past the lease
+    or with Retry-After 0) ends, after the outbox's retries, with one parent message, recorded on the item."""
+    slack.time = lambda: clock().timestamp()
+    POST_FAULTS[fault](slack)
+    assert "Created" in command(rm, slack, "new SSO with Okta")["text"]
+    rm.settle()
+    _retry_for(rm, clock)
+    [message] = slack.messages(ROADMAP)
+    [item] = rm.all(RoadmapItem)
+    assert item.ts == message["ts"]
+
+
+@pytest.mark.parametrize("fault", POST_FAULTS)
+def test_shipped_dm_lands_exactly_once_under_each_fault(rm, slack, clock, fault):
+    """Each Slack fault on the "shipped" DM to a customer's owner ends with one DM."""
+    slack.time = lambda: clock().timestamp()
+    item = new_item(rm, slack)
+    owner = {"owner_user_id": "U_CSM", "arr": Decimal("120000"), "currency": "USD"}
+    tag(rm, slack, log_note(rm, add_customer(rm, "ACME", **owner), "ACME needs SSO"), item.id)
+    rm.settle()
+    POST_FAULTS[fault](slack)
+    click(rm, slack, rb.SET_SHIPPED, str(item.id), "U_PM", ts=item.ts)
+    rm.settle()
+    _retry_for(rm, clock)
+    assert len(dms(slack, "U_CSM")) == 1
