@@ -5,10 +5,19 @@ import json
 import pytest
 
 from bot.blocks import handoff as hb
-from bot.models import Customer, Handoff, Promise
+from bot.models import Customer, Handoff, OutboxMessage, Promise
 from tests import payloads as p
 from tests.conftest import HANDOFF_CHANNEL
-from tests.flows import ack_body, blocks_text, card_action, last_view, open_handoff, state_for, submit_handoff
+from tests.flows import (
+    POST_FAULTS,
+    ack_body,
+    blocks_text,
+    card_action,
+    last_view,
+    open_handoff,
+    state_for,
+    submit_handoff,
+)
 
 
 @pytest.fixture
@@ -158,3 +167,45 @@ def test_forged_slack_signature_is_rejected_and_nothing_happens(baton, slack):
     )
     assert baton.slack(req).status_code == 401
     assert baton.all(Handoff) == []
+
+
+UPDATE_FAULTS = {
+    "stored, then the connection drops": lambda slack: slack.fail_after_effect("chat.update", drop=True),
+    "stored, then HTTP 500": lambda slack: slack.fail_after_effect("chat.update"),
+    "HTTP 503, nothing stored": lambda slack: slack.fail_next("chat.update", status=503),
+    "429 with Retry-After 75 (past the lease)": lambda slack: slack.fail_next(
+        "chat.update", status=429, retry_after=75
+    ),
+}
+
+
+def _retry_for(baton, clock, minutes: int = 5) -> None:
+    for _ in range(minutes):
+        clock.advance(seconds=61)
+        baton.settle()
+
+
+@pytest.mark.parametrize("fault", POST_FAULTS)
+def test_bad_fit_reply_lands_exactly_once_under_each_fault(baton, slack, clock, card, fault):
+    """Each Slack fault on the bad-fit reason's thread reply ends with one reply in the card's thread."""
+    handoff_id, message = card
+    card_action(baton, slack, hb.FLAG_BAD_FIT, handoff_id, "U_CSM", HANDOFF_CHANNEL, message["ts"])
+    POST_FAULTS[fault](slack)
+    submit_small(baton, last_view(slack), hb.REASON_BLOCK, "Needs on-prem", "U_CSM")
+    baton.settle()
+    _retry_for(baton, clock)
+    replies = [m for m in slack.thread(HANDOFF_CHANNEL, message["ts"]) if m["ts"] != message["ts"]]
+    assert len(replies) == 1 and "Needs on-prem" in blocks_text(replies[0]["blocks"])
+
+
+@pytest.mark.parametrize("fault", UPDATE_FAULTS)
+def test_card_update_lands_under_each_fault(baton, slack, clock, card, fault):
+    """Each Slack fault on the card's update after Accept ends with the one card showing who accepted it."""
+    handoff_id, message = card
+    UPDATE_FAULTS[fault](slack)
+    card_action(baton, slack, hb.ACCEPT, handoff_id, "U_CSM", HANDOFF_CHANNEL, message["ts"])
+    baton.settle()
+    _retry_for(baton, clock)
+    [updated] = slack.messages(HANDOFF_CHANNEL)
+    assert updated["ts"] == message["ts"] and hb.ACCEPT not in blocks_text(updated["blocks"])
+    assert {o.status for o in baton.all(OutboxMessage)} == {"sent"}

@@ -906,3 +906,17 @@ def test_shipped_dm_lands_exactly_once_under_each_fault(rm, slack, clock, fault)
     rm.settle()
     _retry_for(rm, clock)
     assert len(dms(slack, "U_CSM")) == 1
+
+
+@pytest.mark.parametrize("fault", POST_FAULTS)
+def test_tagged_note_lands_once_in_the_item_thread_under_each_fault(rm, slack, clock, fault):
+    """Each Slack fault on a tagged note's post in the item's thread ends with the note there once."""
+    slack.time = lambda: clock().timestamp()
+    item = new_item(rm, slack)
+    note = log_note(rm, add_customer(rm, "ACME Corp."), "We need SSO")
+    POST_FAULTS[fault](slack)
+    tag(rm, slack, note, item.id)
+    rm.settle()
+    _retry_for(rm, clock)
+    posts = [m for m in slack.thread(ROADMAP, item.ts) if m["ts"] != item.ts]
+    assert len(posts) == 1 and "We need SSO" in blocks_text(posts[0]["blocks"])
