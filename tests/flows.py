@@ -110,3 +110,14 @@ POST_FAULTS = {
     ),
     "429 with Retry-After 0": lambda slack: slack.fail_next("chat.postMessage", status=429, retry_after=0),
 }
+
+
+# The same for chat.update (updates are idempotent: a repeat is harmless, a lost one is not).
+UPDATE_FAULTS = {
+    "stored, then the connection drops": lambda slack: slack.fail_after_effect("chat.update", drop=True),
+    "stored, then HTTP 500": lambda slack: slack.fail_after_effect("chat.update"),
+    "HTTP 503, nothing stored": lambda slack: slack.fail_next("chat.update", status=503),
+    "429 with Retry-After 75 (past the lease)": lambda slack: slack.fail_next(
+        "chat.update", status=429, retry_after=75
+    ),
+}

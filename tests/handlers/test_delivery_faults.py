@@ -299,3 +299,23 @@ def test_help_reply_lands_exactly_once_under_each_fault(baton, slack, clock, fau
     replies = [m for m in slack.thread("C0GENERAL", ts) if m["ts"] != ts]
     [row] = baton.all(OutboxMessage)
     assert len(replies) == 1 and row.status == "sent" and row.sent_ts == replies[0]["ts"]
+
+
+def test_post_that_hangs_until_the_client_times_out_is_reconciled_not_resent(baton, slack, clock):
+    """Slack stores the card and never answers: the outbox's client times out (no SDK retry), the row stays
+    "sending", and the next attempt finds the card by its metadata instead of posting a second one."""
+    baton.deps.outbox.client.timeout = 1  # the production client waits 10 s
+    slack.fail_after_effect("chat.postMessage", hang=True)
+    try:
+        submit(baton, slack)
+        baton.settle()
+        assert slack.hung.is_set() and len(slack.calls_to("chat.postMessage")) == 1
+        [row] = card_rows(baton)
+        assert row.status == "sending" and "imeout" in (row.last_error or "")
+    finally:
+        slack.release_hung()
+    clock.advance(seconds=61)
+    baton.settle()
+    [message] = slack.messages(HANDOFF_CHANNEL)
+    [row] = card_rows(baton)
+    assert row.status == "sent" and row.sent_ts == message["ts"] and len(slack.calls_to("chat.postMessage")) == 1

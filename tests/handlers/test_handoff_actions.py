@@ -10,6 +10,7 @@ from tests import payloads as p
 from tests.conftest import HANDOFF_CHANNEL
 from tests.flows import (
     POST_FAULTS,
+    UPDATE_FAULTS,
     ack_body,
     blocks_text,
     card_action,
@@ -167,16 +168,6 @@ def test_forged_slack_signature_is_rejected_and_nothing_happens(baton, slack):
     )
     assert baton.slack(req).status_code == 401
     assert baton.all(Handoff) == []
-
-
-UPDATE_FAULTS = {
-    "stored, then the connection drops": lambda slack: slack.fail_after_effect("chat.update", drop=True),
-    "stored, then HTTP 500": lambda slack: slack.fail_after_effect("chat.update"),
-    "HTTP 503, nothing stored": lambda slack: slack.fail_next("chat.update", status=503),
-    "429 with Retry-After 75 (past the lease)": lambda slack: slack.fail_next(
-        "chat.update", status=429, retry_after=75
-    ),
-}
 
 
 def _retry_for(baton, clock, minutes: int = 5) -> None:

@@ -20,7 +20,7 @@ from bot.services import voc
 from bot.text import normalize_key
 from tests import payloads as p
 from tests.conftest import TEAM, Baton
-from tests.flows import POST_FAULTS, ack_body, blocks_text, last_view
+from tests.flows import POST_FAULTS, UPDATE_FAULTS, ack_body, blocks_text, last_view
 
 ROADMAP = "C0ROADMAP"
 SALES = "C0SALES"
@@ -920,3 +920,17 @@ def test_tagged_note_lands_once_in_the_item_thread_under_each_fault(rm, slack, c
     _retry_for(rm, clock)
     posts = [m for m in slack.thread(ROADMAP, item.ts) if m["ts"] != item.ts]
     assert len(posts) == 1 and "We need SSO" in blocks_text(posts[0]["blocks"])
+
+
+@pytest.mark.parametrize("fault", UPDATE_FAULTS)
+def test_item_tally_update_lands_under_each_fault(rm, slack, clock, fault):
+    """Each Slack fault on the item message's tally update (after a tag) ends with the tally counting it."""
+    slack.time = lambda: clock().timestamp()
+    item = new_item(rm, slack)
+    note = log_note(rm, add_customer(rm, "ACME Corp.", arr=Decimal("120000"), currency="USD"), "We need SSO")
+    UPDATE_FAULTS[fault](slack)
+    tag(rm, slack, note, item.id)
+    rm.settle()
+    _retry_for(rm, clock)
+    assert "ACME Corp." in blocks_text(parent(slack, item)["blocks"])
+    assert {o.status for o in rm.all(OutboxMessage)} <= {"sent", "dropped"}
