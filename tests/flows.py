@@ -100,24 +100,23 @@ def blocks_text(blocks: list[dict]) -> str:
     return json.dumps(blocks, ensure_ascii=False)
 
 
-# Ways Slack fails a chat.postMessage, each of which must end with exactly one copy after the outbox retries.
-POST_FAULTS = {
-    "stored, then the connection drops": lambda slack: slack.fail_after_effect("chat.postMessage", drop=True),
-    "stored, then HTTP 500": lambda slack: slack.fail_after_effect("chat.postMessage"),
-    "HTTP 503, nothing stored": lambda slack: slack.fail_next("chat.postMessage", status=503),
-    "429 with Retry-After 75 (past the lease)": lambda slack: slack.fail_next(
-        "chat.postMessage", status=429, retry_after=75
-    ),
-    "429 with Retry-After 0": lambda slack: slack.fail_next("chat.postMessage", status=429, retry_after=0),
-}
+def slack_faults(method: str) -> dict:
+    """Ways Slack fails a call (by name): each must end, after the outbox's retries, with exactly one effect."""
+    return {
+        "stored, then the connection drops": lambda slack: slack.fail_after_effect(method, drop=True),
+        "stored, then HTTP 500": lambda slack: slack.fail_after_effect(method),
+        "HTTP 503, nothing stored": lambda slack: slack.fail_next(method, status=503),
+        "429 with Retry-After 75 (past the lease)": lambda slack: slack.fail_next(method, status=429, retry_after=75),
+        "429 with Retry-After 0": lambda slack: slack.fail_next(method, status=429, retry_after=0),
+    }
 
 
-# The same for chat.update (updates are idempotent: a repeat is harmless, a lost one is not).
-UPDATE_FAULTS = {
-    "stored, then the connection drops": lambda slack: slack.fail_after_effect("chat.update", drop=True),
-    "stored, then HTTP 500": lambda slack: slack.fail_after_effect("chat.update"),
-    "HTTP 503, nothing stored": lambda slack: slack.fail_next("chat.update", status=503),
-    "429 with Retry-After 75 (past the lease)": lambda slack: slack.fail_next(
-        "chat.update", status=429, retry_after=75
-    ),
-}
+POST_FAULTS = slack_faults("chat.postMessage")
+UPDATE_FAULTS = slack_faults("chat.update")  # updates are idempotent: a repeat is harmless, a lost one is not
+
+
+def retry_for(baton, clock, minutes: int = 5) -> None:
+    """Let the outbox's retries come due, a minute (past the lease) at a time."""
+    for _ in range(minutes):
+        clock.advance(seconds=61)
+        baton.settle()

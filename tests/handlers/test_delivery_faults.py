@@ -12,7 +12,7 @@ from bot.models import ChannelHold, Handoff, OutboxMessage
 from bot.services import outbox
 from tests.conftest import HANDOFF_CHANNEL
 from tests.flows import POST_FAULTS as FAULTS
-from tests.flows import card_action, last_view, open_handoff, submit_handoff
+from tests.flows import card_action, last_view, open_handoff, retry_for, submit_handoff
 from tests.payloads import event_callback, text_value, view_submission
 
 
@@ -244,19 +244,13 @@ def test_a_hold_after_429_is_seen_by_every_process(baton, slack, clock):
     assert baton.all(ChannelHold) == []
 
 
-def _settle_for(baton, clock, minutes: int = 5) -> None:
-    for _ in range(minutes):
-        clock.advance(seconds=61)
-        baton.settle()
-
-
 @pytest.mark.parametrize("fault", FAULTS)
 def test_card_post_lands_exactly_once_under_each_fault(baton, slack, clock, fault):
     """Each fault on the card's post ends, after retries, with one card in the channel and the row sent."""
     FAULTS[fault](slack)
     submit(baton, slack)
     baton.settle()
-    _settle_for(baton, clock)
+    retry_for(baton, clock)
     cards = [m for m in slack.messages(HANDOFF_CHANNEL) if m.get("user") == "UBOT"]
     [row] = card_rows(baton)
     assert len(cards) == 1 and row.status == "sent" and row.sent_ts == cards[0]["ts"]
@@ -282,7 +276,7 @@ def test_thread_reply_lands_exactly_once_under_each_fault(baton, slack, clock, f
         )
     )
     baton.settle()
-    _settle_for(baton, clock)
+    retry_for(baton, clock)
     replies = [m for m in slack.thread(HANDOFF_CHANNEL, card["ts"]) if m["ts"] != card["ts"]]
     assert len(replies) == 1
 
@@ -295,7 +289,7 @@ def test_help_reply_lands_exactly_once_under_each_fault(baton, slack, clock, fau
     FAULTS[fault](slack)
     assert baton.slack(event_callback(event, event_id="EvFAULT")).status_code == 200
     baton.settle()
-    _settle_for(baton, clock)
+    retry_for(baton, clock)
     replies = [m for m in slack.thread("C0GENERAL", ts) if m["ts"] != ts]
     [row] = baton.all(OutboxMessage)
     assert len(replies) == 1 and row.status == "sent" and row.sent_ts == replies[0]["ts"]

@@ -16,6 +16,7 @@ from tests.flows import (
     card_action,
     last_view,
     open_handoff,
+    retry_for,
     state_for,
     submit_handoff,
 )
@@ -170,12 +171,6 @@ def test_forged_slack_signature_is_rejected_and_nothing_happens(baton, slack):
     assert baton.all(Handoff) == []
 
 
-def _retry_for(baton, clock, minutes: int = 5) -> None:
-    for _ in range(minutes):
-        clock.advance(seconds=61)
-        baton.settle()
-
-
 @pytest.mark.parametrize("fault", POST_FAULTS)
 def test_bad_fit_reply_lands_exactly_once_under_each_fault(baton, slack, clock, card, fault):
     """Each Slack fault on the bad-fit reason's thread reply ends with one reply in the card's thread."""
@@ -184,7 +179,7 @@ def test_bad_fit_reply_lands_exactly_once_under_each_fault(baton, slack, clock, 
     POST_FAULTS[fault](slack)
     submit_small(baton, last_view(slack), hb.REASON_BLOCK, "Needs on-prem", "U_CSM")
     baton.settle()
-    _retry_for(baton, clock)
+    retry_for(baton, clock)
     replies = [m for m in slack.thread(HANDOFF_CHANNEL, message["ts"]) if m["ts"] != message["ts"]]
     assert len(replies) == 1 and "Needs on-prem" in blocks_text(replies[0]["blocks"])
 
@@ -196,7 +191,7 @@ def test_card_update_lands_under_each_fault(baton, slack, clock, card, fault):
     UPDATE_FAULTS[fault](slack)
     card_action(baton, slack, hb.ACCEPT, handoff_id, "U_CSM", HANDOFF_CHANNEL, message["ts"])
     baton.settle()
-    _retry_for(baton, clock)
+    retry_for(baton, clock)
     [updated] = slack.messages(HANDOFF_CHANNEL)
     assert updated["ts"] == message["ts"] and hb.ACCEPT not in blocks_text(updated["blocks"])
     assert {o.status for o in baton.all(OutboxMessage)} == {"sent"}

@@ -20,7 +20,7 @@ from bot.services import voc
 from bot.text import normalize_key
 from tests import payloads as p
 from tests.conftest import TEAM, Baton
-from tests.flows import POST_FAULTS, UPDATE_FAULTS, ack_body, blocks_text, last_view
+from tests.flows import POST_FAULTS, UPDATE_FAULTS, ack_body, blocks_text, last_view, retry_for
 
 ROADMAP = "C0ROADMAP"
 SALES = "C0SALES"
@@ -873,12 +873,6 @@ def test_control_characters_in_shortcut_text_and_modal_fields_are_removed(rm, sl
     assert (item.title, item.description) == ("SSO with Okta", "Three customers asked.\nSoon.")
 
 
-def _retry_for(baton, clock, minutes: int = 5) -> None:
-    for _ in range(minutes):
-        clock.advance(seconds=61)
-        baton.settle()
-
-
 @pytest.mark.parametrize("fault", POST_FAULTS)
 def test_item_parent_message_lands_exactly_once_under_each_fault(rm, slack, clock, fault):
     """Each Slack fault on a new item's parent message (stored then dropped or 500, 503, 429 past the lease
@@ -887,7 +881,7 @@ def test_item_parent_message_lands_exactly_once_under_each_fault(rm, slack, cloc
     POST_FAULTS[fault](slack)
     assert "Created" in command(rm, slack, "new SSO with Okta")["text"]
     rm.settle()
-    _retry_for(rm, clock)
+    retry_for(rm, clock)
     [message] = slack.messages(ROADMAP)
     [item] = rm.all(RoadmapItem)
     assert item.ts == message["ts"]
@@ -904,7 +898,7 @@ def test_shipped_dm_lands_exactly_once_under_each_fault(rm, slack, clock, fault)
     POST_FAULTS[fault](slack)
     click(rm, slack, rb.SET_SHIPPED, str(item.id), "U_PM", ts=item.ts)
     rm.settle()
-    _retry_for(rm, clock)
+    retry_for(rm, clock)
     assert len(dms(slack, "U_CSM")) == 1
 
 
@@ -917,7 +911,7 @@ def test_tagged_note_lands_once_in_the_item_thread_under_each_fault(rm, slack, c
     POST_FAULTS[fault](slack)
     tag(rm, slack, note, item.id)
     rm.settle()
-    _retry_for(rm, clock)
+    retry_for(rm, clock)
     posts = [m for m in slack.thread(ROADMAP, item.ts) if m["ts"] != item.ts]
     assert len(posts) == 1 and "We need SSO" in blocks_text(posts[0]["blocks"])
 
@@ -931,6 +925,6 @@ def test_item_tally_update_lands_under_each_fault(rm, slack, clock, fault):
     UPDATE_FAULTS[fault](slack)
     tag(rm, slack, note, item.id)
     rm.settle()
-    _retry_for(rm, clock)
+    retry_for(rm, clock)
     assert "ACME Corp." in blocks_text(parent(slack, item)["blocks"])
     assert {o.status for o in rm.all(OutboxMessage)} <= {"sent", "dropped"}
