@@ -22,6 +22,11 @@ def escape_mrkdwn(text: str) -> str:
     return _BROADCAST_RE.sub("@" + ZWJ, text)
 
 
+def clean_quote(text: str | None) -> str:
+    """Someone's words as Baton keeps and prefills them: trimmed, Unicode NFC (a length limit is the caller's)."""
+    return unicodedata.normalize("NFC", (text or "").strip())
+
+
 # --------------------------------------------------------------------------------------------- truncate
 
 _ENTITY_RE = re.compile(r"&(?:#\d{1,7}|#x[0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,9});")

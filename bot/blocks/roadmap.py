@@ -38,8 +38,8 @@ from bot.i18n import format_date, t
 from bot.models import RoadmapItem
 from bot.models.voc import IMPORTANCES, STATUSES
 from bot.money import format_amount
-from bot.services.roadmap import MAX_TITLE, LinkedNote, RankedItem, Tally
 from bot.text import escape_mrkdwn, truncate
+from bot.viewdata.roadmap import MAX_TITLE, LinkedNote, RankedItem, Tally
 
 # --- ids (one place; a test checks each action id has a listener) -----------------------------------
 ITEM_MODAL = "roadmap_item_submit"  # new item from a message (the Make roadmap item shortcut)

@@ -34,10 +34,10 @@ from bot.blocks.kit import plain as _plain
 from bot.blocks.kit import section as _section
 from bot.i18n import format_date, t
 from bot.models.voc import CATEGORIES, IMPORTANCES
-from bot.services.customer import VocNote
-from bot.services.lookup import Match
-from bot.services.voc import DEFAULT_IMPORTANCE, MAX_AREA, clean_quote
-from bot.text import ZWJ, escape_mrkdwn, truncate
+from bot.text import ZWJ, clean_quote, escape_mrkdwn, truncate
+from bot.viewdata.customer import VocNote
+from bot.viewdata.lookup import Match
+from bot.viewdata.voc import DEFAULT_IMPORTANCE, MAX_AREA
 
 # --- ids (one place; a test checks each action id has a listener) -----------------------------------
 LOG_SHORTCUT = "voc_log_message"  # the message shortcut Log as VoC

@@ -20,6 +20,7 @@ from bot.errors import UserError
 from bot.models import ACCEPTED, SUBMITTED, Customer, Handoff, HealthSnapshot, Promise
 from bot.services import health, outbox, voc
 from bot.services.health_config import HealthRules
+from bot.viewdata.customer import VocNote
 
 log = logging.getLogger("baton.customer")
 
@@ -56,19 +57,6 @@ class HandoffSummary:
     why_bought: str | None
     business_goals: str | None
     success_criteria: str | None
-
-
-@dataclass(frozen=True)
-class VocNote:
-    """A piece of the customer's voice (feedback, feature request) with where and when it was heard."""
-
-    text: str
-    source: str | None
-    heard_on: date | None
-    voc_id: int | None = None  # the stored note (None: nothing to open in full)
-    category: str | None = None
-    importance: str | None = None
-    items: tuple[tuple[str, str], ...] = ()  # roadmap items it is tagged to: (title, status)
 
 
 @dataclass(frozen=True)

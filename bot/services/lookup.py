@@ -32,6 +32,7 @@ from sqlmodel import Session, col
 from bot.db import Sessions
 from bot.models import Customer
 from bot.text import normalize_key
+from bot.viewdata.lookup import Match
 
 log = logging.getLogger("baton.lookup")
 
@@ -47,12 +48,6 @@ _HANGUL = "\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff"
 _HANGUL_RE = re.compile(f"[{_HANGUL}]")
 _NOT_HANGUL_RE = re.compile(f"[^{_HANGUL}]")
 _WRITTEN = "baton.lookup.customers_written"
-
-
-@dataclass(frozen=True)
-class Match:
-    id: int
-    name: str
 
 
 @dataclass(frozen=True)

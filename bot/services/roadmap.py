@@ -12,7 +12,6 @@ queues nothing more, and two concurrent changes each get their own version. Slac
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -26,8 +25,8 @@ from bot.models import Customer, RoadmapItem, VocLink, VocNote
 from bot.models.voc import IMPORTANCES, STATUSES
 from bot.services import health, outbox
 from bot.services.health_config import HealthRules
+from bot.viewdata.roadmap import MAX_TITLE, ItemSummary, LinkedNote, RankedItem, Tally
 
-MAX_TITLE = 150
 RENEWAL_WINDOW = timedelta(days=90)
 TOP_QUOTES = 3
 OPEN = ("planned", "in_progress")
@@ -211,21 +210,6 @@ def ship_recipients(db: Session, team_id: str, item_id: int) -> list[str]:
     return sorted(u for u in rows if u)
 
 
-@dataclass(frozen=True)
-class LinkedNote:
-    voc_id: int
-    quote: str
-    importance: str
-    category: str
-    customer_id: int
-    customer: str
-    arr: Decimal | None
-    currency: str | None
-    renewal_date: date | None
-    owner_user_id: str | None
-    created_at: datetime
-
-
 def linked_notes(db: Session, team_id: str, item_id: int, *, customer_owner: str | None = None) -> list[LinkedNote]:
     """The notes tagged to the item with their customers, newest first (optionally one owner's customers)."""
     stmt = (
@@ -252,17 +236,6 @@ def linked_notes(db: Session, team_id: str, item_id: int, *, customer_owner: str
     if customer_owner is not None:
         notes = [n for n in notes if n.owner_user_id == customer_owner]
     return notes
-
-
-@dataclass(frozen=True)
-class Tally:
-    notes: int
-    customers: int
-    arr: tuple[tuple[str, Decimal], ...]  # total ARR per currency, largest first; customers counted once
-    renewing: int  # customers renewing within 90 days
-    at_risk: int
-    unhealthy: int
-    top: tuple[LinkedNote, ...]  # the weightiest quotes: importance, then customer ARR, then newest
 
 
 def _importance_rank(importance: str) -> int:
@@ -300,14 +273,6 @@ def tally(db: Session, team_id: str, item_id: int, today: date, rules: HealthRul
     )
 
 
-@dataclass(frozen=True)
-class RankedItem:
-    item: RoadmapItem
-    customers: int
-    arr: tuple[tuple[str, Decimal], ...]
-    weight: Decimal  # ARR in the default currency (other currencies are listed, not converted)
-
-
 def ranked_items(
     db: Session, team_id: str, default_currency: str, *, statuses: tuple[str, ...] = OPEN
 ) -> list[RankedItem]:
@@ -338,7 +303,7 @@ def ranked_items(
             per_item[item_id][currency or ""] = Decimal(total)
     ranked = [
         RankedItem(
-            item,
+            ItemSummary(item.id, item.title, item.status, item.channel, item.ts, item.created_at),
             counts[item.id],
             tuple(sorted(per_item[item.id].items(), key=lambda kv: (-kv[1], kv[0]))),
             per_item[item.id].get(default_currency, Decimal(0)),

@@ -20,11 +20,10 @@ from sqlmodel import Session, col, select
 from bot.errors import UserError
 from bot.models import Customer, Handoff, RoadmapItem, VocDraft, VocLink, VocNote, VocReporter
 from bot.models.voc import CATEGORIES, IMPORTANCES
+from bot.text import clean_quote
+from bot.viewdata.voc import DEFAULT_CATEGORY, DEFAULT_IMPORTANCE, MAX_AREA, MAX_QUOTE
 
-MAX_QUOTE = 12_000  # stored in full; cards show a cut with a way to the whole note
-MAX_AREA = 100
 DRAFT_TTL = timedelta(days=1)
-DEFAULT_CATEGORY, DEFAULT_IMPORTANCE = "other", "important"
 SOURCE_KINDS = ("message", "command", "modal", "handoff")
 
 
@@ -55,11 +54,6 @@ class Logged:
     note: VocNote
     created: bool  # False: the note existed; the reporter was added to it
     reporters: tuple[str, ...]
-
-
-def clean_quote(text: str | None) -> str:
-    """The quote as stored: trimmed, Unicode NFC, at most MAX_QUOTE characters is the caller's check."""
-    return unicodedata.normalize("NFC", (text or "").strip())
 
 
 def validate(
