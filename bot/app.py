@@ -35,11 +35,11 @@ def create_app(settings: Settings, deps: Deps, *, executor: Executor | None = No
     app.use(clean_payload)  # first: no listener or middleware sees a control character (bot/inputs.py)
     app.use(provide_deps(deps))  # listeners name `deps` as an argument, like `client` or `team_id`
     reg = Registry(app, on_error=handle_error_after_ack)
-    handoff.register(reg, deps)
+    handoff.register(reg)
     customer.register(reg)
     voc.register(reg, deps)
     roadmap.register(reg, deps)
-    reminders.register(reg, deps)
+    reminders.register(reg)
     events.register(reg)  # last: its catch-all must come after every other event listener
     app.error(handle_errors)
     return app, reg

@@ -55,9 +55,10 @@ def _codes(pattern: str, path: Path) -> set[str]:
 
 def _error_keys() -> set[str]:
     """err.* keys reachable from the services: FieldError / HandoffError codes, amount_* and line_* codes."""
-    services = BOT / "services" / "handoff.py"
-    codes = _codes(r"""FieldError\(\s*[^,()]+,\s*"(\w+)\"""", services)
-    codes |= _codes(r"""HandoffError\(\s*"(\w+)\"""", services)
+    codes: set[str] = set()
+    for services in sorted((BOT / "services").glob("handoff*.py")):  # handoff.py and handoff_form.py
+        codes |= _codes(r"""FieldError\(\s*[^,()]+,\s*"(\w+)\"""", services)
+        codes |= _codes(r"""HandoffError\(\s*"(\w+)\"""", services)
     codes |= {f"amount_{c}" for c in AMOUNT_CODES}
     codes |= {f"amount_{c}" for c in _codes(r"""AmountError\(\s*"(\w+)\"""", BOT / "money.py")}
     codes |= {f"line_{c}" for c in _codes(r"""LineError\(\s*[^,()]+,\s*"(\w+)\"""", BOT / "services" / "parsing.py")}

@@ -2,8 +2,7 @@
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import BaseModel
 from slack_sdk.models.blocks import (
@@ -30,6 +29,15 @@ from bot.blocks import kit
 from bot.i18n import format_date, has, t
 from bot.money import format_amount
 from bot.text import escape_mrkdwn, truncate
+from bot.viewdata.handoff import (
+    FIELDS,
+    ICP_FITS,  # noqa: F401 - the form's ICP values, for callers of this module
+    CardData,
+    FieldSpec,
+    PromiseLine,
+    StakeholderLine,
+    choices,
+)
 
 # --- ids (one place; a test checks each action id has a listener) -----------------------------------
 HANDOFF_MODAL = "handoff_submit"
@@ -45,6 +53,7 @@ QUESTION_BLOCK = "question"
 REASON_BLOCK = "reason"
 
 SECTION_LIMIT = 3000
+SECTION_FIELDS = 10  # fields of a section block
 CURRENCIES = ("USD", "KRW", "EUR", "GBP", "JPY")
 
 
@@ -69,41 +78,6 @@ class ThreadMeta(BaseModel):
         return self.model_dump_json()
 
 
-@dataclass(frozen=True)
-class FieldSpec:
-    name: str
-    kind: str  # text, multiline, date, user, amount, number, icp
-    optional: bool
-    max_length: int | None = None
-
-
-FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("customer_name", "text", False, 255),
-    FieldSpec("crm_ref", "text", True, 1000),  # a pasted link may be long; only the id is kept
-    FieldSpec("products_sold", "multiline", False, 3000),
-    FieldSpec("arr", "amount", False, 50),
-    FieldSpec("contract_start", "date", False),
-    FieldSpec("term_months", "number", True),
-    FieldSpec("renewal_date", "date", False),
-    FieldSpec("why_bought", "multiline", False, 3000),
-    FieldSpec("business_goals", "multiline", False, 3000),
-    FieldSpec("success_criteria", "multiline", False, 3000),
-    FieldSpec("stakeholders", "multiline", False, 3000),
-    FieldSpec("promises", "multiline", True, 3000),
-    FieldSpec("risks", "multiline", True, 3000),
-    FieldSpec("kickoff_date", "date", True),
-    FieldSpec("ae_user", "user", False),
-    FieldSpec("se_user", "user", True),
-    FieldSpec("csm_user", "user", True),
-    FieldSpec("icp_fit", "icp", True),
-    FieldSpec("competitors", "multiline", True, 1000),
-    FieldSpec("tech_requirements", "multiline", True, 3000),
-    FieldSpec("links", "multiline", True, 3000),
-    FieldSpec("feature_requests", "multiline", True, 3000),
-)
-ICP_FITS = ("strong", "good", "partial", "bad")
-
-
 def _plain(text: str, limit: int = 75) -> PlainTextObject:
     return PlainTextObject(text=truncate(text, limit), emoji=True)
 
@@ -113,7 +87,7 @@ def _icp_option(locale: str, value: str) -> Option:
 
 
 def _element(spec: FieldSpec, locale: str, initial: str | None):
-    placeholder = t(locale, f"handoff.field.{spec.name}.placeholder")
+    placeholder = t(locale, spec.placeholder_key)
     if spec.kind == "date":
         return DatePickerElement(action_id=VALUE, initial_date=initial or None, placeholder=_plain(placeholder))
     if spec.kind == "user":
@@ -122,8 +96,8 @@ def _element(spec: FieldSpec, locale: str, initial: str | None):
         return NumberInputElement(
             action_id=VALUE,
             is_decimal_allowed=False,
-            min_value="1",
-            max_value="120",
+            min_value=str(spec.min_value) if spec.min_value is not None else None,
+            max_value=str(spec.max_value) if spec.max_value is not None else None,
             initial_value=initial or None,
             placeholder=_plain(placeholder),
         )
@@ -131,8 +105,8 @@ def _element(spec: FieldSpec, locale: str, initial: str | None):
         return StaticSelectElement(
             action_id=VALUE,
             placeholder=_plain(placeholder),
-            options=[_icp_option(locale, v) for v in ICP_FITS],
-            initial_option=_icp_option(locale, initial) if initial in ICP_FITS else None,
+            options=[_icp_option(locale, v) for v in choices(spec)],
+            initial_option=_icp_option(locale, initial) if initial in choices(spec) else None,
         )
     return PlainTextInputElement(
         action_id=VALUE,
@@ -152,10 +126,8 @@ def handoff_modal(locale: str, meta: HandoffMeta, initial: dict[str, str | None]
         blocks.append(
             InputBlock(
                 block_id=spec.name,
-                label=_plain(t(locale, f"handoff.field.{spec.name}"), 2000),
-                hint=_plain(t(locale, f"handoff.field.{spec.name}.hint"), 2000)
-                if has(f"handoff.field.{spec.name}.hint")
-                else None,
+                label=_plain(t(locale, spec.label_key), 2000),
+                hint=_plain(t(locale, spec.hint_key), 2000) if has(spec.hint_key) else None,
                 element=_element(spec, locale, initial.get(spec.name)),
                 optional=spec.optional,
             )
@@ -232,63 +204,6 @@ def _ts(dt: datetime | None) -> str:
     return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{dt.strftime('%Y-%m-%d %H:%M UTC')}>"
 
 
-@dataclass(frozen=True)
-class PromiseLine:
-    text: str
-    owner_user_id: str | None
-    owner_name: str | None
-    due_date: date | None
-    done: bool
-
-
-@dataclass(frozen=True)
-class StakeholderLine:
-    role: str | None
-    name: str
-    title: str | None
-    email: str | None
-
-
-@dataclass(frozen=True)
-class CardData:
-    """Everything the card shows, read from the database by the caller."""
-
-    handoff_id: int
-    customer: str
-    status: str
-    version: int
-    arr: object | None
-    currency: str | None
-    contract_start: date | None
-    term_months: int | None
-    renewal_date: date | None
-    kickoff_date: date | None
-    ae_user_id: str | None
-    se_user_id: str | None
-    csm_user_id: str | None
-    submitted_by: str | None
-    submitted_at: datetime | None
-    accepted_by: str | None
-    accepted_at: datetime | None
-    bad_fit_by: str | None
-    bad_fit_reason: str | None
-    bad_fit_at: datetime | None
-    products_sold: str | None
-    why_bought: str | None
-    business_goals: str | None
-    success_criteria: str | None
-    risks: str | None
-    icp_fit: str | None
-    competitors: str | None
-    tech_requirements: str | None
-    links: str | None
-    feature_requests: str | None
-    promises: Sequence[PromiseLine]
-    stakeholders: Sequence[StakeholderLine]
-    filled: int
-    total: int
-
-
 def _fit_lines(locale: str, lines: Sequence[str], budget: int) -> str:
     """As many whole lines as fit in `budget` characters, then "…and N more" for the rest (never a silent cut)."""
     kept: list[str] = []
@@ -339,57 +254,89 @@ def _list_section(locale: str, key: str, lines: Sequence[str]) -> SectionBlock |
 
 
 def handoff_card(d: CardData, locale: str) -> tuple[list[Block], str]:
-    """The card posted to the CS channel, and its notification text; at most 50 blocks whatever the data."""
-    customer = escape_mrkdwn(d.customer)
+    """The card posted to the CS channel, and its notification text; at most 50 blocks whatever the data. The
+    field table says which field goes where (its facts, body sections and extras)."""
     blocks: list[Block | None] = [
         HeaderBlock(text=_plain(t(locale, "handoff.card.header", customer=d.customer), 150)),
+        SectionBlock(fields=_facts(d, locale)),
+        *_body(d, locale),
+        _extras(d, locale),
+        DividerBlock(),
+        _status(d, locale),
+        _buttons(d, locale),
     ]
-    amount = format_amount(d.arr, d.currency, locale) if d.arr is not None and d.currency else "—"
-    renewal = format_date(d.renewal_date, locale)
-    if d.term_months:
-        renewal += " " + t(locale, "handoff.card.term", months=d.term_months)
-    fields = [
-        _field(locale, "handoff.card.arr", amount),
-        _field(locale, "handoff.card.renewal", renewal),
-        _field(locale, "handoff.card.ae", _user(d.ae_user_id, locale)),
-        _field(locale, "handoff.card.contract_start", format_date(d.contract_start, locale)),
-        _field(locale, "handoff.card.kickoff", format_date(d.kickoff_date, locale)),
-        _field(locale, "handoff.card.completeness", t(locale, "handoff.card.filled", n=d.filled, total=d.total)),
-    ]
-    if d.se_user_id:
-        fields.append(_field(locale, "handoff.card.se", _user(d.se_user_id, locale)))
-    if d.csm_user_id:
-        fields.append(_field(locale, "handoff.card.csm", _user(d.csm_user_id, locale)))
-    if d.icp_fit:
-        fields.append(_field(locale, "handoff.card.icp", t(locale, f"handoff.icp.{d.icp_fit}")))
-    blocks.append(SectionBlock(fields=fields))
-    blocks += [
-        _section(locale, "handoff.field.products_sold", d.products_sold),
-        _section(locale, "handoff.field.why_bought", d.why_bought),
-        _section(locale, "handoff.field.business_goals", d.business_goals),
-        _section(locale, "handoff.field.success_criteria", d.success_criteria),
-        _list_section(locale, "handoff.card.promises", _promise_lines(locale, d.promises)),
-        _section(locale, "handoff.field.risks", d.risks),
-        _list_section(locale, "handoff.field.stakeholders", _stakeholder_lines(d.stakeholders)),
-    ]
-    extra = [
-        (k, v)
-        for k, v in (
-            ("handoff.field.competitors", d.competitors),
-            ("handoff.field.tech_requirements", d.tech_requirements),
-            ("handoff.field.links", d.links),
-            ("handoff.field.feature_requests", d.feature_requests),
-        )
-        if v
-    ]
-    if extra:
-        labels = [f"*{t(locale, k)}*: " for k, _ in extra]
-        budget = (SECTION_LIMIT - sum(len(label) + 1 for label in labels)) // len(extra)
-        body = "\n".join(
-            label + truncate(escape_mrkdwn(v), budget) for label, (_, v) in zip(labels, extra, strict=True)
-        )
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(body, SECTION_LIMIT))))
+    amount = _amount(d.value("arr"), d.value("currency"), locale)
+    text = t(locale, "handoff.card.text", customer=escape_mrkdwn(d.customer), amount=amount)
+    return [b for b in blocks if b is not None][:50], text
 
+
+def _label(spec: FieldSpec) -> str:
+    return (spec.card.label if spec.card else None) or spec.label_key
+
+
+def _amount(value: object, currency: object, locale: str) -> str:
+    return format_amount(value, currency, locale) if value is not None and currency else "—"
+
+
+def _fact(spec: FieldSpec, d: CardData, locale: str) -> str:
+    """A fact's value as the card shows it."""
+    spot, value = spec.card, d.value(spec.column or spec.name)
+    pair = d.value(spot.pair) if spot.pair else None
+    if spot.show == "amount":
+        return _amount(value, pair, locale)
+    if spot.show in ("date", "renewal"):
+        shown = format_date(value, locale)
+        return shown + " " + t(locale, "handoff.card.term", months=pair) if spot.show == "renewal" and pair else shown
+    if spot.show == "user":
+        return _user(value, locale)
+    if spot.show == "icp":
+        return t(locale, f"handoff.icp.{value}")
+    return escape_mrkdwn(truncate(str(value) if value is not None else "—", 1000))
+
+
+def _facts(d: CardData, locale: str) -> list[MarkdownTextObject]:
+    """The top section: the facts always shown, the completeness, then the facts that are set (10 at most)."""
+    facts = FIELDS.on_card("fact")
+    shown = [_field(locale, _label(s), _fact(s, d, locale)) for s in facts if s.card.always]
+    shown.append(
+        _field(locale, "handoff.card.completeness", t(locale, "handoff.card.filled", n=d.filled, total=d.total))
+    )
+    shown += [
+        _field(locale, _label(s), _fact(s, d, locale))
+        for s in facts
+        if not s.card.always and d.value(s.column or s.name)
+    ]
+    return shown[:SECTION_FIELDS]
+
+
+def _body(d: CardData, locale: str) -> list[SectionBlock | None]:
+    """A section per body field: its text, or the promise checklist / stakeholder list."""
+    out: list[SectionBlock | None] = []
+    for spec in FIELDS.on_card("body"):
+        if spec.card.show == "promises":
+            out.append(_list_section(locale, _label(spec), _promise_lines(locale, d.promises)))
+        elif spec.card.show == "stakeholders":
+            out.append(_list_section(locale, _label(spec), _stakeholder_lines(d.stakeholders)))
+        else:
+            value = d.value(spec.column or spec.name)
+            out.append(_section(locale, _label(spec), str(value) if value not in (None, "") else None))
+    return out
+
+
+def _extras(d: CardData, locale: str) -> SectionBlock | None:
+    """The last section: one labelled line per extra field that is set, sharing its 3,000 characters."""
+    extra = [(_label(s), d.value(s.column or s.name)) for s in FIELDS.on_card("extra")]
+    extra = [(k, str(v)) for k, v in extra if v]
+    if not extra:
+        return None
+    labels = [f"*{t(locale, k)}*: " for k, _ in extra]
+    budget = (SECTION_LIMIT - sum(len(label) + 1 for label in labels)) // len(extra)
+    body = "\n".join(label + truncate(escape_mrkdwn(v), budget) for label, (_, v) in zip(labels, extra, strict=True))
+    return SectionBlock(text=MarkdownTextObject(text=truncate(body, SECTION_LIMIT)))
+
+
+def _status(d: CardData, locale: str) -> ContextBlock:
+    """Who submitted, accepted and flagged the handoff, and when."""
     status = [t(locale, "handoff.card.submitted", user=_user(d.submitted_by, locale), at=_ts(d.submitted_at))]
     if d.accepted_by:
         status.append(t(locale, "handoff.card.accepted", user=_user(d.accepted_by, locale), at=_ts(d.accepted_at)))
@@ -403,9 +350,10 @@ def handoff_card(d: CardData, locale: str) -> tuple[list[Block], str]:
                 reason=truncate(escape_mrkdwn(d.bad_fit_reason or ""), 500),
             )
         )
-    blocks.append(DividerBlock())
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(" · ".join(status), SECTION_LIMIT))]))
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(" · ".join(status), SECTION_LIMIT))])
 
+
+def _buttons(d: CardData, locale: str) -> ActionsBlock:
     value = str(d.handoff_id)
     buttons = []
     if not d.accepted_by:
@@ -431,9 +379,7 @@ def handoff_card(d: CardData, locale: str) -> tuple[list[Block], str]:
             visible_to_user_ids=editors or None,  # only the AE and the submitter see Edit
         )
     )
-    blocks.append(ActionsBlock(block_id=f"handoff_actions_{d.handoff_id}", elements=buttons))
-    text = t(locale, "handoff.card.text", customer=customer, amount=amount)
-    return [b for b in blocks if b is not None][:50], text
+    return ActionsBlock(block_id=f"handoff_actions_{d.handoff_id}", elements=buttons)
 
 
 # --- messages around the card ------------------------------------------------------------------------
@@ -495,38 +441,25 @@ def fill_request(
 
 
 def initial_values(h, stakeholders_text: str | None = None) -> dict[str, str | None]:
-    """Modal prefill from a handoff row (draft or submitted)."""
+    """Modal prefill from a handoff row (draft or submitted), one value per field of the table."""
+    values = {spec.name: _prefill(spec, h) for spec in FIELDS}
+    if stakeholders_text is not None:
+        values["stakeholders"] = stakeholders_text
+    return values
 
-    def iso(d):
-        return d.isoformat() if d else None
 
-    arr = None
-    if h.arr is not None:
-        arr = f"{h.currency or ''} {h.arr:,.2f}".strip().removesuffix(".00")
-    return {
-        "customer_name": h.customer_name,
-        "crm_ref": h.crm_company_id or h.crm_deal_id,
-        "products_sold": h.products_sold or h.crm_deal_name,
-        "arr": arr,
-        "contract_start": iso(h.contract_start),
-        "term_months": str(h.term_months) if h.term_months else None,
-        "renewal_date": iso(h.renewal_date),
-        "why_bought": h.why_bought,
-        "business_goals": h.business_goals,
-        "success_criteria": h.success_criteria,
-        "stakeholders": stakeholders_text if stakeholders_text is not None else h.stakeholders_text,
-        "promises": h.promises_text,
-        "risks": h.risks,
-        "kickoff_date": iso(h.kickoff_date),
-        "ae_user": h.ae_user_id,
-        "se_user": h.se_user_id,
-        "csm_user": h.csm_user_id,
-        "icp_fit": h.icp_fit,
-        "competitors": h.competitors,
-        "tech_requirements": h.tech_requirements,
-        "links": h.links,
-        "feature_requests": h.feature_requests,
-    }
+def _prefill(spec: FieldSpec, h) -> str | None:
+    if spec.parse == "crm_ref":  # the record the handoff is linked to
+        return h.crm_company_id or h.crm_deal_id
+    value = getattr(h, spec.column, None) if spec.column else None
+    if not value and spec.prefill_fallback:
+        value = getattr(h, spec.prefill_fallback, None)
+    if spec.kind == "amount":
+        currency = getattr(h, spec.card.pair, None) if spec.card and spec.card.pair else None
+        return f"{currency or ''} {value:,.2f}".strip().removesuffix(".00") if value is not None else None
+    if spec.kind in ("date", "number"):
+        return (value.isoformat() if hasattr(value, "isoformat") else str(value)) if value else None
+    return value
 
 
 def dumps_blocks(blocks: Sequence[Block]) -> list[dict]:

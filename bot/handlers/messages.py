@@ -1,12 +1,15 @@
-"""Replies every feature's listeners share: a private answer, a refusal in the user's words, modal errors and
-the typed private_metadata of a submitted modal."""
+"""Replies every feature's listeners share: a private answer, a refusal in the user's words, modal errors, a
+modal opened or "try again", and the typed private_metadata of a submitted modal."""
 
 import logging
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 from bot.blocks.kit import notice_modal
 from bot.errors import UserError
@@ -82,3 +85,15 @@ def modal_errors(view: dict, errors: dict[str, str], locale: str) -> dict:
 def stale_form(view: dict, locale: str) -> dict:
     """The ack of a submission whose private_metadata Baton cannot read: the user keeps what they typed."""
     return modal_errors(view, {"": t(locale, "common.stale_form")}, locale)
+
+
+def open_modal(client: WebClient, respond: Respond | None, trigger_id: str, view: View | dict, locale: str) -> bool:
+    """views.open right after the ack; when Slack refuses it (a trigger_id lives 3 s), the user is asked to try
+    again. False when the modal was not opened."""
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+        return True
+    except SlackApiError as exc:
+        log.warning("views.open failed: %s", exc.response.get("error"))
+        answer_privately(respond, t(locale, "common.try_again"))
+        return False

@@ -12,15 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
+from sqlmodel import Session
 
 from bot.blocks import reminders as rb
 from bot.deps import Deps
 from bot.handlers.customer import card_for
-from bot.handlers.payload import team_id as _team
-from bot.handlers.payload import user_id as _user_id
+from bot.handlers.messages import answer_privately
 from bot.handlers.registry import Registry
 from bot.jobs.schedules import defaults
 from bot.services import customer as cs
@@ -94,176 +94,227 @@ def _container(body: dict) -> tuple[str | None, str | None]:
     return c.get("channel_id") or (body.get("channel") or {}).get("id"), c.get("message_ts")
 
 
-def register(app: App | Registry, deps: Deps) -> None:
-    """Attach every reminder button's listener."""
+def handle_reminders_ack(
+    ack: Ack, body: dict, respond: Respond, client: WebClient, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """Acknowledge: the recipient has seen it; the reminder says so in place."""
+    ack()
+    _act(deps, body, respond, client, team_id, user_id, _acknowledge)
 
-    def locale_of(team: str, user: str | None) -> str:
-        return deps.users.locale(team, user) if user else deps.settings.default_locale
 
-    def tell(respond: Respond, client: WebClient, body: dict, text: str, blocks: list[dict] | None = None) -> None:
-        """An ephemeral for the clicker, never replacing the reminder."""
-        kwargs = {"text": text, **({"blocks": blocks} if blocks else {})}
-        if body.get("response_url"):
-            respond(response_type="ephemeral", replace_original=False, **kwargs)
-            return
-        channel, _ts = _container(body)
-        if channel:
-            try:
-                client.chat_postEphemeral(channel=channel, user=_user_id(body), **kwargs)
-            except (SlackApiError, SlackRequestError) as exc:
-                log.warning("reminder answer not sent: %s", getattr(exc, "response", exc))
+def handle_reminders_snooze(
+    ack: Ack, body: dict, respond: Respond, client: WebClient, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """Snooze 7 days: the reminder comes back then."""
+    ack()
+    _act(deps, body, respond, client, team_id, user_id, _snooze)
 
-    def redraw(client: WebClient, respond: Respond, body: dict, seen: _Seen, team: str, by: str | None = None) -> None:
-        """Draw the reminder with who did what, where it is (chat.update), else through the response_url."""
-        locale = locale_of(team, seen.recipient if (seen.recipient or "")[:1] in ("U", "W") else None)
-        drawn = _note(seen, locale, by)
-        if drawn is None or not seen.blocks:
-            return
-        note, keep = drawn
-        blocks = rb.settled(seen.blocks, note, key=seen.key, keep=keep)
-        text = next((b["text"]["text"] for b in blocks if b.get("type") == "section" and "text" in b), note)
-        channel, ts = seen.channel, seen.ts
-        if not (channel and ts):
-            channel, ts = _container(body)
-        if channel and ts:
-            try:
-                client.chat_update(channel=channel, ts=ts, blocks=blocks, text=text)
-                return
-            except (SlackApiError, SlackRequestError) as exc:
-                log.info("reminder not updated in place (%s); using the response_url", getattr(exc, "response", exc))
-        if body.get("response_url"):
-            respond(blocks=blocks, text=text, replace_original=True)
 
-    def act(body: dict, respond: Respond, client: WebClient, run: Callable[..., Outcome]) -> None:
-        team, user = _team(body), _user_id(body)
-        key = _value(body).get("k")
-        clicker = locale_of(team, user)
-        if not key:
-            log.warning("reminder button without a key")
-            return
-        with deps.sessions.begin() as db:
-            outcome = run(db, team, key, user)
-            seen = _seen(outcome)
-        if outcome.status == "ok" and seen is not None:
-            redraw(client, respond, body, seen, team)
-            if outcome.other:
-                deps.outbox.wake()
-            return
-        if outcome.status == "already" and seen is not None:
-            redraw(client, respond, body, seen, team, outcome.by)
-            if (outcome.by or seen.acted_by) != user:
-                drawn = _note(seen, clicker, outcome.by)
-                if drawn:
-                    tell(respond, client, body, rb.refusal("already", clicker, note=drawn[0]))
-            return
-        if outcome.status == "not_yours" and seen is not None:
-            reason = "not_owner" if run is hand_to_ae else "not_yours"
-            tell(respond, client, body, rb.refusal(reason, clicker, user=seen.recipient))
-            return
-        if outcome.status == "no_ae":
-            tell(respond, client, body, rb.refusal("no_ae", clicker, name=outcome.customer))
-            return
-        tell(respond, client, body, rb.refusal("gone", clicker))
+def handle_reminders_hand_ae(
+    ack: Ack, body: dict, respond: Respond, client: WebClient, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """Hand to AE: the customer's AE gets the renewal reminder (the recipient or the customer's owner may)."""
+    ack()
+    _act(deps, body, respond, client, team_id, user_id, _hand_to_ae, refusal="not_owner")
 
-    def hand_to_ae(db, team: str, key: str, user: str) -> Outcome:
-        cfg = team_config.load(db, team, defaults(deps))
-        now = deps.clock()
-        return renewals.hand_to_ae(
-            db,
-            team,
-            key,
-            user,
-            now=now,
-            today=cfg.today(now),
-            rules=deps.health_rules,
-            locale_for=lambda u: locale_of(team, u),
-        )
 
-    @app.action(rb.ACK)
-    def handle_reminder_ack(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
-        ack()
-        act(
-            body,
-            respond,
-            client,
-            lambda db, team, key, user: reminders.acknowledge(db, team, key, user, now=deps.clock()),
-        )
+def handle_reminders_done(
+    ack: Ack, body: dict, respond: Respond, client: WebClient, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """Mark done: the onboarding step is done."""
+    ack()
+    _act(deps, body, respond, client, team_id, user_id, _mark_done)
 
-    @app.action(rb.SNOOZE)
-    def handle_reminder_snooze(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
-        ack()
-        act(body, respond, client, lambda db, team, key, user: reminders.snooze(db, team, key, user, now=deps.clock()))
 
-    @app.action(rb.HAND_AE)
-    def handle_reminder_hand_ae(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
-        ack()
-        act(body, respond, client, hand_to_ae)
-
-    @app.action(rb.DONE)
-    def handle_reminder_done(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
-        ack()
-        act(
-            body,
-            respond,
-            client,
-            lambda db, team, key, user: onboarding.mark_done(db, team, key, user, now=deps.clock()),
-        )
-
-    @app.action(rb.MENU)
-    def handle_reminder_menu(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
-        ack()
-        team, user = _team(body), _user_id(body)
-        locale = locale_of(team, user)
-        value, now = _value(body), deps.clock()
-        if value.get("a") == rb.MUTE and isinstance(value.get("c"), int):
-            try:
-                with deps.sessions.begin() as db:
-                    name = cs.get_customer(db, team, value["c"]).name
-                    reminders.mute_customer(db, team, user, value["c"], now=now)
-            except cs.CustomerNotFound:
-                tell(respond, client, body, rb.refusal("gone", locale))
-                return
-            blocks, text = rb.mute_confirmation(locale, customer_id=value["c"], customer=name)
-        elif value.get("a") == rb.PAUSE and isinstance(value.get("kind"), str):
+def handle_reminders_menu(
+    ack: Ack, body: dict, respond: Respond, client: WebClient, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """The mute menu: no more reminders about this customer, or of this kind for 7 days; confirmed with Undo."""
+    ack()
+    locale = _locale(deps, team_id, user_id)
+    value, now = _value(body), deps.clock()
+    if value.get("a") == rb.MUTE and isinstance(value.get("c"), int):
+        try:
             with deps.sessions.begin() as db:
-                until = reminders.pause_kind(db, team, user, value["kind"], now=now)
-            blocks, text = rb.mute_confirmation(locale, kind=value["kind"], until=until)
-        else:
-            log.warning("reminder menu option without a valid value")
+                name = cs.get_customer(db, team_id, value["c"]).name
+                reminders.mute_customer(db, team_id, user_id, value["c"], now=now)
+        except cs.CustomerNotFound:
+            _tell(respond, client, body, user_id, rb.refusal("gone", locale))
             return
-        tell(respond, client, body, text, blocks)
-
-    @app.action(rb.UNDO)
-    def handle_reminder_undo(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
-        ack()
-        team, user = _team(body), _user_id(body)
-        locale = locale_of(team, user)
-        value = _value(body)
-        customer_id = value.get("c") if value.get("a") == rb.MUTE else None
-        kind = value.get("kind") if value.get("a") == rb.PAUSE else None
-        if customer_id is None and kind is None:
-            return
+        blocks, text = rb.mute_confirmation(locale, customer_id=value["c"], customer=name)
+    elif value.get("a") == rb.PAUSE and isinstance(value.get("kind"), str):
         with deps.sessions.begin() as db:
-            reminders.undo_mute(db, team, user, customer_id=customer_id, kind=kind)
-            try:
-                name = cs.get_customer(db, team, customer_id).name if customer_id is not None else None
-            except cs.CustomerNotFound:
-                name = None
-        text = rb.unmuted(locale, customer=name, kind=kind)
-        if body.get("response_url"):  # replaces the confirmation the Undo button sits in
-            respond(text=text, response_type="ephemeral", replace_original=True)
-        else:
-            tell(respond, client, body, text)
+            until = reminders.pause_kind(db, team_id, user_id, value["kind"], now=now)
+        blocks, text = rb.mute_confirmation(locale, kind=value["kind"], until=until)
+    else:
+        log.warning("reminder menu option without a valid value")
+        return
+    _tell(respond, client, body, user_id, text, blocks)
 
-    @app.action(rb.OPEN_CARD)
-    def handle_reminder_open_card(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
-        ack()
-        customer_id = _value(body).get("c")
-        if not isinstance(customer_id, int):
-            log.warning("open card button without a customer")
+
+def handle_reminders_undo(
+    ack: Ack, body: dict, respond: Respond, client: WebClient, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """Undo a mute or a pause; the confirmation it sits in says reminders are back."""
+    ack()
+    locale = _locale(deps, team_id, user_id)
+    value = _value(body)
+    customer_id = value.get("c") if value.get("a") == rb.MUTE else None
+    kind = value.get("kind") if value.get("a") == rb.PAUSE else None
+    if customer_id is None and kind is None:
+        return
+    with deps.sessions.begin() as db:
+        reminders.undo_mute(db, team_id, user_id, customer_id=customer_id, kind=kind)
+        try:
+            name = cs.get_customer(db, team_id, customer_id).name if customer_id is not None else None
+        except cs.CustomerNotFound:
+            name = None
+    text = rb.unmuted(locale, customer=name, kind=kind)
+    if body.get("response_url"):  # replaces the confirmation the Undo button sits in
+        respond(text=text, response_type="ephemeral", replace_original=True)
+    else:
+        _tell(respond, client, body, user_id, text)
+
+
+def handle_reminders_open_card(
+    ack: Ack, body: dict, respond: Respond, client: WebClient, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """Open card: the customer's card for the clicker only (with Share in channel outside a DM)."""
+    ack()
+    customer_id = _value(body).get("c")
+    if not isinstance(customer_id, int):
+        log.warning("open card button without a customer")
+        return
+    channel, _ts = _container(body)
+    share_in = channel if channel and not channel.startswith("D") else None  # no Share button in a DM
+    blocks, text = card_for(deps, team_id, customer_id, _locale(deps, team_id, user_id), share_in)
+    _tell(respond, client, body, user_id, text, [b.to_dict() for b in blocks])
+
+
+def register(reg: Registry) -> None:
+    """Attach every reminder button's listener."""
+    reg.action(rb.ACK)(handle_reminders_ack)
+    reg.action(rb.SNOOZE)(handle_reminders_snooze)
+    reg.action(rb.HAND_AE)(handle_reminders_hand_ae)
+    reg.action(rb.DONE)(handle_reminders_done)
+    reg.action(rb.MENU)(handle_reminders_menu)
+    reg.action(rb.UNDO)(handle_reminders_undo)
+    reg.action(rb.OPEN_CARD)(handle_reminders_open_card)
+
+
+# --- what the buttons share ----------------------------------------------------------------------------------
+
+# What a button does to the occurrence: (deps, db, team, key, user) -> Outcome.
+Run = Callable[[Deps, Session, str, str, str], Outcome]
+
+
+def _acknowledge(deps: Deps, db: Session, team: str, key: str, user: str) -> Outcome:
+    return reminders.acknowledge(db, team, key, user, now=deps.clock())
+
+
+def _snooze(deps: Deps, db: Session, team: str, key: str, user: str) -> Outcome:
+    return reminders.snooze(db, team, key, user, now=deps.clock())
+
+
+def _mark_done(deps: Deps, db: Session, team: str, key: str, user: str) -> Outcome:
+    return onboarding.mark_done(db, team, key, user, now=deps.clock())
+
+
+def _hand_to_ae(deps: Deps, db: Session, team: str, key: str, user: str) -> Outcome:
+    cfg = team_config.load(db, team, defaults(deps))
+    now = deps.clock()
+    return renewals.hand_to_ae(
+        db,
+        team,
+        key,
+        user,
+        now=now,
+        today=cfg.today(now),
+        rules=deps.health_rules,
+        locale_for=lambda u: _locale(deps, team, u),
+    )
+
+
+def _locale(deps: Deps, team: str, user: str | None) -> str:
+    return deps.users.locale(team, user) if user else deps.settings.default_locale
+
+
+def _tell(
+    respond: Respond, client: WebClient, body: dict, user: str, text: str, blocks: list[dict] | None = None
+) -> None:
+    """An ephemeral for the clicker, never replacing the reminder: through the response_url, else
+    chat.postEphemeral where the reminder is."""
+    if body.get("response_url") and answer_privately(respond, text, blocks=blocks):
+        return
+    channel, _ts = _container(body)
+    if channel:
+        kwargs = {"text": text, **({"blocks": blocks} if blocks else {})}
+        try:
+            client.chat_postEphemeral(channel=channel, user=user, **kwargs)
+        except (SlackApiError, SlackRequestError) as exc:
+            log.warning("reminder answer not sent: %s", getattr(exc, "response", exc))
+
+
+def _redraw(
+    deps: Deps, client: WebClient, respond: Respond, body: dict, seen: _Seen, team: str, by: str | None = None
+) -> None:
+    """Draw the reminder with who did what, where it is (chat.update), else through the response_url."""
+    locale = _locale(deps, team, seen.recipient if (seen.recipient or "")[:1] in ("U", "W") else None)
+    drawn = _note(seen, locale, by)
+    if drawn is None or not seen.blocks:
+        return
+    note, keep = drawn
+    blocks = rb.settled(seen.blocks, note, key=seen.key, keep=keep)
+    text = next((b["text"]["text"] for b in blocks if b.get("type") == "section" and "text" in b), note)
+    channel, ts = seen.channel, seen.ts
+    if not (channel and ts):
+        channel, ts = _container(body)
+    if channel and ts:
+        try:
+            client.chat_update(channel=channel, ts=ts, blocks=blocks, text=text)
             return
-        team, user = _team(body), _user_id(body)
-        channel, _ts = _container(body)
-        share_in = channel if channel and not channel.startswith("D") else None  # no Share button in a DM
-        blocks, text = card_for(deps, team, customer_id, locale_of(team, user), share_in)
-        tell(respond, client, body, text, [b.to_dict() for b in blocks])
+        except (SlackApiError, SlackRequestError) as exc:
+            log.info("reminder not updated in place (%s); using the response_url", getattr(exc, "response", exc))
+    if body.get("response_url"):
+        respond(blocks=blocks, text=text, replace_original=True)
+
+
+def _act(
+    deps: Deps,
+    body: dict,
+    respond: Respond,
+    client: WebClient,
+    team: str,
+    user: str,
+    run: Run,
+    *,
+    refusal: str = "not_yours",
+) -> None:
+    """Run a button on the occurrence its value names, then redraw the reminder or tell the clicker why not."""
+    key = _value(body).get("k")
+    clicker = _locale(deps, team, user)
+    if not key:
+        log.warning("reminder button without a key")
+        return
+    with deps.sessions.begin() as db:
+        outcome = run(deps, db, team, key, user)
+        seen = _seen(outcome)
+    if outcome.status == "ok" and seen is not None:
+        _redraw(deps, client, respond, body, seen, team)
+        if outcome.other:
+            deps.outbox.wake()
+        return
+    if outcome.status == "already" and seen is not None:
+        _redraw(deps, client, respond, body, seen, team, outcome.by)
+        if (outcome.by or seen.acted_by) != user:
+            drawn = _note(seen, clicker, outcome.by)
+            if drawn:
+                _tell(respond, client, body, user, rb.refusal("already", clicker, note=drawn[0]))
+        return
+    if outcome.status == "not_yours" and seen is not None:
+        _tell(respond, client, body, user, rb.refusal(refusal, clicker, user=seen.recipient))
+        return
+    if outcome.status == "no_ae":
+        _tell(respond, client, body, user, rb.refusal("no_ae", clicker, name=outcome.customer))
+        return
+    _tell(respond, client, body, user, rb.refusal("gone", clicker))

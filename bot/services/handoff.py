@@ -1,9 +1,7 @@
 """Handoff rules: validate the form, save a handoff with its customer, promises and stakeholders, act on it."""
 
-import re
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -13,283 +11,25 @@ from sqlmodel import Session, col, select
 
 from bot.errors import UserError
 from bot.models import ACCEPTED, DRAFT, SUBMITTED, Customer, Handoff, Promise, Stakeholder
-from bot.money import AmountError, parse_amount
 from bot.services import outbox, voc
-from bot.services.parsing import (
-    LineError,
-    ParsedPromise,
-    ParsedStakeholder,
-    is_none_answer,
-    parse_promises,
-    parse_stakeholders,
-    parse_success_criteria,
+from bot.services.handoff_form import (  # noqa: F401 - the form's names are the handoff service's too
+    CRM_ID_MAX,
+    REASON_MAX,
+    CrmRef,
+    FieldError,
+    HandoffForm,
+    completeness,
+    parse_crm_ref,
+    validate_handoff,
 )
 from bot.text import normalize_key
 
-# Longest text each field keeps; the modal sets the same max_length, the server checks again.
-MAX_LEN = {
-    "customer_name": 255,
-    "crm_ref": 1000,  # a pasted record link; only its id is stored (CRM_ID_MAX)
-    "products_sold": 3000,
-    "why_bought": 3000,
-    "business_goals": 3000,
-    "success_criteria": 3000,
-    "stakeholders": 3000,
-    "promises": 3000,
-    "risks": 3000,
-    "competitors": 1000,
-    "tech_requirements": 3000,
-    "links": 3000,
-    "feature_requests": 3000,
-    "reason": 3000,
-}
-REQUIRED = (
-    "customer_name",
-    "products_sold",
-    "arr",
-    "contract_start",
-    "renewal_date",
-    "why_bought",
-    "business_goals",
-    "success_criteria",
-    "stakeholders",
-    "ae_user",
-)
-ICP_FITS = ("strong", "good", "partial", "bad")
 MAX_ARR = Decimal("10000000000000000")  # NUMERIC(18, 2)
 MANUAL_LINK_WINDOW = timedelta(days=30)  # a hand-made handoff this recent is the CRM deal's handoff
-# The eleven things a CSM needs from the domain's required list; the card shows how many are filled.
-COMPLETENESS_FIELDS = (
-    "customer_name",
-    "products_sold",
-    "arr",
-    "renewal_date",
-    "why_bought",
-    "business_goals",
-    "success_criteria",
-    "stakeholders",
-    "promises",
-    "risks",
-    "kickoff_date",
-)
 
 
 class HandoffError(UserError):
     """A handoff rule refused the action (`err.<code>`)."""
-
-
-@dataclass(frozen=True)
-class CrmRef:
-    """A CRM record the AE named: `source` (None for an id typed alone: which CRM is not known), `kind`
-    (company or deal) and the record's id as the CRM's API and webhooks give it."""
-
-    source: str | None
-    kind: str
-    id: str
-
-
-CRM_ID_MAX = 64  # Customer.crm_company_id, Handoff.crm_company_id / crm_deal_id
-_CRM_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-# HubSpot record pages: /contacts/<portal>/record/0-2/<id> (0-2 companies, 0-3 deals) and the older
-# /contacts/<portal>/company/<id> and /deal/<id>, on app.hubspot.com or a regional app-<region>.hubspot.com.
-_HUBSPOT_RE = re.compile(
-    r"https?://app(?:-[a-z0-9]+)?\.hubspot\.com/contacts/\d+/(?:record/(?P<type>0-[23])|(?P<name>company|deal))/"
-    r"(?P<id>\d{1,20})(?:[/?#].*)?",
-    re.IGNORECASE,
-)
-_HUBSPOT_KINDS = {"0-2": "company", "0-3": "deal", "company": "company", "deal": "deal"}
-# Salesforce: Lightning /lightning/r/Account|Opportunity/<id>/view, or Classic /<id> (001... accounts, 006...
-# opportunities), on *.force.com or *.salesforce.com.
-_SALESFORCE_RE = re.compile(
-    r"https?://[A-Za-z0-9.-]+\.(?:force|salesforce)\.com/(?:lightning/r/(?:(?:Account|Opportunity)/)?)?"
-    r"(?P<id>(?:001|006)[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?)(?:[/?#].*)?",
-)
-
-
-def parse_crm_ref(text: str | None) -> CrmRef | None:
-    """The CRM record in the form's "CRM id or link": a bare id (<= 64 of letters, digits, `._:-`), or a
-    HubSpot / Salesforce company or deal link (its id is kept, the link is not). None for a blank or "none"
-    answer (`n/a`, `-`, `없음`); ValueError("crm_bad_link" / "crm_bad_id") for anything else."""
-    text = (text or "").strip()
-    if not text or is_none_answer(text):
-        return None
-    if re.match(r"https?://", text, re.IGNORECASE):
-        if m := _HUBSPOT_RE.fullmatch(text):
-            return CrmRef("hubspot", _HUBSPOT_KINDS[(m.group("type") or m.group("name")).lower()], m.group("id"))
-        if m := _SALESFORCE_RE.fullmatch(text):
-            return CrmRef("salesforce", "deal" if m.group("id").startswith("006") else "company", m.group("id"))
-        raise ValueError("crm_bad_link")
-    if not _CRM_ID_RE.fullmatch(text):
-        raise ValueError("crm_bad_id")
-    return CrmRef(None, "company", text)
-
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    code: str
-    params: dict = field(default_factory=dict)
-
-
-@dataclass
-class HandoffForm:
-    customer_name: str
-    products_sold: str
-    arr: Decimal
-    currency: str
-    contract_start: date
-    renewal_date: date
-    why_bought: str
-    business_goals: str
-    success_criteria: str
-    stakeholders_text: str
-    stakeholders: list[ParsedStakeholder]
-    ae_user_id: str
-    promises_text: str | None = None
-    promises: list[ParsedPromise] = field(default_factory=list)
-    crm_ref: CrmRef | None = None
-    term_months: int | None = None
-    risks: str | None = None
-    kickoff_date: date | None = None
-    se_user_id: str | None = None
-    csm_user_id: str | None = None
-    icp_fit: str | None = None
-    competitors: str | None = None
-    tech_requirements: str | None = None
-    links: str | None = None
-    feature_requests: str | None = None
-
-
-def _clean(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
-
-
-def _date(value: str | None) -> date | None:
-    if not value:
-        return None
-    return date.fromisoformat(value)
-
-
-def validate_handoff(
-    raw: Mapping[str, str | None], *, default_currency: str, today: date
-) -> tuple[HandoffForm | None, list[FieldError]]:
-    """Check every field whatever the client did; return the form, or the errors keyed by field."""
-    v = {k: _clean(val) for k, val in raw.items()}
-    errors: list[FieldError] = []
-    for name in REQUIRED:
-        if not v.get(name):
-            errors.append(FieldError(name, "required"))
-    for name, limit in MAX_LEN.items():
-        if v.get(name) and len(v[name]) > limit:
-            errors.append(FieldError(name, "too_long", {"limit": limit, "length": len(v[name])}))
-    bad = {e.field for e in errors}
-
-    arr = currency = None
-    if "arr" not in bad:
-        try:
-            arr, currency = parse_amount(v["arr"], default_currency)
-        except AmountError as exc:
-            errors.append(FieldError("arr", f"amount_{exc.code}"))
-
-    dates: dict[str, date | None] = {}
-    for name in ("contract_start", "renewal_date", "kickoff_date"):
-        try:
-            dates[name] = _date(v.get(name))
-        except ValueError:
-            errors.append(FieldError(name, "bad_date"))
-    start, renewal = dates.get("contract_start"), dates.get("renewal_date")
-    if start and renewal and renewal <= start:
-        errors.append(FieldError("renewal_date", "renewal_before_start", {"start": start.isoformat()}))
-
-    term = None
-    if v.get("term_months"):
-        try:
-            term = int(v["term_months"])
-            if not 1 <= term <= 120:
-                raise ValueError
-        except ValueError:
-            errors.append(FieldError("term_months", "bad_term"))
-
-    def lines(name: str, parse):
-        if name in bad or not v.get(name):
-            return []
-        try:
-            return parse(v[name])
-        except LineError as exc:
-            errors.append(FieldError(name, f"line_{exc.code}", {"line": exc.line_no, "value": exc.value}))
-            return []
-
-    stakeholders = lines("stakeholders", parse_stakeholders)
-    promises = lines("promises", lambda text: parse_promises(text, today))
-    lines("success_criteria", parse_success_criteria)
-
-    crm_ref = None
-    if "crm_ref" not in bad:
-        try:
-            crm_ref = parse_crm_ref(v.get("crm_ref"))
-        except ValueError as exc:
-            errors.append(FieldError("crm_ref", str(exc), {"limit": CRM_ID_MAX}))
-
-    icp = v.get("icp_fit")
-    if icp and icp not in ICP_FITS:
-        errors.append(FieldError("icp_fit", "bad_choice"))
-    for name in ("ae_user", "se_user", "csm_user"):
-        if v.get(name) and not v[name].startswith(("U", "W")):
-            errors.append(FieldError(name, "bad_user"))
-
-    if errors:
-        return None, errors
-    return (
-        HandoffForm(
-            customer_name=v["customer_name"],
-            crm_ref=crm_ref,
-            products_sold=v["products_sold"],
-            arr=arr,
-            currency=currency,
-            contract_start=start,
-            renewal_date=renewal,
-            term_months=term,
-            why_bought=v["why_bought"],
-            business_goals=v["business_goals"],
-            success_criteria=v["success_criteria"],
-            stakeholders_text=v["stakeholders"],
-            stakeholders=stakeholders,
-            promises_text=v.get("promises"),
-            promises=promises,
-            risks=v.get("risks"),
-            kickoff_date=dates.get("kickoff_date"),
-            ae_user_id=v["ae_user"],
-            se_user_id=v.get("se_user"),
-            csm_user_id=v.get("csm_user"),
-            icp_fit=icp,
-            competitors=v.get("competitors"),
-            tech_requirements=v.get("tech_requirements"),
-            links=v.get("links"),
-            feature_requests=v.get("feature_requests"),
-        ),
-        [],
-    )
-
-
-def completeness(h: Handoff) -> tuple[int, int]:
-    """(filled, total) over COMPLETENESS_FIELDS; an explicit "none" for promises or risks counts as filled."""
-    values = {
-        "customer_name": h.customer_name,
-        "products_sold": h.products_sold,
-        "arr": h.arr,
-        "renewal_date": h.renewal_date,
-        "why_bought": h.why_bought,
-        "business_goals": h.business_goals,
-        "success_criteria": h.success_criteria,
-        "stakeholders": h.stakeholders_text,
-        "promises": h.promises_text,
-        "risks": h.risks,
-        "kickoff_date": h.kickoff_date,
-    }
-    return sum(1 for v in values.values() if v not in (None, "")), len(COMPLETENESS_FIELDS)
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -469,34 +209,11 @@ def save_handoff(
         h = Handoff(team_id=team_id, form_id=form_id or uuid.uuid4().hex, status=DRAFT, created_at=now)
         created = True
 
-    customer = _customer_for(db, team_id, form.customer_name, now, h.customer_id)
+    customer = _customer_for(db, team_id, form["customer_name"], now, h.customer_id)
     first = h.status == DRAFT
     h.customer_id = customer.id
-    for name in (
-        "customer_name",
-        "products_sold",
-        "arr",
-        "currency",
-        "contract_start",
-        "term_months",
-        "renewal_date",
-        "why_bought",
-        "business_goals",
-        "success_criteria",
-        "promises_text",
-        "risks",
-        "kickoff_date",
-        "ae_user_id",
-        "se_user_id",
-        "csm_user_id",
-        "icp_fit",
-        "competitors",
-        "tech_requirements",
-        "links",
-        "feature_requests",
-    ):
-        setattr(h, name, getattr(form, name))
-    h.stakeholders_text = form.stakeholders_text
+    for column, value in form.columns.items():  # every column the field table fills
+        setattr(h, column, value)
     _link_crm(db, team_id, h, customer, form.crm_ref)
     if first:
         h.status, h.submitted_by, h.submitted_at = SUBMITTED, user_id, now
@@ -505,15 +222,7 @@ def save_handoff(
     h.updated_at = now
     db.add(h)
     _flush_crm(db, team_id, h, customer, form.crm_ref)
-
-    customer.arr, customer.currency = form.arr, form.currency
-    customer.contract_start, customer.renewal_date = form.contract_start, form.renewal_date
-    customer.ae_user_id = form.ae_user_id
-    if form.csm_user_id and not customer.owner_user_id:
-        customer.owner_user_id = form.csm_user_id
-    if h.crm_company_id and not customer.crm_company_id:
-        customer.crm_source, customer.crm_company_id = h.crm_source or "manual", h.crm_company_id
-    customer.updated_at = now
+    _update_customer(customer, h, form, now)
     db.add(customer)
     _flush_crm(db, team_id, h, customer, form.crm_ref)
     _write_children(db, h, form)
@@ -527,6 +236,19 @@ def save_handoff(
     else:
         queue_card_update(db, h, now)
     return SaveResult(h, customer, created, first)
+
+
+def _update_customer(customer: Customer, h: Handoff, form: HandoffForm, now: datetime) -> None:
+    """What the customer record takes from the handoff: the contract, the AE, a CSM and a CRM company if it
+    has none yet."""
+    customer.arr, customer.currency = form["arr"], form["currency"]
+    customer.contract_start, customer.renewal_date = form["contract_start"], form["renewal_date"]
+    customer.ae_user_id = form["ae_user_id"]
+    if form["csm_user_id"] and not customer.owner_user_id:
+        customer.owner_user_id = form["csm_user_id"]
+    if h.crm_company_id and not customer.crm_company_id:
+        customer.crm_source, customer.crm_company_id = h.crm_source or "manual", h.crm_company_id
+    customer.updated_at = now
 
 
 def queue_card_update(db: Session, h: Handoff, now: datetime) -> None:
@@ -575,8 +297,8 @@ def ask_ae(
     question = question.strip()
     if not question:
         raise HandoffError("required")
-    if len(question) > MAX_LEN["reason"]:
-        raise HandoffError("too_long", limit=MAX_LEN["reason"], length=len(question))
+    if len(question) > REASON_MAX:
+        raise HandoffError("too_long", limit=REASON_MAX, length=len(question))
     h = get_handoff(db, team_id, handoff_id)
     params = {"handoff_id": h.id, "asker": user_id, "question": question}
     outbox.enqueue(db, team_id, f"handoff:{h.id}:ask:{idem}", "handoff.ask_ae", params, now=now)
@@ -590,8 +312,8 @@ def flag_bad_fit(
     reason = reason.strip()
     if not reason:
         raise HandoffError("required")
-    if len(reason) > MAX_LEN["reason"]:
-        raise HandoffError("too_long", limit=MAX_LEN["reason"], length=len(reason))
+    if len(reason) > REASON_MAX:
+        raise HandoffError("too_long", limit=REASON_MAX, length=len(reason))
     h = get_handoff(db, team_id, handoff_id)
     key = f"handoff:{h.id}:badfit:{idem}"
     params = {"handoff_id": h.id, "flagger": user_id, "reason": reason}
