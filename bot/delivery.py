@@ -35,6 +35,7 @@ from bot.services import schedules, voc
 from bot.services.health_config import HealthRules
 from bot.services.queue import backoff, claim, due_ids, held_until, hold_channel
 from bot.slack_users import UserDirectory
+from bot.viewdata.handoff import field_values
 
 log = logging.getLogger("baton.outbox")
 
@@ -380,6 +381,7 @@ def card_data(db: Session, h: Handoff) -> hb.CardData:
     filled, total = hs.completeness(h)
     customer = db.get(Customer, h.customer_id) if h.customer_id else None
     return hb.CardData(
+        values=field_values(h),  # every field of the table, so a new field reaches the card without an edit here
         handoff_id=h.id,
         customer=(customer.name if customer else None) or h.customer_name or "—",
         status=h.status,
