@@ -78,3 +78,53 @@ def test_endpoint_list_names_every_route():
     assert "/api/v1/health-snapshots" in routes and "/slack/events" in routes
     endpoints = _section("Run modes").split("HTTP endpoints:", 1)[1]
     assert sorted(r for r in routes if f"{r}`" not in endpoints) == []
+
+
+_PATH = r"(?:bot|tests|migrations|bench|docs|\.ci)/[\w./*-]*\w"
+_REF = re.compile(rf"`({_PATH})`(?:\s+`([A-Za-z_][\w.]*)(?:\([^`]*\))?`)?")
+
+
+def _defines(path: Path, dotted: str) -> bool:
+    """`dotted` (NAME or Class.method) is defined at the top of the module: a def, a class, an assignment or an
+    import; for Class.method, a def or assignment in the class body."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    scope: list[ast.stmt] = tree.body
+    for part in dotted.split("."):
+        found = None
+        for node in scope:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == part:
+                found = node
+            elif isinstance(node, ast.Assign) and any(getattr(t, "id", None) == part for t in node.targets):
+                found = node
+            elif isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == part:
+                found = node
+            elif isinstance(node, ast.ImportFrom | ast.Import) and any(
+                (a.asname or a.name) == part for a in node.names
+            ):
+                found = node
+        if found is None:
+            return False
+        scope = getattr(found, "body", [])
+    return True
+
+
+def test_every_path_and_name_the_readme_cites_exists():
+    """Each `path` the README cites exists, and each `path` `name` pair (a file, then a function, class or
+    constant in it, e.g. in the request flows) names something that file defines, so the flows cannot go stale."""
+    generated = [line.rstrip("/") for line in (ROOT / ".gitignore").read_text().splitlines() if "/" in line[:-1]]
+    missing, undefined = [], []
+    for path_text, name in _REF.findall(README):
+        if path_text in generated:  # made by a command, not in the tree
+            continue
+        if "*" in path_text:
+            if not list(ROOT.glob(path_text)):
+                missing.append(path_text)
+            continue
+        path = ROOT / path_text
+        if not path.exists():
+            missing.append(path_text)
+        elif name and path.suffix == ".py" and not _defines(path, name):
+            undefined.append(f"{path_text} {name}")
+    assert (missing, undefined) == ([], [])
