@@ -1,7 +1,7 @@
 """`python -m bot import customers|health FILE`, `tokens create|list|revoke`, `config list|get|set|unset` and
 `jobs list|run`.
 
-Each command is one or more units of work over the services in bot/services/imports.py and tokens.py.
+Each command is one or more units of work over the services in bot/services/imports/ and tokens.py.
 Reports go to stderr (one line per bad row), the summary to stdout; exit 0 when the import went in,
 1 when it was refused (nothing written), 2 for configuration problems.
 """
