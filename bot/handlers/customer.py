@@ -20,9 +20,8 @@ from bot.blocks.handoff import dumps_blocks
 from bot.delivery import card_data
 from bot.deps import Deps
 from bot.handlers.handoff import state_values
-from bot.handlers.messages import answer_privately, error_text, modal_errors, read_meta, stale_form
+from bot.handlers.messages import answer_privately, error_text, modal_errors, open_modal, read_meta, stale_form
 from bot.handlers.registry import Registry
-from bot.i18n import t
 from bot.services import customer as cs
 from bot.text import normalize_key
 
@@ -164,7 +163,7 @@ def handle_customer_open_handoff(
         answer_privately(respond, error_text(locale, exc))
         return
     redact = deps.health_rules.for_customer(team_id, segment).redact if ref.shared else frozenset()
-    _open(client, respond, body, cb.handoff_view(locale, name, card, redact=redact), locale)
+    open_modal(client, respond, body["trigger_id"], cb.handoff_view(locale, name, card, redact=redact), locale)
 
 
 def handle_customer_update_health(
@@ -188,7 +187,7 @@ def handle_customer_update_health(
         channel=ref.channel or _channel(body),
         response_url=body.get("response_url"),
     )
-    _open(client, respond, body, cb.health_modal(locale, meta, name), locale)
+    open_modal(client, respond, body["trigger_id"], cb.health_modal(locale, meta, name), locale)
 
 
 def handle_customer_health_submission(
@@ -242,14 +241,6 @@ def register(reg: Registry) -> None:
     reg.action(cb.UPDATE_HEALTH)(handle_customer_update_health)
     reg.view(cb.HEALTH_MODAL)(handle_customer_health_submission)
     reg.event("message", matchers=[_is_dm_from_a_person], manifest_name=DM_EVENT)(handle_customer_dm)
-
-
-def _open(client: WebClient, respond: Respond, body: dict, view, locale: str) -> None:
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
-    except SlackApiError as exc:  # the trigger_id lives 3 s
-        log.warning("views.open failed: %s", exc.response.get("error"))
-        answer_privately(respond, t(locale, "common.try_again"))
 
 
 def _tell(client: WebClient, meta: cb.HealthMeta, user: str, text: str) -> None:
