@@ -38,10 +38,10 @@ from bench.run import DEFAULT_PG, Store, _pg_version, machine
 from bot.blocks.digest import digest_parts
 from bot.config import Settings
 from bot.db import make_engine, migrate
-from bot.delivery import Pacer
 from bot.deps import build_deps
 from bot.jobs.schedules import defaults, run_schedule
 from bot.models import Customer, Handoff, HealthScore, Occurrence, OnboardingTask
+from bot.outbox import Pacer
 from bot.services import digest, health, onboarding, team_config
 from bot.services.health_config import HealthRules
 from bot.services.schedules import Context

@@ -40,10 +40,10 @@ from bench.generate import SIGNALS, customers, write_snapshots
 from bench.run import DEFAULT_PG, Store, _pg_version, machine
 from bot.config import Settings
 from bot.db import make_engine, migrate
-from bot.delivery import Pacer
 from bot.deps import build_deps
 from bot.jobs.schedules import _context, defaults, run_schedule
 from bot.models import Customer, Handoff, HealthScore, Promise, VocNote
+from bot.outbox import Pacer
 from bot.services import onboarding, renewals, team_config
 from tests.fakes.slack_api import FakeSlack
 

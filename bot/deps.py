@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 
 from slack_sdk import WebClient
 
+from bot import renderers
 from bot.config import Settings
 from bot.crm.hubspot import HubSpotClient
 from bot.db import Sessions, make_engine
-from bot.delivery import Outbox, Pacer, renderers
 from bot.inbox import Inbox
+from bot.outbox import Outbox, Pacer
 from bot.services.health_config import HealthRules, load_health_rules
 from bot.services.lookup import CustomerLookup
 from bot.slack_users import UserDirectory
@@ -84,7 +85,7 @@ def build_deps(
         sessions,
         outbox_client,
         clock,
-        renderers(users, client, settings.default_locale, health_rules=health_rules, clock=clock),
+        renderers.build(users, client, settings.default_locale, health_rules=health_rules, clock=clock),
         pacer or Pacer(settings.post_interval),
     )
 

@@ -213,5 +213,5 @@ class Inbox:
                 h.ae_user_id = owner
                 db.add(h)
             params = {"handoff_id": h.id, "owner_user_id": owner, "channel": self.settings.handoff_channel}
-            outbox.enqueue(db, team_id, f"handoff:{h.id}:fill", "handoff.fill_request", params, now=now)
+            outbox.enqueue(db, team_id, f"handoff:{h.id}:fill", hs.HandoffKind.FILL_REQUEST, params, now=now)
         self.on_enqueued()

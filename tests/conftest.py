@@ -18,8 +18,8 @@ from sqlmodel import Session, SQLModel, select
 from bot.app import create_app
 from bot.config import Settings, normalize_database_url
 from bot.db import migrate
-from bot.delivery import Pacer
 from bot.deps import build_deps
+from bot.outbox import Pacer
 from bot.web import WebApp
 from tests.fakes.hubspot_api import FakeHubSpot
 from tests.fakes.slack_api import FakeSlack

@@ -5,8 +5,8 @@ import json
 import sys
 
 from bot.config import Settings
-from bot.delivery import Send
 from bot.deps import build_deps
+from bot.outbox import Send
 
 PLAIN = "test.post"  # a plain channel post: what is under test is the engine's send and reconcile
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot import renderers
 from bot.blocks.handoff import FIELDS, ICP_FITS
-from bot.delivery import renderers
 from bot.errors import UserError
 from bot.i18n import CATALOGS, format_date, placeholders, t
 from bot.money import ERROR_CODES as AMOUNT_CODES
@@ -31,7 +31,7 @@ def _sources() -> dict[Path, str]:
 
 def _key_literals() -> set[str]:
     """String constants in bot/ shaped like catalog keys (also those handed to helpers that call t())."""
-    outbox_kinds = set(renderers(None, None, "en").table)  # e.g. "handoff.ask_ae" names a renderer, not a text
+    outbox_kinds = set(renderers.build(None, None, "en").table)  # e.g. "handoff.ask_ae" names a renderer, not a text
     outbox_kinds |= set(team_config.KEYS)  # e.g. "digest.channels" names a setting, not a text
     keys: set[str] = set()
     for source in _sources().values():

@@ -17,11 +17,11 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.blocks import customer as cb
 from bot.blocks.handoff import dumps_blocks
-from bot.delivery import card_data
 from bot.deps import Deps
 from bot.handlers.handoff import state_values
 from bot.handlers.messages import answer_privately, error_text, modal_errors, open_modal, read_meta, stale_form
 from bot.handlers.registry import Registry
+from bot.renderers.handoff import card_data
 from bot.services import customer as cs
 from bot.text import normalize_key
 

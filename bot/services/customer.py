@@ -25,10 +25,15 @@ from bot.viewdata.customer import VocNote
 log = logging.getLogger("baton.customer")
 
 MAX_PROMISES = 20  # read per card (the card shows fewer); the totals are counted in SQL
-SHARE_KIND = "customer.share"  # the outbox message kind this feature queues (drawn at send time)
 RATING_SIGNAL, RATING_SOURCE = "csm_rating", "slack"
 RATING_MIN, RATING_MAX = 1, 5
 NOTE_MAX = 1000
+
+
+class CustomerKind(outbox.OutboxKind):
+    """The outbox messages the customer feature queues (drawn at send time by bot/renderers/customer.py)."""
+
+    SHARE = "customer.share"
 
 
 class CustomerNotFound(UserError, LookupError):
@@ -99,7 +104,7 @@ def share_card(
     get_customer(db, team_id, customer_id)
     key = f"customer.share:{channel}:{customer_id}:{user_id}:{action_ts}"
     params = {"customer_id": customer_id, "channel": channel, "user": user_id}
-    return outbox.enqueue(db, team_id, key, SHARE_KIND, params, now=now)
+    return outbox.enqueue(db, team_id, key, CustomerKind.SHARE, params, now=now)
 
 
 def latest_handoff(db: Session, team_id: str, customer_id: int) -> Handoff | None:

@@ -8,7 +8,11 @@ from sqlmodel import Session
 from bot.models import SlackEvent
 from bot.services import outbox
 
-HELP_KIND = "reply.help"  # the outbox message kind of the help reply in a mention's thread (drawn at send time)
+
+class EventKind(outbox.OutboxKind):
+    """The outbox messages Events API handling queues (drawn at send time by bot/renderers/events.py)."""
+
+    HELP = "reply.help"  # the help reply in a mention's thread
 
 
 def record_event(db: Session, team_id: str, event_id: str, now: datetime) -> bool:
@@ -28,4 +32,4 @@ def queue_help(db: Session, team_id: str, event_id: str, event: dict, *, now: da
         "thread_ts": event.get("thread_ts") or event["ts"],
         "user": event.get("user"),
     }
-    return outbox.enqueue(db, team_id, f"event:{event_id}:help", HELP_KIND, params, now=now)
+    return outbox.enqueue(db, team_id, f"event:{event_id}:help", EventKind.HELP, params, now=now)

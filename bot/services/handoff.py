@@ -28,6 +28,16 @@ MAX_ARR = Decimal("10000000000000000")  # NUMERIC(18, 2)
 MANUAL_LINK_WINDOW = timedelta(days=30)  # a hand-made handoff this recent is the CRM deal's handoff
 
 
+class HandoffKind(outbox.OutboxKind):
+    """The outbox messages the handoff queues (drawn at send time by bot/renderers/handoff.py)."""
+
+    CARD_POST = "handoff_card.post"
+    CARD_UPDATE = "handoff_card.update"
+    ASK_AE = "handoff.ask_ae"
+    BAD_FIT = "handoff.bad_fit"
+    FILL_REQUEST = "handoff.fill_request"  # queued by bot/inbox.py for a draft made from a CRM deal
+
+
 class HandoffError(UserError):
     """A handoff rule refused the action (`err.<code>`)."""
 
@@ -232,7 +242,7 @@ def save_handoff(
     voc.notes_from_handoff(db, team_id, h, user_id, now=now)
 
     if first:
-        outbox.enqueue(db, team_id, f"handoff:{h.id}:card", "handoff_card.post", {"handoff_id": h.id}, now=now)
+        outbox.enqueue(db, team_id, f"handoff:{h.id}:card", HandoffKind.CARD_POST, {"handoff_id": h.id}, now=now)
     else:
         queue_card_update(db, h, now)
     return SaveResult(h, customer, created, first)
@@ -257,7 +267,7 @@ def queue_card_update(db: Session, h: Handoff, now: datetime) -> None:
         db,
         h.team_id,
         f"handoff:{h.id}:card:v{h.version}",
-        "handoff_card.update",
+        HandoffKind.CARD_UPDATE,
         {"handoff_id": h.id},
         now=now,
     )
@@ -301,7 +311,7 @@ def ask_ae(
         raise HandoffError("too_long", limit=REASON_MAX, length=len(question))
     h = get_handoff(db, team_id, handoff_id)
     params = {"handoff_id": h.id, "asker": user_id, "question": question}
-    outbox.enqueue(db, team_id, f"handoff:{h.id}:ask:{idem}", "handoff.ask_ae", params, now=now)
+    outbox.enqueue(db, team_id, f"handoff:{h.id}:ask:{idem}", HandoffKind.ASK_AE, params, now=now)
     return h
 
 
@@ -317,7 +327,7 @@ def flag_bad_fit(
     h = get_handoff(db, team_id, handoff_id)
     key = f"handoff:{h.id}:badfit:{idem}"
     params = {"handoff_id": h.id, "flagger": user_id, "reason": reason}
-    if not outbox.enqueue(db, team_id, key, "handoff.bad_fit", params, now=now):
+    if not outbox.enqueue(db, team_id, key, HandoffKind.BAD_FIT, params, now=now):
         return h  # this submission was already recorded
     h.bad_fit_by, h.bad_fit_reason, h.bad_fit_at = user_id, reason, now
     h.version += 1

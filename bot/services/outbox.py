@@ -1,7 +1,8 @@
-"""Recording Slack posts that matter before they are sent (the delivery layer sends them)."""
+"""Recording Slack posts that matter before they are sent (bot/outbox.py sends them, bot/renderers/ draws them)."""
 
 import json
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -11,16 +12,21 @@ from sqlmodel import Session
 from bot.models import OutboxMessage
 
 
+class OutboxKind(StrEnum):
+    """Base of every feature's message kinds (e.g. bot/services/handoff.py `HandoffKind`): each member's value is
+    the `method` stored in the outbox row, and names exactly one renderer in bot/renderers/."""
+
+
 def enqueue(db: Session, team_id: str, idem_key: str, kind: str, params: dict[str, Any], *, now: datetime) -> bool:
     """Record a message to send once; a second call with the same key is a no-op. Returns True if new.
 
-    `kind` names a renderer in the delivery layer; `params` are what it needs (ids, not blocks), so the
-    message is drawn from the latest data when it is actually sent.
+    `kind` (an `OutboxKind` member) names a renderer in bot/renderers/; `params` are what it needs (ids, not
+    blocks), so the message is drawn from the latest data when it is actually sent.
     """
     values = {
         "team_id": team_id,
         "idem_key": idem_key[:255],
-        "method": kind,
+        "method": str(kind),
         "payload": json.dumps(params, sort_keys=True, default=str),
         "status": "pending",
         "attempts": 0,

@@ -32,6 +32,16 @@ TOP_QUOTES = 3
 OPEN = ("planned", "in_progress")
 
 
+class RoadmapKind(outbox.OutboxKind):
+    """The outbox messages the roadmap queues (drawn at send time by bot/renderers/roadmap.py)."""
+
+    PARENT_POST = "roadmap.parent.post"  # the item's parent message in the roadmap channel
+    PARENT_UPDATE = "roadmap.parent.update"  # one per version; the newest sent shows everything
+    VOC_POST = "roadmap.voc.post"  # a tagged note's post in the item's thread
+    VOC_DELETE = "roadmap.voc.delete"  # that post taken down (untagged)
+    SHIPPED_DM = "roadmap.shipped_dm"  # the DM to each owner when the item ships
+
+
 class RoadmapError(UserError):
     """A roadmap change that cannot be done (`roadmap.err.<code>`)."""
 
@@ -94,7 +104,7 @@ def create_item(
         ).one()
         return item, False
     item = db.get(RoadmapItem, new_id[0])
-    outbox.enqueue(db, team_id, f"roadmap:{item.id}:parent", "roadmap.parent.post", {"item_id": item.id}, now=now)
+    outbox.enqueue(db, team_id, f"roadmap:{item.id}:parent", RoadmapKind.PARENT_POST, {"item_id": item.id}, now=now)
     return item, True
 
 
@@ -106,7 +116,9 @@ def _bump(db: Session, team_id: str, item_id: int, now: datetime) -> int:
         .values(version=RoadmapItem.version + 1, updated_at=now)
         .returning(RoadmapItem.version)
     ).scalar_one()
-    outbox.enqueue(db, team_id, f"roadmap:{item_id}:v{version}", "roadmap.parent.update", {"item_id": item_id}, now=now)
+    outbox.enqueue(
+        db, team_id, f"roadmap:{item_id}:v{version}", RoadmapKind.PARENT_UPDATE, {"item_id": item_id}, now=now
+    )
     return version
 
 
@@ -128,7 +140,7 @@ def tag(db: Session, team_id: str, voc_id: int, item_id: int, user_id: str, *, n
     link = db.get(VocLink, row[0])
     # The item id lets the sender find a post whose first attempt landed unconfirmed, if the link is gone by the retry.
     params = {"link_id": link.id, "item_id": item_id}
-    outbox.enqueue(db, team_id, f"roadmap:link:{link.id}:post", "roadmap.voc.post", params, now=now)
+    outbox.enqueue(db, team_id, f"roadmap:link:{link.id}:post", RoadmapKind.VOC_POST, params, now=now)
     _bump(db, team_id, item_id, now)
     if item.status == "shipped":  # already shipped: this customer's owner hears it now (once, like the others)
         customer = db.get(Customer, note.customer_id)
@@ -154,12 +166,12 @@ def untag(db: Session, team_id: str, voc_id: int, item_id: int, *, now: datetime
             db,
             team_id,
             f"roadmap:link:{link_id}:delete",
-            "roadmap.voc.delete",
+            RoadmapKind.VOC_DELETE,
             {"channel": item.channel, "ts": thread_ts},
             now=now,
         )
     # A post still queued finds its link gone and is dropped; one in flight is deleted when it lands
-    # (the delivery layer's on_sent checks that the link still exists).
+    # (the renderer's on_sent in bot/renderers/roadmap.py checks that the link still exists).
     _bump(db, team_id, item_id, now)
     return True
 
@@ -194,7 +206,7 @@ def set_status(db: Session, team_id: str, item_id: int, status: str, user_id: st
 
 def _queue_ship_dm(db: Session, team_id: str, item_id: int, owner: str, now: datetime) -> None:
     params = {"item_id": item_id, "user_id": owner}
-    outbox.enqueue(db, team_id, f"roadmap:{item_id}:shipped:{owner}", "roadmap.shipped_dm", params, now=now)
+    outbox.enqueue(db, team_id, f"roadmap:{item_id}:shipped:{owner}", RoadmapKind.SHIPPED_DM, params, now=now)
 
 
 def ship_recipients(db: Session, team_id: str, item_id: int) -> list[str]:

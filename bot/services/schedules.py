@@ -8,7 +8,7 @@ occurrence row (unique key) written with the last of them, so a finished fire is
 off halfway is run again and records only what is missing. The outbox stores Slack's ts on the occurrence
 once the message has landed.
 
-No Slack here: plans produce data (text + Block Kit dicts); the delivery layer sends it.
+No Slack here: plans produce data (text + Block Kit dicts); the outbox sends it (bot/renderers/schedules.py).
 """
 
 import json
@@ -35,7 +35,14 @@ from bot.services.team_config import TeamConfig
 log = logging.getLogger("baton.schedules")
 
 RUN = "run"  # kind of the occurrence that claims one fire of a schedule
-POST_KIND = "scheduled.post"  # the outbox renderer that sends an occurrence's parts
+
+
+class ScheduleKind(outbox.OutboxKind):
+    """The outbox message that sends an occurrence's parts (drawn when planned; bot/renderers/schedules.py)."""
+
+    POST = "scheduled.post"
+
+
 KEY_CHUNK = 20_000  # keys per existence check (below SQLite's 32,766 bound parameters)
 # A run records its plan in short write transactions (SQLite has one write lock, and a handoff submitted
 # during a scan must not wait for it): at most RECORD_CHUNK planned messages or skips per transaction, fewer
@@ -334,7 +341,7 @@ def _record_one(db: Session, team_id: str, schedule: str, p: Planned, *, fire: d
             db,
             team_id,
             f"occ:{occurrence_id}:{index}",
-            POST_KIND,
+            ScheduleKind.POST,
             {"occurrence": occurrence_id, "part": index},
             now=now,
         )

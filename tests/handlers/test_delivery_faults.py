@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 
 from bot.blocks import handoff as hb
-from bot.delivery import LEASE, Outbox, Send
 from bot.jobs.maintenance import prune
 from bot.models import ChannelHold, Handoff, OutboxMessage
+from bot.outbox import LEASE, Outbox, Send
 from bot.services import outbox
 from tests.conftest import HANDOFF_CHANNEL
 from tests.flows import POST_FAULTS as FAULTS
