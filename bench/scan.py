@@ -41,10 +41,12 @@ from bench.run import DEFAULT_PG, Store, _pg_version, machine
 from bot.config import Settings
 from bot.db import make_engine, migrate
 from bot.deps import build_deps
+from bot.jobs import onboarding as onboarding_job
+from bot.jobs import renewals as renewals_job
 from bot.jobs.schedules import _context, defaults, run_schedule
 from bot.models import Customer, Handoff, HealthScore, Promise, VocNote
 from bot.outbox import Pacer
-from bot.services import onboarding, renewals, team_config
+from bot.services import renewals, team_config
 from tests.fakes.slack_api import FakeSlack
 
 TEAM = "T111"
@@ -205,7 +207,7 @@ def bench(ds: DataSet, kind: str, history: int) -> dict:
             now = datetime.combine(day, dtime(9), tzinfo=UTC)
             clock_now[0] = now
             result = {}
-            for schedule in (renewals.SCHEDULE, onboarding.SCHEDULE):
+            for schedule in (renewals_job.SCHEDULE, onboarding_job.SCHEDULE):
                 # The plan alone (what `jobs run --dry-run` does: a session rolled back), then the real run.
                 with Session(deps.sessions.engine) as db:
                     started = time.perf_counter()

@@ -14,6 +14,8 @@ from sqlalchemy import event, func, insert, select
 
 from bot.cli import SCORE_BATCH, import_health_file
 from bot.jobs import maintenance
+from bot.jobs import onboarding as onboarding_job
+from bot.jobs import renewals as renewals_job
 from bot.jobs.schedules import defaults, run_schedule
 from bot.models import ACCEPTED, Customer, Handoff, Occurrence, OnboardingTask, OutboxMessage
 from bot.services import onboarding, renewals, team_config
@@ -130,7 +132,7 @@ def occurrence_count(baton, *where) -> int:
 
 
 @pytest.mark.parametrize(
-    ("schedule", "expected"), [(renewals.SCHEDULE, RENEWING), (onboarding.SCHEDULE, ACCEPTED_HANDOFFS)]
+    ("schedule", "expected"), [(renewals_job.SCHEDULE, RENEWING), (onboarding_job.SCHEDULE, ACCEPTED_HANDOFFS)]
 )
 def test_a_scan_plans_outside_any_write_transaction_and_records_in_short_batches(baton, spans, schedule, expected):
     """A daily scan holds no write transaction while it plans, records at most RECORD_CHUNK reminders per write
@@ -146,14 +148,14 @@ def test_a_scan_plans_outside_any_write_transaction_and_records_in_short_batches
     recorded = occurrence_count(baton, Occurrence.schedule == schedule.name, Occurrence.kind != engine.RUN)
     assert recorded == result.queued + result.skipped  # reminders, and the older steps recorded as superseded
     recording = [s for s in spans.spans if s.count("INSERT INTO schedule_occurrences")]
-    assert len(recording) >= (4 if schedule is renewals.SCHEDULE else 3)
+    assert len(recording) >= (4 if schedule is renewals_job.SCHEDULE else 3)
     for span in recording:  # only the record's own inserts: the plan's reads ran before, outside the lock
         assert {s.split(" (")[0] for s, _ in span.statements} <= {
             "INSERT INTO schedule_occurrences",
             "INSERT INTO slack_outbox",
         }, span.statements[:3]
         assert span.count("INSERT INTO schedule_occurrences") <= engine.RECORD_CHUNK + 1  # + the run's claim
-    if schedule is onboarding.SCHEDULE:
+    if schedule is onboarding_job.SCHEDULE:
         playbooks = [s for s in spans.spans if s.count("INSERT INTO onboarding_tasks")]
         assert len(playbooks) >= 3
         assert all(s.count("INSERT INTO onboarding_tasks") == len(s.statements) for s in playbooks)
@@ -169,7 +171,7 @@ def test_a_handoff_submitted_while_the_scan_runs_goes_through(baton, slack, span
     transactions, are both saved and acked (on SQLite they used to wait for the scan's lock and fail); the scan
     then finishes with every reminder recorded once."""
     cfg = team(baton)
-    fire = engine.latest_fire(renewals.SCHEDULE, cfg, baton.clock())
+    fire = engine.latest_fire(renewals_job.SCHEDULE, cfg, baton.clock())
     seed(baton, cfg, fire)
     first = open_handoff(baton, slack, "During Plan Co.")
     second = open_handoff(baton, slack, "Between Batches Co.")
@@ -208,7 +210,7 @@ def test_a_handoff_submitted_while_the_scan_runs_goes_through(baton, slack, span
     def scan():
         scan_thread.append(threading.get_ident())
         try:
-            outcome["result"] = run_schedule(baton.deps, renewals.SCHEDULE, cfg, baton.clock())
+            outcome["result"] = run_schedule(baton.deps, renewals_job.SCHEDULE, cfg, baton.clock())
         except BaseException as exc:  # surfaced below
             outcome["error"] = exc
         finally:
@@ -276,7 +278,7 @@ def test_a_scan_cut_off_between_batches_and_run_again_sends_nothing_twice_and_mi
     the next tick runs it again, records only what is missing (no message queued twice) and decides as the
     first scan would have: steps already long past at install are still skipped, not sent late."""
     cfg = team(baton)
-    fire = engine.latest_fire(renewals.SCHEDULE, cfg, baton.clock())
+    fire = engine.latest_fire(renewals_job.SCHEDULE, cfg, baton.clock())
     today = cfg.local(fire).date()
     seed(baton, cfg, fire)  # RENEWING customers at T-90 today
     late = [  # their T-90 day was 10 days before this first scan: skipped at install, never sent late
@@ -304,7 +306,7 @@ def test_a_scan_cut_off_between_batches_and_run_again_sends_nothing_twice_and_mi
     event.listen(eng, "commit", commit)
     try:
         with pytest.raises(Interrupted):
-            run_schedule(baton.deps, renewals.SCHEDULE, cfg, baton.clock())
+            run_schedule(baton.deps, renewals_job.SCHEDULE, cfg, baton.clock())
     finally:
         event.remove(eng, "before_cursor_execute", before)
         event.remove(eng, "commit", commit)
@@ -312,7 +314,7 @@ def test_a_scan_cut_off_between_batches_and_run_again_sends_nothing_twice_and_mi
     assert 0 < first < 2 * RENEWING + len(late)
     assert occurrence_count(baton, Occurrence.kind == engine.RUN) == 0  # the fire is not done
 
-    result = run_schedule(baton.deps, renewals.SCHEDULE, cfg, baton.clock())
+    result = run_schedule(baton.deps, renewals_job.SCHEDULE, cfg, baton.clock())
 
     assert result.queued == RENEWING and not result.stale
     assert occurrence_count(baton, Occurrence.kind == renewals.KIND) == 2 * RENEWING + len(late)
@@ -321,7 +323,7 @@ def test_a_scan_cut_off_between_batches_and_run_again_sends_nothing_twice_and_mi
     assert occurrence_count(baton, Occurrence.customer_id.in_(late_ids), Occurrence.status == "skipped") == len(late)
     assert len(baton.all(OutboxMessage)) == RENEWING  # one DM each, none twice
     assert occurrence_count(baton, Occurrence.kind == engine.RUN) == 1
-    assert run_schedule(baton.deps, renewals.SCHEDULE, cfg, baton.clock()) is None
+    assert run_schedule(baton.deps, renewals_job.SCHEDULE, cfg, baton.clock()) is None
 
 
 def test_an_import_recomputes_scores_in_short_transactions(baton, spans, tmp_path):

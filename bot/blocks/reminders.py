@@ -11,7 +11,6 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -27,10 +26,7 @@ from bot.blocks.kit import SECTION_LIMIT, mrkdwn, plain, section
 from bot.i18n import format_date, t
 from bot.money import format_amount
 from bot.text import escape_mrkdwn, truncate
-
-if TYPE_CHECKING:  # the services build their messages with these builders, so no import back at run time
-    from bot.services.onboarding import OnboardingState
-    from bot.services.renewals import RenewalState
+from bot.viewdata.reminders import OnboardingState, RenewalState
 
 # --- ids (one place; a test checks each action id has a listener) -----------------------------------
 OPEN_CARD = "reminder_open_card"  # answers the clicker with the customer's /customer card (ephemeral)
@@ -237,7 +233,7 @@ def _delta(value: float | None, locale: str) -> str:
     return t(locale, "reminders.trend.change", arrow=arrow, points=_number(abs(value)))
 
 
-def _health(state: "RenewalState", locale: str) -> str:
+def _health(state: RenewalState, locale: str) -> str:
     if state.score is None:
         return t(locale, "reminders.health.none")
     text = t(
@@ -270,7 +266,7 @@ def _user(user_id: str | None, locale: str) -> str:
     return f"<@{user_id}>" if user_id else t(locale, "reminders.nobody")
 
 
-def _facts(state: "RenewalState", locale: str, *, role: str) -> dict:
+def _facts(state: RenewalState, locale: str, *, role: str) -> dict:
     amount = format_amount(state.arr, state.currency, locale) if state.arr is not None and state.currency else "—"
     fields = [
         _field(locale, "reminders.field.health", _health(state, locale)),
@@ -285,7 +281,7 @@ def _facts(state: "RenewalState", locale: str, *, role: str) -> dict:
     return {"type": "section", "fields": fields}
 
 
-def _voc(state: "RenewalState", locale: str) -> dict | None:
+def _voc(state: RenewalState, locale: str) -> dict | None:
     if not state.voc_quote:
         return None
     quote = escape_mrkdwn(truncate(" ".join(state.voc_quote.split()), QUOTE_LIMIT))
@@ -307,7 +303,7 @@ def _dicts(blocks: Sequence[dict | None]) -> list[dict]:
 
 
 def renewal_reminder(
-    state: "RenewalState", locale: str, *, key: str, step: int, role: str, csp: bool = False, again: bool = False
+    state: RenewalState, locale: str, *, key: str, step: int, role: str, csp: bool = False, again: bool = False
 ) -> tuple[list[dict], str]:
     """A renewal ladder DM: to the owner CSM (role csm: Acknowledge, Snooze, Hand to AE) or to the AE (role ae:
     Acknowledge, Snooze), with the customer's state; `csp` adds the Success Plan ask, `again` says it was
@@ -339,7 +335,7 @@ def renewal_reminder(
     return _dicts(blocks), text
 
 
-def handed_to_ae(state: "RenewalState", locale: str, *, key: str, step: int, by: str) -> tuple[list[dict], str]:
+def handed_to_ae(state: RenewalState, locale: str, *, key: str, step: int, by: str) -> tuple[list[dict], str]:
     """The AE's DM when the CSM clicks Hand to AE: who handed it, and the same state (Acknowledge, Snooze)."""
     name = _name(state.name)
     when = format_date(state.renewal_date, locale)
@@ -359,7 +355,7 @@ def _milestone(name: str, locale: str) -> str:
     return t(locale, MILESTONES[name]) if name in MILESTONES else escape_mrkdwn(name)
 
 
-def _checklist(state: "OnboardingState", locale: str, today: date) -> str:
+def _checklist(state: OnboardingState, locale: str, today: date) -> str:
     lines = []
     for m in state.milestones:
         label, when = _milestone(m.milestone, locale), format_date(m.due_date, locale)
@@ -372,7 +368,7 @@ def _checklist(state: "OnboardingState", locale: str, today: date) -> str:
     return "\n".join(lines)
 
 
-def onboarding_reminder(state: "OnboardingState", locale: str, *, key: str) -> tuple[list[dict], str]:
+def onboarding_reminder(state: OnboardingState, locale: str, *, key: str) -> tuple[list[dict], str]:
     """An onboarding milestone due today or overdue, with the playbook's checklist (Mark done, Snooze)."""
     name, milestone = _name(state.customer_name), _milestone(state.milestone, locale)
     short = escape_mrkdwn(truncate(state.customer_name, 150))  # for the notification text, mrkdwn too

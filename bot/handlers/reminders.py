@@ -27,6 +27,8 @@ from bot.services import customer as cs
 from bot.services import onboarding, reminders, renewals, team_config
 from bot.services import schedules as engine
 from bot.services.reminders import ACKNOWLEDGED, DONE, HANDED, SNOOZED, Outcome
+from bot.services.schedules import Part
+from bot.viewdata.reminders import RenewalState
 
 log = logging.getLogger("baton.reminders")
 
@@ -231,8 +233,14 @@ def _hand_to_ae(deps: Deps, db: Session, team: str, key: str, user: str) -> Outc
         now=now,
         today=cfg.today(now),
         rules=deps.health_rules,
-        locale_for=lambda u: _locale(deps, team, u),
+        draw=lambda state, ae, key, step, by: _handed_parts(deps, team, state, ae, key, step, by),
     )
+
+
+def _handed_parts(deps: Deps, team: str, state: RenewalState, ae: str, key: str, step: int, by: str) -> list[Part]:
+    """The AE's DM when a renewal is handed to them, in the AE's language."""
+    blocks, text = rb.handed_to_ae(state, _locale(deps, team, ae), key=key, step=step, by=by)
+    return [Part(text, blocks)]
 
 
 def _locale(deps: Deps, team: str, user: str | None) -> str:

@@ -21,8 +21,8 @@ log = logging.getLogger("baton.schedules")
 
 def all_schedules() -> dict[str, Schedule]:
     """Every schedule, by name (imported here so the services stay independent of one another)."""
-    from bot.jobs import digest
-    from bot.services import meeting, nudges, onboarding, renewals
+    from bot.jobs import digest, onboarding, renewals
+    from bot.services import meeting, nudges
 
     found = [digest.SCHEDULE, renewals.SCHEDULE, onboarding.SCHEDULE, meeting.SCHEDULE, *nudges.SCHEDULES]
     return {s.name: s for s in found}

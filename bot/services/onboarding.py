@@ -17,12 +17,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from bot.blocks import reminders as rb
 from bot.models import ACCEPTED, Customer, Handoff, Occurrence, OnboardingTask
 from bot.services import schedules as engine
 from bot.services.reminders import DONE, FINAL, SNOOZED, Outcome, day_of, end_of, find
-from bot.services.schedules import Context, Message, Part, Planned, Schedule, Skip
+from bot.services.schedules import Context, Skip
 from bot.services.team_config import TeamConfig
+from bot.viewdata.reminders import OnboardingState, TaskView
 
 NAME = "onboarding"
 KIND = "onboarding"  # occurrence kinds are onboarding.kickoff, onboarding.activation, onboarding.training
@@ -145,30 +145,6 @@ def task_key(task_id: int, day: int) -> str:
     return f"{KIND}:{task_id}:{day}"
 
 
-@dataclass(frozen=True)
-class TaskView:
-    """One milestone as a reminder shows it."""
-
-    milestone: str
-    due_date: date
-    done: bool
-
-
-@dataclass(frozen=True)
-class OnboardingState:
-    """What an onboarding reminder shows: the task, its customer and the handoff's other milestones."""
-
-    task_id: int
-    customer_id: int
-    customer_name: str
-    milestone: str
-    due_date: date
-    days_overdue: int
-    accepted_on: date | None
-    success_criteria: str | None
-    milestones: tuple[TaskView, ...]
-
-
 def _due(db: Session, team_id: str, today: date):
     """Open tasks due by today of customers not churned, with owner and handoff facts (one query)."""
     stmt = (
@@ -224,9 +200,22 @@ def _held(db: Session, cfg: TeamConfig, task_ids: list[int], day: date) -> set[i
     return held
 
 
-def plan(db: Session, ctx: Context) -> list[Planned]:
-    """Remind each open task's owner on its reminder days (the tasks of newly accepted handoffs are made by
-    `prepare` just before)."""
+@dataclass(frozen=True)
+class Due:
+    """An onboarding reminder the scan sends: to whom, under which key, showing what (the job draws it)."""
+
+    key: str
+    kind: str
+    user: str
+    state: OnboardingState
+    subject: str
+    step: int
+    due_at: datetime
+
+
+def due_reminders(db: Session, ctx: Context) -> list[Due | Skip]:
+    """Each open task's reminder on its reminder days, or why it is skipped (the tasks of newly accepted
+    handoffs are made by `prepare` just before the plan)."""
     cfg, today, team = ctx.cfg, day_of(ctx), ctx.team_id
     due = _due(db, team, today)
     wanted = {}
@@ -240,7 +229,7 @@ def plan(db: Session, ctx: Context) -> list[Planned]:
     siblings = _siblings(db, team, sorted({v[0].handoff_id for v in todo.values()}))
     mutes = engine.Mutes(db, team, ctx.now)
     at = cfg.at(today, "reminders.time")
-    out: list[Planned] = []
+    out: list[Due | Skip] = []
     for key, (task, name, owner, accepted_at, criteria, day) in todo.items():
         if task.id in held:
             continue  # snoozed: sent on the first run after the snooze ends
@@ -263,21 +252,8 @@ def plan(db: Session, ctx: Context) -> list[Planned]:
             success_criteria=criteria,
             milestones=tuple(siblings.get(task.handoff_id, ())),
         )
-        blocks, text = rb.onboarding_reminder(state, ctx.locale_for(owner), key=key)
-        out.append(
-            Message(key=key, kind=kind, parts=[Part(text, blocks)], user=owner, data={"task": task.id}, **common)
-        )
+        out.append(Due(key, kind, owner, state, subject=f"task:{task.id}", step=day, due_at=at))
     return out
-
-
-SCHEDULE = Schedule(
-    name=NAME,
-    description="onboarding playbook: kickoff, activation and training reminders to the owner",
-    fires=engine.at_reminders_time,
-    useful_for=engine.until_next_day,
-    plan=plan,
-    prepare=prepare,
-)
 
 
 # --- Mark done ------------------------------------------------------------------------------------------------

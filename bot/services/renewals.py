@@ -18,19 +18,18 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from bot.blocks import reminders as rb
 from bot.models import Customer, HealthScore, Occurrence, Promise, VocNote
 from bot.services import health
 from bot.services import schedules as engine
 from bot.services.health_config import HealthRules
 from bot.services.reminders import FINAL, HANDED, Outcome, day_of, find, snooze_round, snoozed_due
-from bot.services.schedules import Context, Message, Part, Planned, Schedule, Skip
+from bot.services.schedules import Context, Message, Part, Skip
+from bot.viewdata.reminders import RenewalState
 
 NAME = "renewals"
 KIND = "renewal"  # the owner CSM's reminder
@@ -45,27 +44,6 @@ SAME_CYCLE_DAYS = 180  # a step sent for a renewal date this close to the curren
 TREND_DAYS = 30
 CHURNED = "churned"
 CHUNK = 500
-
-
-@dataclass(frozen=True)
-class RenewalState:
-    """What a renewal reminder shows about the customer."""
-
-    customer_id: int
-    name: str
-    renewal_date: date
-    days_left: int
-    arr: Decimal | None
-    currency: str | None
-    owner_user_id: str | None
-    ae_user_id: str | None
-    score: float | None
-    band: str | None
-    delta_30d: float | None
-    open_promises: int
-    overdue_promises: int
-    voc_quote: str | None = None
-    voc_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -254,9 +232,27 @@ class _Send:
     base: str = ""
 
 
-def plan(db: Session, ctx: Context) -> list[Planned]:
+@dataclass(frozen=True)
+class Due:
+    """A ladder reminder the scan sends: to whom, under which key, showing what (the job draws it)."""
+
+    key: str
+    kind: str
+    user: str
+    state: RenewalState
+    subject: str  # the renewal date the step is for
+    step: int
+    due_at: datetime
+    role: str  # csm | ae
+    csp: bool  # the step that asks for the Success Plan
+    base: str  # the step's key before any snooze
+    snooze: int  # how many snoozes it comes back after
+
+
+def due_reminders(db: Session, ctx: Context) -> list[Due | Skip]:
     """Today's ladder steps: the nearest due unsent step per customer and role, snoozed ones coming back,
-    older unsent steps recorded as superseded; states computed only for the customers reminded."""
+    older unsent steps recorded as superseded (the skips first, then the reminders); states computed only for
+    the customers reminded."""
     cfg, today, team = ctx.cfg, day_of(ctx), ctx.team_id
     steps, ae_steps = cfg.days("renewal.days"), cfg.days("renewal.ae_days")
     if not steps and not ae_steps:
@@ -274,7 +270,7 @@ def plan(db: Session, ctx: Context) -> list[Planned]:
     fresh = {k: v for k, v in wanted.items() if k not in existing}
     history = _sent_steps(db, team, sorted({cand.customer_id for cand, _, _ in fresh.values()}))
     mutes = engine.Mutes(db, team, ctx.now)
-    out: list[Planned] = []
+    out: list[Due | Skip] = []
     sends: list[_Send] = []
     at = cfg.at(today, "reminders.time")
     installing = bool(fresh) and _first_scan(db, team, at)
@@ -310,29 +306,16 @@ def plan(db: Session, ctx: Context) -> list[Planned]:
     sends.extend(_snoozed(db, ctx, today, {c.customer_id: c for c in candidates}, ladders, mutes, out))
     found = states(db, team, [s.customer_id for s in sends], today, ctx.rules)
     csp = cfg.int("renewal.csp_days")
+    due: list[Due] = []
     for s in sends:
         state = found.get(s.customer_id)
         if state is None:
             continue
-        locale = ctx.locale_for(s.user)
         role = "ae" if s.kind == KIND_AE else "csm"
-        blocks, text = rb.renewal_reminder(
-            state, locale, key=s.key, step=s.step, role=role, csp=s.step == csp and role == "csm", again=s.snooze > 0
-        )
-        out.append(
-            Message(
-                key=s.key,
-                kind=s.kind,
-                parts=[Part(text, blocks)],
-                user=s.user,
-                customer_id=s.customer_id,
-                subject=s.renewal_date.isoformat(),
-                step=s.step,
-                due_at=at,
-                data={"base": s.base, "snooze": s.snooze, "role": role},
-            )
-        )
-    return out
+        subject = s.renewal_date.isoformat()
+        csp_step = s.step == csp and role == "csm"
+        due.append(Due(s.key, s.kind, s.user, state, subject, s.step, at, role, csp_step, s.base, s.snooze))
+    return [*out, *due]
 
 
 def _why_not(user: str | None, ae: bool, cand: _Candidate, mutes: engine.Mutes, kind: str) -> str | None:
@@ -345,7 +328,7 @@ def _why_not(user: str | None, ae: bool, cand: _Candidate, mutes: engine.Mutes, 
     return None
 
 
-def _snoozed(db: Session, ctx: Context, today: date, by_id: dict[int, _Candidate], ladders, mutes, out: list[Planned]):
+def _snoozed(db: Session, ctx: Context, today: date, by_id: dict[int, _Candidate], ladders, mutes, out: list):
     """Snoozed ladder reminders whose snooze ends by today, still the step due for the same renewal date."""
     sends: list[_Send] = []
     ladder_of = {kind: (steps, ae) for kind, steps, ae in ladders}
@@ -375,15 +358,6 @@ def _snoozed(db: Session, ctx: Context, today: date, by_id: dict[int, _Candidate
     return sends
 
 
-SCHEDULE = Schedule(
-    name=NAME,
-    description="renewal ladder: DMs to the CSM (and AE) before each renewal date",
-    fires=engine.at_reminders_time,
-    useful_for=engine.until_next_day,
-    plan=plan,
-)
-
-
 # --- Hand to AE ---------------------------------------------------------------------------------------------
 
 
@@ -396,10 +370,11 @@ def hand_to_ae(
     now: datetime,
     today: date,
     rules: HealthRules,
-    locale_for: Callable[[str | None], str],
+    draw: Callable[[RenewalState, str, str, int, str], list[Part]],
 ) -> Outcome:
     """The CSM hands a renewal to the AE: the reminder is marked handed (by whom, when) and the AE gets a DM
-    with the customer's state through the outbox (once per step, however often the button is clicked)."""
+    with the customer's state through the outbox (once per step, however often the button is clicked).
+    `draw(state, ae, key, step, by)` gives the DM's parts (the caller draws them; services draw no Block Kit)."""
     row = find(db, team_id, key)
     if row is None or row.kind != KIND or row.customer_id is None:
         return Outcome("gone")
@@ -417,11 +392,10 @@ def hand_to_ae(
         return Outcome("gone", row=row)
     base, _n = snooze_round(row)
     ae = customer.ae_user_id
-    blocks, text = rb.handed_to_ae(state, locale_for(ae), key=f"{base}:handed", step=row.step or 0, by=user)
     message = Message(
         key=f"{base}:handed",
         kind=KIND_HANDED,
-        parts=[Part(text, blocks)],
+        parts=draw(state, ae, f"{base}:handed", row.step or 0, user),
         user=ae,
         customer_id=customer.id,
         subject=row.subject,

@@ -22,7 +22,7 @@ from slack_sdk.models.basic_objects import JsonObject
 from sqlmodel import SQLModel
 
 import bot.blocks
-from bot.services import onboarding, renewals
+from bot.viewdata import reminders as reminder_data
 
 EVIL = "<!channel> <@U1> <https://evil.example|x> &lt;"
 # What Slack would act on, if it reached mrkdwn or a notification text unescaped (in any case); and the typed
@@ -182,7 +182,11 @@ class Factory:
 
     def call(self, fn: Callable, overrides: dict) -> object:
         module = inspect.getmodule(fn)
-        ns = {**vars(module), "RenewalState": renewals.RenewalState, "OnboardingState": onboarding.OnboardingState}
+        ns = {
+            **vars(module),
+            "RenewalState": reminder_data.RenewalState,
+            "OnboardingState": reminder_data.OnboardingState,
+        }
         hints = typing.get_type_hints(fn, globalns=ns)
         kwargs = {}
         for p in inspect.signature(fn).parameters.values():

@@ -8,8 +8,7 @@ from decimal import Decimal
 import pytest
 
 from bot.blocks import reminders as rb
-from bot.services.onboarding import OnboardingState, TaskView
-from bot.services.renewals import RenewalState
+from bot.viewdata.reminders import OnboardingState, RenewalState, TaskView
 from tests.blocks.test_handoff_blocks import _check_block
 
 LOCALES = ("en", "ko")

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from bot.jobs import onboarding as onboarding_job
 from bot.models import Customer, Handoff, OnboardingTask
 from bot.models.handoff import ACCEPTED, SUBMITTED
 from bot.services import onboarding, reminders, schedules, team_config
@@ -33,7 +34,7 @@ def scan(sessions, day: date, *, now: datetime | None = None, locale_for=None):
             if not onboarding.prepare(db, ctx, False):
                 break
     with sessions.begin() as db:
-        planned = onboarding.plan(db, ctx)
+        planned = onboarding_job.plan(db, ctx)
         schedules.record(db, TEAM, onboarding.NAME, planned, fire=now, now=now)
     return planned
 

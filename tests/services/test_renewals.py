@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
+from bot.jobs import renewals as renewals_job
 from bot.models import Customer, HealthScore, HealthSnapshot, Occurrence, Promise, VocNote
 from bot.models.handoff import SUBMITTED, Handoff
 from bot.services import reminders, renewals, schedules, team_config
@@ -32,7 +33,7 @@ def scan(sessions, day: date, *, locale_for=None, team: str = TEAM, now: datetim
     with sessions.begin() as db:
         cfg = team_config.load(db, team, DEFAULTS)
         ctx = Context(cfg=cfg, fire=now, now=now, rules=HealthRules(), locale_for=locale_for or (lambda _u: "en"))
-        planned = renewals.plan(db, ctx)
+        planned = renewals_job.plan(db, ctx)
         schedules.record(db, team, renewals.NAME, planned, fire=now, now=now)
     return planned
 
@@ -401,7 +402,7 @@ def test_a_team_scans_on_its_own_local_day(sessions):
         cfg = team_config.load(db, TEAM, DEFAULTS)
     assert cfg.today(now) == START + timedelta(days=1)
     assert [m.step for m in messages(scan(sessions, START, now=now))] == [90]
-    fires = renewals.SCHEDULE.fires(cfg, now - timedelta(days=1), now)
+    fires = renewals_job.SCHEDULE.fires(cfg, now - timedelta(days=1), now)
     assert [f.astimezone(cfg.tz).hour for f in fires] == [9]
 
 
