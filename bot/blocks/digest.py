@@ -19,11 +19,10 @@ from bot.blocks.kit import SECTION_LIMIT, mrkdwn, plain, section
 from bot.blocks.reminders import open_card_button
 from bot.i18n import format_date, t
 from bot.money import format_amount_short
-from bot.services import health
-from bot.services.digest import SCORE_WINDOW_DAYS, Crossing, Digest, Line
-from bot.services.onboarding import OverdueTask
-from bot.services.schedules import Part
 from bot.text import escape_mrkdwn, truncate
+from bot.viewdata import health
+from bot.viewdata.digest import SCORE_WINDOW_DAYS, Crossing, Digest, Line, OverdueTask
+from bot.viewdata.parts import Part
 
 FIRST_CUSTOMERS = 10  # in the channel message, each with an Open card button
 LINES_PER_SECTION = 10  # in the thread replies

@@ -13,7 +13,6 @@ said on time; a manual run describes now). Mutes never hide anyone here: they si
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -24,14 +23,13 @@ from sqlmodel import Session
 from bot.models import Customer, HealthScore, HealthSnapshot
 from bot.services import health, onboarding
 from bot.services.health_config import HealthRules
-from bot.services.onboarding import OverdueTask
 from bot.services.schedules import Context
 from bot.services.signals import SIGNALS, canonical_signal
+from bot.viewdata.digest import SCORE_WINDOW_DAYS, Crossing, Digest, Driver, Line
 
 NAME = "digest"
 KIND = "digest"
 BAD = (health.UNHEALTHY, health.AT_RISK)  # worst first: the order of the digest's groups
-SCORE_WINDOW_DAYS = 30  # a stored score older than this is too old to report as "current"
 WEEK = 7
 PREVIOUS_WINDOW_DAYS = 7  # the score "a week ago" is the latest stored in [day-14, day-7]
 _CHUNK = 500  # customers per IN list
@@ -39,64 +37,6 @@ _MAX_DAYS_LISTED = 64  # latest-value days passed as a list; beyond, the keys ar
 
 
 # --- the data ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Driver:
-    """The signal pulling the score down most: its canonical name and latest value."""
-
-    signal: str
-    value: float
-
-
-@dataclass(frozen=True)
-class Line:
-    """One customer in the digest."""
-
-    customer_id: int
-    name: str
-    band: str  # at_risk or unhealthy
-    score: float
-    change: float | None  # since the score a week before (None: no score then)
-    driver: Driver | None
-    owner_user_id: str | None
-    owner_email: str | None
-    arr: Decimal | None
-    currency: str | None
-    days_to_renewal: int | None
-
-
-@dataclass(frozen=True)
-class Crossing:
-    """A customer whose band at the end of the week differs from the band before it (net of wobbles)."""
-
-    customer_id: int
-    name: str
-    before: str
-    after: str
-    day: date  # the last crossing of the week
-
-
-@dataclass(frozen=True)
-class Digest:
-    """Everything one digest shows; `lines` worst first (Unhealthy, then At risk; lowest score first)."""
-
-    day: date
-    week: str  # ISO week of `day`, e.g. 2026-W48
-    scored: int  # customers with a current score
-    lines: tuple[Line, ...]
-    counts: dict[str, int]  # band -> customers
-    arr_at_risk: dict[str, Decimal]  # currency -> ARR of the listed customers (most customers first)
-    without_arr: int  # listed customers with no ARR or no currency
-    newly_at_risk: tuple[Crossing, ...] = ()
-    worsened: tuple[Crossing, ...] = ()  # At risk -> Unhealthy
-    recovered: tuple[Crossing, ...] = ()
-    overdue: tuple[OverdueTask, ...] = ()
-    crossings: tuple[Crossing, ...] = field(default=(), repr=False)  # every net crossing (for tests and logs)
-
-    @property
-    def empty(self) -> bool:
-        return not self.lines
 
 
 def iso_week(day: date) -> str:

@@ -21,8 +21,8 @@ from bot.models.base import utcnow
 from bot.services.health_config import HealthConfig, HealthRules
 from bot.services.health_history import History, Point, chunks, load_histories, load_history
 from bot.services.signals import SIGNALS, SignalSpec, canonical_signal
+from bot.viewdata.health import AT_RISK, HEALTHY, UNHEALTHY
 
-HEALTHY, AT_RISK, UNHEALTHY = "healthy", "at_risk", "unhealthy"
 SPARK = "▁▂▃▄▅▆▇█"  # each bar covers 12.5 points of the fixed 0..100 scale
 TOP_DRIVERS = 3
 PEAK_DAYS = 90  # relative signals are scored against the customer's own peak over this many days

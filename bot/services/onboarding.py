@@ -22,6 +22,7 @@ from bot.services import schedules as engine
 from bot.services.reminders import DONE, FINAL, SNOOZED, Outcome, day_of, end_of, find
 from bot.services.schedules import Context, Skip
 from bot.services.team_config import TeamConfig
+from bot.viewdata.digest import OverdueTask
 from bot.viewdata.reminders import OnboardingState, TaskView
 
 NAME = "onboarding"
@@ -35,18 +36,6 @@ WINDOW_DAYS = 90
 CHURNED = "churned"
 CHUNK = 500
 PREPARE_HANDOFFS = 200  # handoffs (3 tasks each) whose playbook one short write transaction creates
-
-
-@dataclass
-class OverdueTask:
-    """An open onboarding milestone past its due date (the digest and the meeting agenda list these)."""
-
-    customer_id: int
-    customer_name: str
-    milestone: str  # kickoff, activation, training
-    due_date: date
-    owner_user_id: str | None  # the customer's owner CSM, else the handoff's CSM
-    days_overdue: int
 
 
 def overdue_tasks(db: Session, team_id: str, today: date) -> list[OverdueTask]:

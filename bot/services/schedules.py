@@ -31,6 +31,7 @@ from bot.models.schedule import QUEUED, SENT, SKIPPED
 from bot.services import outbox
 from bot.services.health_config import HealthRules
 from bot.services.team_config import TeamConfig
+from bot.viewdata.parts import Part
 
 log = logging.getLogger("baton.schedules")
 
@@ -49,14 +50,6 @@ KEY_CHUNK = 20_000  # keys per existence check (below SQLite's 32,766 bound para
 # when RECORD_SECONDS have passed (about 0.4 ms each on SQLite, so a full chunk holds the lock ~80 ms).
 RECORD_CHUNK = 200
 RECORD_SECONDS = 0.1
-
-
-@dataclass(frozen=True)
-class Part:
-    """One Slack message: notification text and Block Kit blocks (dicts, already validated by the builder)."""
-
-    text: str
-    blocks: list[dict]
 
 
 @dataclass

@@ -11,8 +11,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks import digest as db_
 from bot.blocks import reminders
-from bot.services.digest import Crossing, Digest, Driver, Line
-from bot.services.onboarding import OverdueTask
+from bot.viewdata.digest import Crossing, Digest, Driver, Line, OverdueTask
 
 DAY = date(2026, 11, 23)
 LONG_EN = "Extremely Long & <Dangerous> Name Holdings International " * 6

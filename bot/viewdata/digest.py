@@ -1,0 +1,78 @@
+"""What the weekly digest shows (bot/services/digest.py builds it, bot/blocks/digest.py draws it): the customers
+At risk or Unhealthy, the week's band crossings and the overdue onboarding milestones."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+SCORE_WINDOW_DAYS = 30  # a stored score older than this is too old to report as "current"
+
+
+@dataclass
+class OverdueTask:
+    """An open onboarding milestone past its due date (the digest and the meeting agenda list these)."""
+
+    customer_id: int
+    customer_name: str
+    milestone: str  # kickoff, activation, training
+    due_date: date
+    owner_user_id: str | None  # the customer's owner CSM, else the handoff's CSM
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class Driver:
+    """The signal pulling the score down most: its canonical name and latest value."""
+
+    signal: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Line:
+    """One customer in the digest."""
+
+    customer_id: int
+    name: str
+    band: str  # at_risk or unhealthy
+    score: float
+    change: float | None  # since the score a week before (None: no score then)
+    driver: Driver | None
+    owner_user_id: str | None
+    owner_email: str | None
+    arr: Decimal | None
+    currency: str | None
+    days_to_renewal: int | None
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A customer whose band at the end of the week differs from the band before it (net of wobbles)."""
+
+    customer_id: int
+    name: str
+    before: str
+    after: str
+    day: date  # the last crossing of the week
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything one digest shows; `lines` worst first (Unhealthy, then At risk; lowest score first)."""
+
+    day: date
+    week: str  # ISO week of `day`, e.g. 2026-W48
+    scored: int  # customers with a current score
+    lines: tuple[Line, ...]
+    counts: dict[str, int]  # band -> customers
+    arr_at_risk: dict[str, Decimal]  # currency -> ARR of the listed customers (most customers first)
+    without_arr: int  # listed customers with no ARR or no currency
+    newly_at_risk: tuple[Crossing, ...] = ()
+    worsened: tuple[Crossing, ...] = ()  # At risk -> Unhealthy
+    recovered: tuple[Crossing, ...] = ()
+    overdue: tuple[OverdueTask, ...] = ()
+    crossings: tuple[Crossing, ...] = field(default=(), repr=False)  # every net crossing (for tests and logs)
+
+    @property
+    def empty(self) -> bool:
+        return not self.lines
