@@ -45,7 +45,7 @@ from bot.blocks import customer as cb
 from bot.config import Settings, normalize_database_url
 from bot.db import migrate
 from bot.deps import build_deps
-from bot.services.signals import SIGNALS as SIGNAL_SPECS
+from bot.signals import SIGNALS as SIGNAL_SPECS
 from bot.web import WebApp
 from tests.fakes.slack_api import FakeSlack
 from tests.payloads import SIGNING_SECRET, slash_command

@@ -34,10 +34,10 @@ from bot.blocks.kit import plain as _plain
 from bot.blocks.kit import section as _section
 from bot.i18n import format_date, has, t
 from bot.money import format_amount
-from bot.services.customer import NOTE_MAX, RATING_MAX, RATING_MIN, CustomerStatus, PromiseItem, VocNote
-from bot.services.lookup import Match
-from bot.services.signals import SIGNALS
+from bot.signals import SIGNALS
 from bot.text import escape_mrkdwn, truncate
+from bot.viewdata.customer import NOTE_MAX, RATING_MAX, RATING_MIN, CustomerStatus, PromiseItem, VocNote
+from bot.viewdata.lookup import Match
 
 # --- ids (one place; a test checks each action id has a listener) -----------------------------------
 PICK = "customer_pick"  # a button of the pick-one list: opens that customer's card

@@ -8,7 +8,6 @@ Reads a handful of rows per card: the customer, its latest submitted or accepted
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 
 from sqlalchemy import bindparam, case, func
 from sqlalchemy import select as sa_select
@@ -20,14 +19,12 @@ from bot.errors import UserError
 from bot.models import ACCEPTED, SUBMITTED, Customer, Handoff, HealthSnapshot, Promise
 from bot.services import health, outbox, voc
 from bot.services.health_config import HealthRules
-from bot.viewdata.customer import VocNote
+from bot.viewdata.customer import NOTE_MAX, RATING_MAX, RATING_MIN, CustomerStatus, HandoffSummary, PromiseItem, VocNote
 
 log = logging.getLogger("baton.customer")
 
 MAX_PROMISES = 20  # read per card (the card shows fewer); the totals are counted in SQL
 RATING_SIGNAL, RATING_SOURCE = "csm_rating", "slack"
-RATING_MIN, RATING_MAX = 1, 5
-NOTE_MAX = 1000
 
 
 class CustomerKind(outbox.OutboxKind):
@@ -44,48 +41,6 @@ class CustomerNotFound(UserError, LookupError):
     def __init__(self, customer_id: int | None = None):
         super().__init__("gone")
         self.customer_id = customer_id
-
-
-@dataclass(frozen=True)
-class PromiseItem:
-    text: str
-    owner_user_id: str | None
-    owner_name: str | None
-    due_date: date | None
-    overdue: bool
-
-
-@dataclass(frozen=True)
-class HandoffSummary:
-    handoff_id: int
-    status: str
-    why_bought: str | None
-    business_goals: str | None
-    success_criteria: str | None
-
-
-@dataclass(frozen=True)
-class CustomerStatus:
-    customer_id: int
-    name: str
-    stage: str
-    segment: str | None
-    owner_user_id: str | None
-    owner_email: str | None
-    ae_user_id: str | None
-    ae_email: str | None
-    arr: Decimal | None
-    currency: str | None
-    renewal_date: date | None
-    days_to_renewal: int | None
-    health: health.CustomerHealth | None  # None when the health service failed (the card says so)
-    handoff: HandoffSummary | None
-    promises: tuple[PromiseItem, ...]  # open ones, overdue first, at most MAX_PROMISES
-    open_promises: int
-    overdue_promises: int
-    voc: tuple[VocNote, ...]
-    redact: frozenset[str]  # card fields hidden when the card is shared in a channel
-    today: date
 
 
 def get_customer(db: Session, team_id: str, customer_id: int) -> Customer:

@@ -24,7 +24,7 @@ from bot.models import Customer, HealthScore, HealthSnapshot
 from bot.services import health, onboarding
 from bot.services.health_config import HealthRules
 from bot.services.schedules import Context
-from bot.services.signals import SIGNALS, canonical_signal
+from bot.signals import SIGNALS, canonical_signal
 from bot.viewdata.digest import SCORE_WINDOW_DAYS, Crossing, Digest, Driver, Line
 
 NAME = "digest"

@@ -7,7 +7,6 @@ database functions load that history, and store and read the daily scores (SQLit
 
 import bisect
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete
@@ -20,8 +19,8 @@ from bot.models import Customer, HealthScore
 from bot.models.base import utcnow
 from bot.services.health_config import HealthConfig, HealthRules
 from bot.services.health_history import History, Point, chunks, load_histories, load_history
-from bot.services.signals import SIGNALS, SignalSpec, canonical_signal
-from bot.viewdata.health import AT_RISK, HEALTHY, UNHEALTHY
+from bot.signals import SIGNALS, SignalSpec, canonical_signal
+from bot.viewdata.health import AT_RISK, HEALTHY, UNHEALTHY, CustomerHealth, Driver, Risk, Score, Stale, Trend
 
 SPARK = "▁▂▃▄▅▆▇█"  # each bar covers 12.5 points of the fixed 0..100 scale
 TOP_DRIVERS = 3
@@ -37,71 +36,6 @@ TICKET_SPIKES = (("tickets_30d", 30, 5), ("open_tickets", 14, 4))  # signal, loo
 TICKET_SPIKE_FACTOR = 2
 NPS_DETRACTOR_MAX = 6
 RENEWAL_SOON_DAYS = 90
-
-
-@dataclass(frozen=True)
-class Driver:
-    """One scored signal: its value, 0..100 score, share of the weight and pull on the total (in points)."""
-
-    signal: str
-    value: float
-    as_of: date
-    normalised: float
-    weight_share: float
-    impact: float  # weight_share * (normalised - 50): negative pulls the score down; sum of impacts = score - 50
-
-
-@dataclass(frozen=True)
-class Stale:
-    """A scored signal whose value is older than its staleness limit (still counted)."""
-
-    signal: str
-    as_of: date
-    age_days: int
-
-
-@dataclass(frozen=True)
-class Risk:
-    """A risk signal: `code` is a catalog key suffix, `params` fill the message in."""
-
-    code: str
-    params: dict
-
-
-@dataclass(frozen=True)
-class Score:
-    """The score on `as_of` and what explains it; score and band are None when no signal could be used."""
-
-    score: float | None
-    band: str | None
-    drivers_down: tuple[Driver, ...]
-    drivers_up: tuple[Driver, ...]
-    used: tuple[Driver, ...]  # in registry order
-    missing: tuple[str, ...]
-    stale: tuple[Stale, ...]
-    as_of: date
-
-
-@dataclass(frozen=True)
-class Trend:
-    """The score 7 and 30 days ago, the changes since, and the score at the end of each of the last weeks."""
-
-    score_7d_ago: float | None
-    score_30d_ago: float | None
-    delta_7d: float | None
-    delta_30d: float | None
-    weekly: tuple[float | None, ...]  # oldest first; the last one is today's score
-    sparkline: str
-
-
-@dataclass(frozen=True)
-class CustomerHealth:
-    """Everything a customer card shows about health, from one read of the snapshots."""
-
-    score: Score
-    trend: Trend
-    risks: tuple[Risk, ...]
-    freshness: dict[str, date]  # latest as_of per signal (at or before today)
 
 
 # --- maths -------------------------------------------------------------------------------------------------

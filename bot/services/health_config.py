@@ -1,6 +1,6 @@
 """Health score settings: weights, bands, staleness limits, ranges and card redaction, per team and segment.
 
-Defaults come from the signal registry (`bot.services.signals.SIGNALS`). A TOML file (see
+Defaults come from the signal registry (`bot.signals.SIGNALS`). A TOML file (see
 `docs/health.example.toml`) can override them at four levels, most specific winning key by key:
 default < `[segments.X]` < `[teams.T]` < `[teams.T.segments.X]`. Every combination the file mentions is built
 and validated when the file is loaded, so a bad file fails at start-up, never while scoring.
@@ -14,7 +14,7 @@ from os import PathLike
 from types import MappingProxyType
 from typing import Any
 
-from bot.services.signals import SIGNALS, canonical_signal
+from bot.signals import SIGNALS, canonical_signal
 
 # Fields of a customer card that can be hidden when the card is shared in a channel.
 REDACTABLE = frozenset({"arr", "renewal", "risks", "promises", "handoff", "voc", "owner", "drivers", "score"})

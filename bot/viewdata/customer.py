@@ -1,7 +1,14 @@
-"""What the customer feature's services hand to builders: a VoC note as the card and the VoC answers show it."""
+"""What the customer feature's services hand to builders: the card's CustomerStatus (with its promises, handoff
+and VoC notes), and the limits of the rating modal."""
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+
+from bot.viewdata.health import CustomerHealth
+
+RATING_MIN, RATING_MAX = 1, 5
+NOTE_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -15,3 +22,45 @@ class VocNote:
     category: str | None = None
     importance: str | None = None
     items: tuple[tuple[str, str], ...] = ()  # roadmap items it is tagged to: (title, status)
+
+
+@dataclass(frozen=True)
+class PromiseItem:
+    text: str
+    owner_user_id: str | None
+    owner_name: str | None
+    due_date: date | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class HandoffSummary:
+    handoff_id: int
+    status: str
+    why_bought: str | None
+    business_goals: str | None
+    success_criteria: str | None
+
+
+@dataclass(frozen=True)
+class CustomerStatus:
+    customer_id: int
+    name: str
+    stage: str
+    segment: str | None
+    owner_user_id: str | None
+    owner_email: str | None
+    ae_user_id: str | None
+    ae_email: str | None
+    arr: Decimal | None
+    currency: str | None
+    renewal_date: date | None
+    days_to_renewal: int | None
+    health: CustomerHealth | None  # None when the health service failed (the card says so)
+    handoff: HandoffSummary | None
+    promises: tuple[PromiseItem, ...]  # open ones, overdue first, at most MAX_PROMISES
+    open_promises: int
+    overdue_promises: int
+    voc: tuple[VocNote, ...]
+    redact: frozenset[str]  # card fields hidden when the card is shared in a channel
+    today: date

@@ -16,7 +16,7 @@ from bot.services.customer import CustomerStatus, HandoffSummary, PromiseItem, V
 from bot.services.health import CustomerHealth, Driver, Risk, Score, Stale, Trend
 from bot.services.health_config import REDACTABLE
 from bot.services.lookup import Match
-from bot.services.signals import SIGNALS
+from bot.signals import SIGNALS
 
 TODAY = date(2026, 11, 23)
 LOCALES = ("en", "ko")

@@ -6,7 +6,7 @@ from sqlalchemy import event
 from bot.models import Customer, HealthScore, HealthSnapshot
 from bot.services import health as h
 from bot.services.health_config import DEFAULT, HealthConfig, health_rules_from_dict
-from bot.services.signals import SIGNALS
+from bot.signals import SIGNALS
 from tests.conftest import TEAM
 
 TODAY = date(2026, 11, 23)

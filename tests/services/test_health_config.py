@@ -11,7 +11,7 @@ from bot.services.health_config import (
     health_rules_from_dict,
     load_health_rules,
 )
-from bot.services.signals import SIGNALS
+from bot.signals import SIGNALS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "health.example.toml"
 

@@ -26,7 +26,7 @@ from bot.services.imports.formats import (
 )
 from bot.services.imports.parse import HealthCsv
 from bot.services.imports.report import ImportResult
-from bot.services.signals import SIGNALS, SignalSpec, canonical_signal, check_value
+from bot.signals import SIGNALS, SignalSpec, canonical_signal, check_value
 from bot.text import normalize_key
 
 # ------------------------------------------------------------------------------------------ customer lookup

@@ -26,7 +26,7 @@ from bot.services.imports.formats import (
     parse_date,
 )
 from bot.services.imports.report import FileError, RowError
-from bot.services.signals import canonical_signal
+from bot.signals import canonical_signal
 from bot.text import normalize_key
 
 
