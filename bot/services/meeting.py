@@ -15,17 +15,17 @@ from sqlalchemy import and_, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from bot.blocks import nudges as nb
 from bot.models import SUBMITTED, Customer, Handoff, HealthScore, Promise
 from bot.services import health, onboarding, roadmap
-from bot.services.schedules import Context, Message, Part, Planned, Schedule
+from bot.services.schedules import Context
 from bot.services.team_config import WEEKDAYS, TeamConfig
+from bot.viewdata import meeting as vm
 
 NAME = KIND = "meeting"
 BAD = (health.UNHEALTHY, health.AT_RISK)
 SCORE_WINDOW_DAYS = 30  # as the digest: a stored score older than this is not "current"
 RENEWAL_DAYS = 90
-THEMES = nb.MAX_THEMES
+THEMES = vm.MAX_THEMES
 CHURNED = "churned"
 
 
@@ -126,15 +126,10 @@ def _rank_arr(main: str):
     return key
 
 
-def agenda(db: Session, cfg: TeamConfig, today: date, meeting: datetime, rules) -> nb.Agenda:
-    """What the meeting should look at, read on `today` (the team's local date) for the meeting at `meeting`."""
-    team = cfg.team_id
-    main = _main_currency(db, team)
-    rank = _rank_arr(main)
-    bands = latest_bands(db, team, today)
-
+def _at_risk(db: Session, team: str, bands: dict[int, tuple[float, str]], rank) -> list[vm.RiskItem]:
+    """The live customers whose latest band is bad, by ARR (main currency first)."""
     bad_ids = [cid for cid, (_s, band) in bands.items() if band in BAD]
-    risk: list[nb.RiskItem] = []
+    risk: list[vm.RiskItem] = []
     for i in range(0, len(bad_ids), 500):
         for c in db.exec(
             select(Customer).where(
@@ -142,44 +137,55 @@ def agenda(db: Session, cfg: TeamConfig, today: date, meeting: datetime, rules) 
             )
         ):
             score, band = bands[c.id]
-            risk.append(nb.RiskItem(c.id, c.name, band, score, c.arr, c.currency, c.renewal_date, c.owner_user_id))
+            risk.append(vm.RiskItem(c.id, c.name, band, score, c.arr, c.currency, c.renewal_date, c.owner_user_id))
     risk.sort(key=lambda r: (*rank(r.arr, r.currency), r.name, r.customer_id))
+    return risk
 
-    handoffs = [
-        nb.HandoffItem(
+
+def _waiting_handoffs(db: Session, cfg: TeamConfig, today: date) -> list[vm.HandoffItem]:
+    """Handoffs submitted and not accepted, longest waiting first."""
+    return [
+        vm.HandoffItem(
             h.id,
             name or h.customer_name or "",
             h.arr,
             h.currency,
             h.ae_user_id or h.submitted_by,
             cfg.local(h.submitted_at).date() if h.submitted_at else today,
-            nb.card_url(h.card_channel, h.card_ts),
+            vm.card_url(h.card_channel, h.card_ts),
         )
         for h, name in db.exec(
             select(Handoff, Customer.name)
             .join(Customer, col(Customer.id) == Handoff.customer_id, isouter=True)
-            .where(Handoff.team_id == team, Handoff.status == SUBMITTED)
+            .where(Handoff.team_id == cfg.team_id, Handoff.status == SUBMITTED)
             .order_by(col(Handoff.submitted_at), col(Handoff.id))
         )
     ]
 
+
+def _themes(db: Session, team: str, main: str, today: date, rules) -> tuple[list[vm.ThemeItem], int]:
+    """The top THEMES requests by ARR, and how many open items have any customer behind them."""
     ranked = [r for r in roadmap.ranked_items(db, team, main) if r.customers > 0]
     themes = []
     for r in ranked[:THEMES]:
         tally = roadmap.tally(db, team, r.item.id, today, rules)
         themes.append(
-            nb.ThemeItem(
+            vm.ThemeItem(
                 r.item.title,
                 r.customers,
                 r.arr,
                 tally.at_risk + tally.unhealthy,
                 tally.renewing,
-                nb.card_url(r.item.channel, r.item.ts),
+                vm.card_url(r.item.channel, r.item.ts),
             )
         )
+    return themes, len(ranked)
 
-    renewals = [
-        nb.RenewalItem(
+
+def _renewals(db: Session, team: str, today: date, bands: dict[int, tuple[float, str]]) -> list[vm.RenewalItem]:
+    """Live customers renewing within RENEWAL_DAYS, soonest first."""
+    return [
+        vm.RenewalItem(
             c.id,
             c.name,
             c.renewal_date,
@@ -201,14 +207,17 @@ def agenda(db: Session, cfg: TeamConfig, today: date, meeting: datetime, rules) 
         )
     ]
 
-    promises = [
-        nb.PromiseItem(
+
+def _overdue_promises(db: Session, team: str, today: date) -> list[vm.PromiseItem]:
+    """Open promises past their due date (of customers not churned), longest overdue first."""
+    return [
+        vm.PromiseItem(
             name or "",
             p.text,
             p.owner_user_id or owner,
             p.due_date,
             (today - p.due_date).days,
-            nb.card_url(card_channel, card_ts),
+            vm.card_url(card_channel, card_ts),
         )
         for p, name, owner, card_channel, card_ts in db.exec(
             select(Promise, Customer.name, Customer.owner_user_id, Handoff.card_channel, Handoff.card_ts)
@@ -224,58 +233,38 @@ def agenda(db: Session, cfg: TeamConfig, today: date, meeting: datetime, rules) 
         )
     ]
 
+
+def agenda(db: Session, cfg: TeamConfig, today: date, meeting: datetime, rules) -> vm.Agenda:
+    """What the meeting should look at, read on `today` (the team's local date) for the meeting at `meeting`."""
+    team = cfg.team_id
+    main = _main_currency(db, team)
+    bands = latest_bands(db, team, today)
+    at_risk = _at_risk(db, team, bands, _rank_arr(main))
+    handoffs = _waiting_handoffs(db, cfg, today)
+    themes, theme_count = _themes(db, team, main, today, rules)
+    renewals = _renewals(db, team, today, bands)
+    promises = _overdue_promises(db, team, today)
     tasks = [
-        nb.TaskItem(t.customer_id, t.customer_name, t.milestone, t.due_date, t.days_overdue, t.owner_user_id)
+        vm.TaskItem(t.customer_id, t.customer_name, t.milestone, t.due_date, t.days_overdue, t.owner_user_id)
         for t in onboarding.overdue_tasks(db, team, today)
     ]
-    return nb.Agenda(
+    return vm.Agenda(
         meeting=meeting,
         tz=cfg.raw("timezone"),
-        at_risk=risk,
+        at_risk=at_risk,
         handoffs=handoffs,
         themes=themes,
         renewals=renewals,
         promises=promises,
         tasks=tasks,
-        theme_count=len(ranked),
+        theme_count=theme_count,
     )
 
 
-# --- the schedule --------------------------------------------------------------------------------------------
-
-
-def plan(db: Session, ctx: Context) -> list[Planned]:
-    """One message in the meeting channel for the meeting after this fire (a manual run: the next meeting)."""
-    cfg = ctx.cfg
-    channel = cfg.optional("meeting.channel")
-    if not channel:
-        return []
+def due_meeting(ctx: Context, channel: str) -> tuple[date, str]:
+    """The meeting a run reminds of and its occurrence key: the meeting after this fire (a manual run: the next
+    meeting, its own occurrence keyed by the time it was asked for)."""
     if ctx.manual:
-        day = next_meeting(cfg, ctx.now)
-        key = f"meeting:manual:{ctx.now:%Y%m%dT%H%M%S}:{channel}"
-    else:
-        day = meeting_of(cfg, ctx.fire)
-        key = f"meeting:{day.isoformat()}:{channel}"
-    start = cfg.at(day, "meeting.time")
-    blocks, text = nb.meeting_agenda(agenda(db, cfg, ctx.today, start, ctx.rules), cfg.locale)
-    return [
-        Message(
-            key=key,
-            kind=KIND,
-            parts=[Part(text, blocks)],
-            channel=channel,
-            subject=day.isoformat(),
-            data={"meeting": start.isoformat()},
-        )
-    ]
-
-
-SCHEDULE = Schedule(
-    name=NAME,
-    description="cross-team meeting reminder with the agenda, the day before (meeting.* settings)",
-    fires=fires,
-    useful_for=useful_for,
-    plan=plan,
-    lookback=timedelta(days=40),  # a monthly meeting's reminder is found even after a long outage
-    enabled=lambda cfg: bool(cfg.optional("meeting.channel")),
-)
+        return next_meeting(ctx.cfg, ctx.now), f"meeting:manual:{ctx.now:%Y%m%dT%H%M%S}:{channel}"
+    day = meeting_of(ctx.cfg, ctx.fire)
+    return day, f"meeting:{day.isoformat()}:{channel}"

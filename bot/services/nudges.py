@@ -16,14 +16,14 @@ nothing, and a muted recipient gets a recorded skip. Something first seen long a
 or a promise left for over 30 days when nudges start) is skipped with a reason, not sent: old news is noise.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
-from bot.blocks import nudges as nb
 from bot.models import DRAFT, SUBMITTED, Customer, Handoff, Promise
-from bot.money import format_amount_short
-from bot.services.schedules import Context, Message, Mutes, Part, Planned, Schedule, Skip, daily_fires, existing_keys
+from bot.services.schedules import Context, Mutes, Skip, daily_fires, existing_keys
 from bot.services.team_config import TeamConfig
 
 NUDGES, PROMISES = "nudges", "promises"  # schedule names
@@ -96,11 +96,64 @@ def business_days_between(start: date, end: date) -> int:
 # --- handoffs ------------------------------------------------------------------------------------------------
 
 
-def _amount(arr, currency: str | None, locale: str) -> str | None:
-    return format_amount_short(arr, currency or "", locale).strip() if arr is not None else None
+@dataclass(frozen=True)
+class DraftNudge:
+    """A DM about a handoff draft not submitted, to its AE or (`to_lead`) the sales lead (the job draws it)."""
+
+    key: str
+    kind: str
+    user: str
+    customer_id: int | None
+    subject: str
+    handoff_id: int
+    customer: str
+    deal: str | None
+    arr: Decimal | None
+    currency: str | None
+    age_hours: float  # since the draft was created
+    ae: str | None
+    to_lead: bool
 
 
-def _draft_nudges(db: Session, ctx: Context, mutes: Mutes) -> list[Planned]:
+@dataclass(frozen=True)
+class AcceptNudge:
+    """A post in the card's channel about a handoff nobody accepted (the job draws it)."""
+
+    key: str
+    customer_id: int | None
+    subject: str
+    handoff_id: int
+    customer: str
+    arr: Decimal | None
+    currency: str | None
+    ae: str | None
+    submitted: date  # local
+    business_days: int  # waiting since it was submitted
+    card_channel: str
+    card_ts: str
+
+
+@dataclass(frozen=True)
+class PromiseNudge:
+    """A DM to the owner of a promise past its due date (the job draws it)."""
+
+    key: str
+    user: str
+    customer_id: int | None
+    subject: str
+    due_at: datetime
+    promise_id: int
+    handoff_id: int
+    customer: str
+    promise: str
+    due: date
+    days_overdue: int
+    card_channel: str | None
+    card_ts: str | None
+    as_owner: bool  # reminded as the customer's owner (the promise has none)
+
+
+def _draft_nudges(db: Session, ctx: Context, mutes: Mutes) -> list[DraftNudge | Skip]:
     cfg, now = ctx.cfg, ctx.now
     draft_after = timedelta(hours=cfg.int("nudge.draft_hours"))
     lead = cfg.optional("nudge.sales_lead")
@@ -116,7 +169,7 @@ def _draft_nudges(db: Session, ctx: Context, mutes: Mutes) -> list[Planned]:
     )
     keys = [f"nudge:draft:{h.id}:{who}" for h, _n, _s in rows for who in ("ae", "lead")]
     done = existing_keys(db, ctx.team_id, keys)
-    out: list[Planned] = []
+    out: list[DraftNudge | Skip] = []
     for h, name, stage in rows:
         age = now - h.created_at
         customer = name or h.customer_name or h.crm_deal_name or ""
@@ -138,25 +191,24 @@ def _draft_nudges(db: Session, ctx: Context, mutes: Mutes) -> list[Planned]:
             elif mutes.muted(user, h.customer_id, kind):
                 out.append(Skip(reason="muted", due_at=due, **common))
             else:
-                locale = ctx.locale_for(user)
-                blocks, text = nb.draft_nudge(
-                    locale,
-                    key=key,
-                    kind=kind,
-                    handoff_id=h.id,
-                    customer_id=h.customer_id,
-                    customer=customer,
-                    deal=h.crm_deal_name,
-                    amount=_amount(h.arr, h.currency, locale),
-                    age=nb.age_text(age.total_seconds() / 3600, locale),
-                    ae=h.ae_user_id,
-                    to_lead=who == "lead",
+                out.append(
+                    DraftNudge(
+                        user=user,
+                        handoff_id=h.id,  # type: ignore[arg-type]
+                        customer=customer,
+                        deal=h.crm_deal_name,
+                        arr=h.arr,
+                        currency=h.currency,
+                        age_hours=age.total_seconds() / 3600,
+                        ae=h.ae_user_id,
+                        to_lead=who == "lead",
+                        **common,
+                    )
                 )
-                out.append(Message(parts=[Part(text, blocks)], user=user, data={"handoff_id": h.id}, **common))
     return out
 
 
-def _accept_nudges(db: Session, ctx: Context) -> list[Planned]:
+def _accept_nudges(db: Session, ctx: Context) -> list[AcceptNudge | Skip]:
     cfg, now = ctx.cfg, ctx.now
     days = cfg.int("nudge.accept_days")
     rows = list(
@@ -173,8 +225,7 @@ def _accept_nudges(db: Session, ctx: Context) -> list[Planned]:
         )
     )
     done = existing_keys(db, ctx.team_id, [f"nudge:accept:{h.id}" for h, _n, _s in rows])
-    locale = cfg.locale
-    out: list[Planned] = []
+    out: list[AcceptNudge | Skip] = []
     for h, name, stage in rows:
         key = f"nudge:accept:{h.id}"
         submitted = cfg.local(h.submitted_at)
@@ -183,41 +234,46 @@ def _accept_nudges(db: Session, ctx: Context) -> list[Planned]:
             continue
         if not h.card_channel or not h.card_ts:
             continue  # the card is not posted yet: nothing to point at; asked again on the next run
-        common = {"key": key, "kind": KIND_ACCEPT, "customer_id": h.customer_id, "subject": f"handoff:{h.id}"}
+        common = {"key": key, "customer_id": h.customer_id, "subject": f"handoff:{h.id}"}
         if stage == CHURNED:
-            out.append(Skip(reason="the customer has churned", due_at=due, **common))
+            out.append(Skip(reason="the customer has churned", kind=KIND_ACCEPT, due_at=due, **common))
             continue
         if h.bad_fit_at is not None:
-            out.append(Skip(reason="flagged as a bad fit: CS has seen it", due_at=due, **common))
+            out.append(Skip(reason="flagged as a bad fit: CS has seen it", kind=KIND_ACCEPT, due_at=due, **common))
             continue
         if now - due > TOO_OLD:
-            out.append(Skip(reason="stale: submitted over 30 days before nudges started", due_at=due, **common))
+            reason = "stale: submitted over 30 days before nudges started"
+            out.append(Skip(reason=reason, kind=KIND_ACCEPT, due_at=due, **common))
             continue
-        blocks, text = nb.accept_nudge(
-            locale,
-            handoff_id=h.id,
-            customer=name or h.customer_name or "",
-            amount=_amount(h.arr, h.currency, locale),
-            ae=h.ae_user_id or h.submitted_by,
-            submitted=submitted.date(),
-            age=nb.plural(locale, "bdays", max(days, business_days_between(submitted.date(), ctx.today))),
-            url=nb.card_url(h.card_channel, h.card_ts),
+        out.append(
+            AcceptNudge(
+                handoff_id=h.id,  # type: ignore[arg-type]
+                customer=name or h.customer_name or "",
+                arr=h.arr,
+                currency=h.currency,
+                ae=h.ae_user_id or h.submitted_by,
+                submitted=submitted.date(),
+                business_days=max(days, business_days_between(submitted.date(), ctx.today)),
+                card_channel=h.card_channel,
+                card_ts=h.card_ts,
+                **common,
+            )
         )
-        out.append(Message(parts=[Part(text, blocks)], channel=h.card_channel, data={"handoff_id": h.id}, **common))
     return out
 
 
-def plan_handoffs(db: Session, ctx: Context) -> list[Planned]:
-    """Draft and acceptance nudges due now (only ever run within working hours, or by hand)."""
+def due_handoff_nudges(db: Session, ctx: Context) -> list[DraftNudge | AcceptNudge | Skip]:
+    """Draft and acceptance nudges due now, or why each is skipped (only ever run within working hours, or by
+    hand)."""
     mutes = Mutes(db, ctx.team_id, ctx.now)
-    return _draft_nudges(db, ctx, mutes) + _accept_nudges(db, ctx)
+    return [*_draft_nudges(db, ctx, mutes), *_accept_nudges(db, ctx)]
 
 
 # --- promises ------------------------------------------------------------------------------------------------
 
 
-def plan_promises(db: Session, ctx: Context) -> list[Planned]:
-    """One DM per open promise past its due date, to its owner (else the customer's owner)."""
+def due_promise_nudges(db: Session, ctx: Context) -> list[PromiseNudge | Skip]:
+    """One DM per open promise past its due date, to its owner (else the customer's owner), or why it is skipped."""
     today = ctx.today
     rows = list(
         db.exec(
@@ -237,59 +293,38 @@ def plan_promises(db: Session, ctx: Context) -> list[Planned]:
     )
     done = existing_keys(db, ctx.team_id, [f"promise:{p.id}:overdue" for p, *_ in rows])
     mutes = Mutes(db, ctx.team_id, ctx.now)
-    out: list[Planned] = []
+    out: list[PromiseNudge | Skip] = []
     for p, name, customer_owner, stage, card_channel, card_ts in rows:
         key = f"promise:{p.id}:overdue"
         if key in done:
             continue
         overdue = (today - p.due_date).days
         due_at = ctx.cfg.at(p.due_date + timedelta(days=1), "reminders.time")
-        common = {"key": key, "kind": KIND_PROMISE, "customer_id": p.customer_id, "subject": f"promise:{p.id}"}
+        common = {"key": key, "customer_id": p.customer_id, "subject": f"promise:{p.id}", "due_at": due_at}
         owner = p.owner_user_id or customer_owner
         if stage == CHURNED:
-            out.append(Skip(reason="the customer has churned", due_at=due_at, **common))
+            out.append(Skip(reason="the customer has churned", kind=KIND_PROMISE, **common))
         elif timedelta(days=overdue) > TOO_OLD:
-            out.append(Skip(reason=f"stale: already {overdue} days overdue", due_at=due_at, **common))
+            out.append(Skip(reason=f"stale: already {overdue} days overdue", kind=KIND_PROMISE, **common))
         elif not owner:
             reason = "nobody to remind: neither the promise nor the customer has an owner"
-            out.append(Skip(reason=reason, due_at=due_at, **common))
+            out.append(Skip(reason=reason, kind=KIND_PROMISE, **common))
         elif mutes.muted(owner, p.customer_id, KIND_PROMISE):
-            out.append(Skip(reason="muted", due_at=due_at, **common))
+            out.append(Skip(reason="muted", kind=KIND_PROMISE, **common))
         else:
-            locale = ctx.locale_for(owner)
-            blocks, text = nb.promise_nudge(
-                locale,
-                key=key,
-                kind=KIND_PROMISE,
-                customer_id=p.customer_id,
-                customer=name or "",
-                promise=p.text,
-                due=p.due_date,
-                days_overdue=overdue,
-                url=nb.card_url(card_channel, card_ts),
-                as_owner=not p.owner_user_id,
+            out.append(
+                PromiseNudge(
+                    user=owner,
+                    promise_id=p.id,  # type: ignore[arg-type]
+                    handoff_id=p.handoff_id,
+                    customer=name or "",
+                    promise=p.text,
+                    due=p.due_date,
+                    days_overdue=overdue,
+                    card_channel=card_channel,
+                    card_ts=card_ts,
+                    as_owner=not p.owner_user_id,
+                    **common,
+                )
             )
-            data = {"promise_id": p.id, "handoff_id": p.handoff_id}
-            out.append(Message(parts=[Part(text, blocks)], user=owner, due_at=due_at, data=data, **common))
     return out
-
-
-SCHEDULES = [
-    Schedule(
-        name=NUDGES,
-        description="handoff nudges: drafts not submitted (AE, sales lead), handoffs not accepted (CS channel); "
-        "every 15 min in working hours",
-        fires=working_fires,
-        useful_for=lambda _cfg, _fire: timedelta(hours=1),  # each run looks at everything due, so the next covers
-        plan=plan_handoffs,
-        lookback=timedelta(days=4),  # across a weekend
-    ),
-    Schedule(
-        name=PROMISES,
-        description="overdue promise reminders to their owners, Mon-Fri at reminders.time",
-        fires=weekday_fires,
-        useful_for=lambda _cfg, _fire: timedelta(hours=9),  # not after the working day; the next run catches up
-        plan=plan_promises,
-        lookback=timedelta(days=4),
-    ),
-]

@@ -93,7 +93,6 @@ NOT_DRAWN_HERE = {
     "reminders.settled": "takes blocks and a note its caller drew",
     "handoff.dumps_blocks": "serializes blocks",
     "handoff.view_json": "serializes a view",
-    "nudges.card_url": "a URL from a channel id and a ts",
     "roadmap.thread_link": "a URL from a domain, a channel id and a ts",
     "roadmap.amount": "a number",
     "nudges.plural": "a number and a unit",

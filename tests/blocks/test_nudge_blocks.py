@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk.models.blocks import Block
 
+from bot.blocks import meeting as mb
 from bot.blocks import nudges as nb
 from bot.i18n import CATALOGS
+from bot.viewdata import meeting as vm
 from tests.blocks.test_customer_blocks import NASTY
 
 LOCALES = ("en", "ko")
@@ -21,31 +23,31 @@ MEETING = datetime(2026, 3, 5, 15, 0, tzinfo=ZoneInfo("Asia/Seoul"))
 N = 500
 
 
-def worst_agenda() -> nb.Agenda:
+def worst_agenda() -> vm.Agenda:
     big = Decimal("999999999999.99")
-    return nb.Agenda(
+    return vm.Agenda(
         meeting=MEETING,
         tz="America/Argentina/ComodRivadavia",
         at_risk=[
-            nb.RiskItem(2**31 - i, f"{NASTY}{LONG_KO}", "unhealthy", 0.0, big, "KRW", TODAY, "U" + "X" * 30)
+            vm.RiskItem(2**31 - i, f"{NASTY}{LONG_KO}", "unhealthy", 0.0, big, "KRW", TODAY, "U" + "X" * 30)
             for i in range(N)
         ],
         handoffs=[
-            nb.HandoffItem(i, LONG_KO, big, "EUR", "U" + "Y" * 30, TODAY, f"https://slack.com/archives/C1/p{i:016d}")
+            vm.HandoffItem(i, LONG_KO, big, "EUR", "U" + "Y" * 30, TODAY, f"https://slack.com/archives/C1/p{i:016d}")
             for i in range(N)
         ],
         themes=[
-            nb.ThemeItem("제목" * 75, 10_000, (("KRW", big), ("USD", big), ("EUR", big)), 9_999, 9_999, "https://x")
-            for _ in range(nb.MAX_THEMES)
+            vm.ThemeItem("제목" * 75, 10_000, (("KRW", big), ("USD", big), ("EUR", big)), 9_999, 9_999, "https://x")
+            for _ in range(mb.MAX_THEMES)
         ],
         renewals=[
-            nb.RenewalItem(i, LONG_KO, TODAY + timedelta(days=i % 91), i % 91, big, "JPY", "at_risk", None)
+            vm.RenewalItem(i, LONG_KO, TODAY + timedelta(days=i % 91), i % 91, big, "JPY", "at_risk", None)
             for i in range(N)
         ],
         promises=[
-            nb.PromiseItem(LONG_KO, TEXT_3000, "U" + "Z" * 30, TODAY - timedelta(days=999), 999, None) for _ in range(N)
+            vm.PromiseItem(LONG_KO, TEXT_3000, "U" + "Z" * 30, TODAY - timedelta(days=999), 999, None) for _ in range(N)
         ],
-        tasks=[nb.TaskItem(i, LONG_KO, "activation", TODAY - timedelta(days=99), 99, None) for i in range(N)],
+        tasks=[vm.TaskItem(i, LONG_KO, "activation", TODAY - timedelta(days=99), 99, None) for i in range(N)],
         theme_count=N,
     )
 
@@ -89,7 +91,7 @@ def check_blocks(blocks: list[dict], limit: int) -> None:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_agenda_within_limits_with_worst_case_data(locale):
     """500 rows in every section, 255-character Korean names and 3,000-character promises: one valid message."""
-    blocks, text = nb.meeting_agenda(worst_agenda(), locale)
+    blocks, text = mb.meeting_agenda(worst_agenda(), locale)
     check_blocks(dumped(blocks), 50)
     assert 0 < len(text) <= 3000
     raw = json.dumps(blocks, ensure_ascii=False)
@@ -99,39 +101,39 @@ def test_agenda_within_limits_with_worst_case_data(locale):
 @pytest.mark.parametrize("locale", LOCALES)
 def test_agenda_caps_each_section_and_counts_the_rest(locale):
     """At most MAX_* rows per section, each followed by "…and N more" for what was left out."""
-    blocks, _ = nb.meeting_agenda(worst_agenda(), locale)
+    blocks, _ = mb.meeting_agenda(worst_agenda(), locale)
     raw = json.dumps(blocks, ensure_ascii=False)
     cards = [b for b in blocks if b.get("accessory", {}).get("action_id") == "reminder_open_card"]
-    assert len(cards) == nb.MAX_AT_RISK + nb.MAX_RENEWALS + nb.MAX_TASKS
+    assert len(cards) == mb.MAX_AT_RISK + mb.MAX_RENEWALS + mb.MAX_TASKS
     more = CATALOGS[locale]["nudges.meeting.more"]
-    for shown in (nb.MAX_TASKS, nb.MAX_THEMES):
+    for shown in (mb.MAX_TASKS, mb.MAX_THEMES):
         assert more.format(count=N - shown) in raw
     more_arr = CATALOGS[locale]["nudges.meeting.more_arr"].split("{arr}")[0]
-    assert nb.MAX_AT_RISK == nb.MAX_RENEWALS  # both sections end with the same "…and 492 more (ARR)"
-    assert raw.count(more_arr.format(count=N - nb.MAX_AT_RISK)) == 2
+    assert mb.MAX_AT_RISK == mb.MAX_RENEWALS  # both sections end with the same "…and 492 more (ARR)"
+    assert raw.count(more_arr.format(count=N - mb.MAX_AT_RISK)) == 2
     # list sections hold what fits in 3,000 characters and count the rest
     promises = next(b for b in blocks if b.get("text", {}).get("text", "").startswith("*🤝"))
     lines = promises["text"]["text"].split("\n")
     listed = sum(1 for line in lines if line.startswith("• "))
-    assert 0 < listed <= nb.MAX_PROMISES and lines[-1] == more.format(count=N - listed)
+    assert 0 < listed <= mb.MAX_PROMISES and lines[-1] == more.format(count=N - listed)
 
 
 def test_agenda_rows_link_to_their_cards():
     """Customers carry an Open card button with their id; handoffs, promises and requests link to their message."""
-    agenda = nb.Agenda(
+    agenda = vm.Agenda(
         meeting=MEETING,
         tz="Asia/Seoul",
-        at_risk=[nb.RiskItem(7, "Acme", "at_risk", 45.4, Decimal("120000"), "USD", date(2026, 5, 1), "U_CSM")],
+        at_risk=[vm.RiskItem(7, "Acme", "at_risk", 45.4, Decimal("120000"), "USD", date(2026, 5, 1), "U_CSM")],
         handoffs=[
-            nb.HandoffItem(3, "Globex", None, None, "U_AE", date(2026, 3, 2), nb.card_url("C0CS", "1772442000.000100"))
+            vm.HandoffItem(3, "Globex", None, None, "U_AE", date(2026, 3, 2), vm.card_url("C0CS", "1772442000.000100"))
         ],
-        themes=[nb.ThemeItem("SSO", 2, (("USD", Decimal("950000")),), 1, 0, nb.card_url("C0RM", "17.5"))],
-        renewals=[nb.RenewalItem(8, "Initech", TODAY, 0, Decimal("5000"), "USD", None, None)],
-        promises=[nb.PromiseItem("Acme", "SSO by March", "U_AE", date(2026, 3, 2), 2, nb.card_url("C0CS", "1.2"))],
-        tasks=[nb.TaskItem(7, "Acme", "kickoff", date(2026, 2, 27), 5, "U_CSM")],
+        themes=[vm.ThemeItem("SSO", 2, (("USD", Decimal("950000")),), 1, 0, vm.card_url("C0RM", "17.5"))],
+        renewals=[vm.RenewalItem(8, "Initech", TODAY, 0, Decimal("5000"), "USD", None, None)],
+        promises=[vm.PromiseItem("Acme", "SSO by March", "U_AE", date(2026, 3, 2), 2, vm.card_url("C0CS", "1.2"))],
+        tasks=[vm.TaskItem(7, "Acme", "kickoff", date(2026, 2, 27), 5, "U_CSM")],
         theme_count=1,
     )
-    blocks, text = nb.meeting_agenda(agenda, "en")
+    blocks, text = mb.meeting_agenda(agenda, "en")
     check_blocks(dumped(blocks), 50)
     raw = json.dumps(blocks, ensure_ascii=False)
     assert "*Acme* · At risk (45) · $120K · renews May 1, 2026 · <@U_CSM>" in raw
@@ -149,7 +151,7 @@ def test_agenda_rows_link_to_their_cards():
 @pytest.mark.parametrize("locale", LOCALES)
 def test_empty_agenda_says_so(locale):
     """No data: every section is there, saying there is nothing to discuss."""
-    blocks, _ = nb.meeting_agenda(nb.Agenda(meeting=MEETING, tz="UTC"), locale)
+    blocks, _ = mb.meeting_agenda(vm.Agenda(meeting=MEETING, tz="UTC"), locale)
     check_blocks(dumped(blocks), 50)
     raw = json.dumps(blocks, ensure_ascii=False)
     assert raw.count(CATALOGS[locale]["nudges.meeting.none"]) == 6
@@ -190,7 +192,7 @@ def test_accept_nudge_within_limits(locale):
         ae=None,
         submitted=TODAY,
         age=nb.plural(locale, "bdays", 30),
-        url=nb.card_url("C0CS", "1772442000.000100"),
+        url=vm.card_url("C0CS", "1772442000.000100"),
     )
     check_blocks(dumped(blocks), 50)
     assert blocks[1]["elements"][0]["action_id"] == "handoff_accept" and blocks[1]["elements"][0]["value"] == "12"

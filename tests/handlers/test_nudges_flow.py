@@ -8,16 +8,18 @@ from zoneinfo import ZoneInfo
 
 from bot.blocks import handoff as hb
 from bot.blocks import reminders as rb
+from bot.jobs import meeting as meeting_job
+from bot.jobs import nudges as nudges_job
 from bot.jobs.schedules import defaults, run_schedule
 from bot.models import ACCEPTED, DRAFT, SUBMITTED, Customer, Handoff, HealthScore, Occurrence, Promise
-from bot.services import meeting, nudges, team_config
+from bot.services import team_config
 from bot.text import normalize_key
 from tests import payloads as p
 from tests.conftest import HANDOFF_CHANNEL, TEAM
 from tests.flows import blocks_text, card_action, open_handoff, submit_handoff
 from tests.handlers.test_crm_webhooks import GENERIC_DEAL, click_fill, post_generic
 
-HANDOFFS, PROMISES = nudges.SCHEDULES
+HANDOFFS, PROMISES = nudges_job.SCHEDULES
 SEOUL = ZoneInfo("Asia/Seoul")
 LEAD = "U0LEAD"
 
@@ -226,7 +228,7 @@ def test_meeting_reminder_posts_the_agenda_the_day_before_once(baton, slack, clo
     cfg = configure(
         baton, timezone="Asia/Seoul", meeting__channel="C0MEET", meeting__day="thu", meeting__anchor="2026-03-05"
     )
-    assert run(baton, meeting.SCHEDULE, cfg).queued == 1
+    assert run(baton, meeting_job.SCHEDULE, cfg).queued == 1
     [post] = slack.messages("C0MEET")
     text = blocks_text(post["blocks"])
     assert "Cross-team meeting tomorrow: agenda" in text and "Thu, Mar 5, 2026 at 15:00 (Asia/Seoul)" in text
@@ -235,7 +237,7 @@ def test_meeting_reminder_posts_the_agenda_the_day_before_once(baton, slack, clo
     cards = [e for e in elements(post) if e["action_id"] == rb.OPEN_CARD]
     assert [json.loads(e["value"])["c"] for e in cards] == [cid, cid]  # at risk, renewing in 90 days
     clock.advance(minutes=1)
-    assert run(baton, meeting.SCHEDULE, cfg) is None
+    assert run(baton, meeting_job.SCHEDULE, cfg) is None
     [occ] = baton.all(Occurrence, Occurrence.kind == "meeting")
     assert (occ.key, occ.ts, occ.status) == ("meeting:2026-03-05:C0MEET", post["ts"], "sent")
 
@@ -261,7 +263,7 @@ def test_meeting_reminder_missed_until_after_the_meeting_is_stale(baton, slack, 
     cfg = configure(
         baton, timezone="Asia/Seoul", meeting__channel="C0MEET", meeting__day="thu", meeting__anchor="2026-03-05"
     )
-    result = run(baton, meeting.SCHEDULE, cfg)
+    result = run(baton, meeting_job.SCHEDULE, cfg)
     assert result.stale and result.queued == 0
     assert slack.messages("C0MEET") == []
     [skipped] = baton.all(Occurrence, Occurrence.schedule == "meeting")

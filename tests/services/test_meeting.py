@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.jobs import meeting as meeting_job
 from bot.models import ACCEPTED, SUBMITTED, Handoff, HealthScore, OnboardingTask, Promise, RoadmapItem
 from bot.services import meeting, roadmap, team_config, voc
 from bot.services import schedules as engine
@@ -94,18 +95,18 @@ def test_reminder_found_after_a_long_outage_but_stale_after_the_meeting():
     cfg = cfg_of("Asia/Seoul", meeting__day="thu", meeting__cadence="monthly", meeting__channel="C0MEET")
     fire = datetime(2026, 3, 4, 10, 0, tzinfo=SEOUL).astimezone(UTC)  # Wed before Thursday March 5
     start = datetime(2026, 3, 5, 15, 0, tzinfo=SEOUL).astimezone(UTC)
-    assert engine.latest_fire(meeting.SCHEDULE, cfg, start - timedelta(minutes=1)) == fire
-    assert start - timedelta(minutes=1) - fire <= meeting.SCHEDULE.useful_for(cfg, fire)
+    assert engine.latest_fire(meeting_job.SCHEDULE, cfg, start - timedelta(minutes=1)) == fire
+    assert start - timedelta(minutes=1) - fire <= meeting_job.SCHEDULE.useful_for(cfg, fire)
     late = start + timedelta(minutes=1)
-    assert late - fire > meeting.SCHEDULE.useful_for(cfg, fire)
-    found = engine.latest_fire(meeting.SCHEDULE, cfg, datetime(2026, 4, 1, tzinfo=UTC))
+    assert late - fire > meeting_job.SCHEDULE.useful_for(cfg, fire)
+    found = engine.latest_fire(meeting_job.SCHEDULE, cfg, datetime(2026, 4, 1, tzinfo=UTC))
     assert found == fire
 
 
 def test_schedule_is_off_without_a_channel():
     """No meeting.channel: the schedule is disabled and plans nothing."""
-    assert not meeting.SCHEDULE.enabled(cfg_of())
-    assert meeting.SCHEDULE.enabled(cfg_of(meeting__channel="C0MEET"))
+    assert not meeting_job.SCHEDULE.enabled(cfg_of())
+    assert meeting_job.SCHEDULE.enabled(cfg_of(meeting__channel="C0MEET"))
 
 
 def test_next_meeting_for_manual_runs():
@@ -238,7 +239,7 @@ def test_plan_posts_one_agenda_in_the_meeting_channel(sessions):
     cfg = cfg_of("Asia/Seoul", meeting__channel="C0MEET", meeting__day="thu", locale="ko")
     fire = datetime(2026, 3, 4, 10, 0, tzinfo=SEOUL).astimezone(UTC)
     with sessions.begin() as db:
-        [m] = meeting.plan(db, Context(cfg=cfg, fire=fire, now=fire))
+        [m] = meeting_job.plan(db, Context(cfg=cfg, fire=fire, now=fire))
     assert (m.key, m.kind, m.channel, m.subject) == ("meeting:2026-03-05:C0MEET", "meeting", "C0MEET", "2026-03-05")
     text = json.dumps(m.parts[0].blocks, ensure_ascii=False)
     assert "내일 부서 간 협업 회의" in text and "2026년 3월 5일 (목)" in text and "15:00" in text
@@ -251,7 +252,7 @@ def test_manual_run_has_its_own_key(sessions):
     cfg = cfg_of(meeting__channel="C0MEET", meeting__day="thu", meeting__anchor="2026-03-05")
     now = datetime(2026, 3, 3, 8, 30, 5, tzinfo=UTC)
     with sessions.begin() as db:
-        [m] = meeting.plan(db, Context(cfg=cfg, fire=now, now=now, manual=True))
+        [m] = meeting_job.plan(db, Context(cfg=cfg, fire=now, now=now, manual=True))
     assert m.key == "meeting:manual:20260303T083005:C0MEET" and m.subject == "2026-03-05"
 
 

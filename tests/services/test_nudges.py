@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from bot.jobs import nudges as nudges_job
 from bot.models import ACCEPTED, DRAFT, SUBMITTED, Customer, Handoff, Occurrence, Promise
 from bot.services import nudges, team_config
 from bot.services import schedules as engine
@@ -17,7 +18,7 @@ from tests.conftest import TEAM
 from tests.services.conftest import add_customer
 
 SEOUL = ZoneInfo("Asia/Seoul")
-HANDOFFS, PROMISES = nudges.SCHEDULES
+HANDOFFS, PROMISES = nudges_job.SCHEDULES
 
 
 def config(sessions, tz: str = "UTC", **values: str) -> team_config.TeamConfig:
