@@ -6,7 +6,6 @@ fields 10 x 2,000, header 150, button text 75, modal title 24, private_metadata 
 """
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date
 
 from pydantic import BaseModel
@@ -17,16 +16,10 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
-    InputBlock,
     MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
     SectionBlock,
-    StaticSelectElement,
 )
-from slack_sdk.models.views import View
 
-from bot.blocks import handoff as hb
 from bot.blocks import kit
 from bot.blocks.kit import SECTION_LIMIT
 from bot.blocks.kit import mrkdwn as _mrkdwn
@@ -36,7 +29,7 @@ from bot.i18n import format_date, has, t
 from bot.money import format_amount
 from bot.signals import SIGNALS
 from bot.text import escape_mrkdwn, truncate
-from bot.viewdata.customer import NOTE_MAX, RATING_MAX, RATING_MIN, CustomerStatus, PromiseItem, VocNote
+from bot.viewdata.customer import CustomerStatus, PromiseItem, VocNote
 from bot.viewdata.lookup import Match
 
 # --- ids (one place; a test checks each action id has a listener) -----------------------------------
@@ -83,18 +76,6 @@ class CardRef(BaseModel):
 
     def dump(self) -> str:
         return kit.button_value(self.model_dump_json(exclude_defaults=True))
-
-
-class HealthMeta(BaseModel):
-    """What the Update health modal carries in private_metadata."""
-
-    customer_id: int
-    locale: str = "en"
-    channel: str | None = None
-    response_url: str | None = None
-
-    def dump(self) -> str:
-        return kit.metadata(self.model_dump_json(exclude_none=True))
 
 
 def _key(*parts: str) -> str:
@@ -492,91 +473,3 @@ def customer_card(
     blocks.append(ActionsBlock(block_id=CARD_ACTIONS_BLOCK, elements=buttons))
     text = truncate(t(locale, "customer.card.text", name=escape_mrkdwn(status.name)), 3000)
     return [b for b in blocks if b is not None][:MAX_BLOCKS], text
-
-
-# --- modals -----------------------------------------------------------------------------------------
-
-
-def handoff_view(locale: str, customer: str, card: hb.CardData | None, *, redact: frozenset[str] = frozenset()) -> View:
-    """Read-only modal with the latest handoff in full (the handoff card without its buttons). `redact` hides
-    what the shared card hides when the modal is opened from it."""
-    name = escape_mrkdwn(truncate(customer, 255))
-    if "handoff" in redact:
-        blocks: list[Block] = [_section(t(locale, "customer.handoff_modal.hidden", customer=name))]
-    elif card is None:
-        blocks = [_section(t(locale, "customer.handoff_modal.none", customer=name))]
-    else:
-        if "arr" in redact:
-            card = replace(card, arr=None, currency=None)
-        if "promises" in redact:
-            card = replace(card, promises=[])
-        if "risks" in redact:
-            card = replace(card, risks=None)
-        if "renewal" in redact:
-            card = replace(card, renewal_date=None, term_months=None)
-        if "owner" in redact:
-            card = replace(card, ae_user_id=None, se_user_id=None, csm_user_id=None)
-        drawn, _ = hb.handoff_card(card, locale)
-        blocks = [b for b in drawn if not isinstance(b, ActionsBlock)]
-    return View(
-        type="modal",
-        callback_id=HANDOFF_VIEW_MODAL,
-        title=_plain(t(locale, "customer.handoff_modal.title"), 24),
-        close=_plain(t(locale, "customer.close"), 24),
-        blocks=blocks[:100],
-    )
-
-
-def _rating_option(locale: str, rating: int) -> Option:
-    return Option(value=str(rating), text=_plain(t(locale, _key("rating", str(rating)))))
-
-
-def health_modal(locale: str, meta: HealthMeta, customer: str) -> View:
-    """The Update health form: the CSM's own rating (1-5) and an optional note."""
-    return View(
-        type="modal",
-        callback_id=HEALTH_MODAL,
-        title=_plain(t(locale, "customer.health_modal.title"), 24),
-        submit=_plain(t(locale, "customer.health_modal.submit"), 24),
-        close=_plain(t(locale, "common.cancel"), 24),
-        private_metadata=meta.dump(),
-        blocks=[
-            _section(t(locale, "customer.health_modal.intro", customer=escape_mrkdwn(truncate(customer, 255)))),
-            InputBlock(
-                block_id=RATING_BLOCK,
-                label=_plain(t(locale, "customer.health_modal.rating"), 2000),
-                element=StaticSelectElement(
-                    action_id=VALUE,
-                    placeholder=_plain(t(locale, "customer.health_modal.rating_placeholder"), 150),
-                    options=[_rating_option(locale, r) for r in range(RATING_MAX, RATING_MIN - 1, -1)],
-                ),
-            ),
-            InputBlock(
-                block_id=NOTE_BLOCK,
-                label=_plain(t(locale, "customer.health_modal.note"), 2000),
-                element=PlainTextInputElement(
-                    action_id=VALUE,
-                    multiline=True,
-                    max_length=NOTE_MAX,
-                    placeholder=_plain(t(locale, "customer.health_modal.note_placeholder"), 150),
-                ),
-                optional=True,
-            ),
-        ],
-    )
-
-
-def error_text(locale: str, code: str, params: dict) -> str:
-    """A validation error of the Update health form, within what Slack shows under an input."""
-    return truncate(t(locale, _key("err", code), **params), 150)
-
-
-def health_saved(locale: str, customer: str, rating: int, as_of: date) -> str:
-    """The ephemeral confirmation after Update health."""
-    return t(
-        locale,
-        "customer.health_saved",
-        rating=rating,
-        customer=escape_mrkdwn(truncate(customer, 255)),
-        date=format_date(as_of, locale),
-    )

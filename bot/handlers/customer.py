@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookClient
 
 from bot.blocks import customer as cb
+from bot.blocks import customer_modals as cm
 from bot.blocks.handoff import dumps_blocks
 from bot.deps import Deps
 from bot.handlers.handoff import state_values
@@ -163,7 +164,7 @@ def handle_customer_open_handoff(
         answer_privately(respond, error_text(locale, exc))
         return
     redact = deps.health_rules.for_customer(team_id, segment).redact if ref.shared else frozenset()
-    open_modal(client, respond, body["trigger_id"], cb.handoff_view(locale, name, card, redact=redact), locale)
+    open_modal(client, respond, body["trigger_id"], cm.handoff_view(locale, name, card, redact=redact), locale)
 
 
 def handle_customer_update_health(
@@ -181,20 +182,20 @@ def handle_customer_update_health(
     except cs.CustomerNotFound as exc:
         answer_privately(respond, error_text(locale, exc))
         return
-    meta = cb.HealthMeta(
+    meta = cm.HealthMeta(
         customer_id=ref.customer_id,
         locale=locale,
         channel=ref.channel or _channel(body),
         response_url=body.get("response_url"),
     )
-    open_modal(client, respond, body["trigger_id"], cb.health_modal(locale, meta, name), locale)
+    open_modal(client, respond, body["trigger_id"], cm.health_modal(locale, meta, name), locale)
 
 
 def handle_customer_health_submission(
     ack: Ack, view: dict, client: WebClient, deps: Deps, team_id: str, user_id: str
 ) -> None:
     """The rating modal submitted: checked, saved before the ack (so a failure keeps the modal open), confirmed."""
-    meta = read_meta(cb.HealthMeta, view)
+    meta = read_meta(cm.HealthMeta, view)
     if meta is None:
         ack(**stale_form(view, deps.users.locale(team_id, user_id)))
         return
@@ -202,7 +203,7 @@ def handle_customer_health_submission(
     rating, errors = cs.validate_rating(values.get(cb.RATING_BLOCK), values.get(cb.NOTE_BLOCK))
     if rating is None:
         blocks = {"rating": cb.RATING_BLOCK, "note": cb.NOTE_BLOCK}
-        shown = {blocks[f]: cb.error_text(meta.locale, code, params) for f, (code, params) in errors.items()}
+        shown = {blocks[f]: cm.error_text(meta.locale, code, params) for f, (code, params) in errors.items()}
         ack(**modal_errors(view, shown, meta.locale))
         return
     today = deps.clock().date()
@@ -214,7 +215,7 @@ def handle_customer_health_submission(
         ack(**modal_errors(view, {cb.RATING_BLOCK: error_text(meta.locale, exc, mrkdwn=False)}, meta.locale))
         return
     ack()
-    _tell(client, meta, user_id, cb.health_saved(meta.locale, name, rating.rating, today))
+    _tell(client, meta, user_id, cm.health_saved(meta.locale, name, rating.rating, today))
 
 
 def handle_customer_dm(event: dict, client: WebClient, deps: Deps, team_id: str) -> None:
@@ -243,7 +244,7 @@ def register(reg: Registry) -> None:
     reg.event("message", matchers=[_is_dm_from_a_person], manifest_name=DM_EVENT)(handle_customer_dm)
 
 
-def _tell(client: WebClient, meta: cb.HealthMeta, user: str, text: str) -> None:
+def _tell(client: WebClient, meta: cm.HealthMeta, user: str, text: str) -> None:
     """An ephemeral note to `user` where the card was: through the card's response_url (valid 30 minutes),
     else chat.postEphemeral in its channel."""
     if meta.response_url:

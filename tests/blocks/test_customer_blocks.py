@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.blocks import customer as cb
+from bot.blocks import customer_modals as cm
 from bot.blocks import handoff as hb
 from bot.i18n import CATALOGS, placeholders
 from bot.services.customer import CustomerStatus, HandoffSummary, PromiseItem, VocNote
@@ -347,7 +348,7 @@ def test_usage_and_nothing_found(locale):
 def test_handoff_modal_within_limits(locale, redact, has_handoff):
     """The read-only handoff modal holds worst-case handoffs within modal limits, without buttons."""
     card = worst_card_data() if has_handoff else None
-    raw = check_view(cb.handoff_view(locale, LONG_KO, card, redact=redact))
+    raw = check_view(cm.handoff_view(locale, LONG_KO, card, redact=redact))
     assert raw["callback_id"] == cb.HANDOFF_VIEW_MODAL and "submit" not in raw
     assert not [b for b in raw["blocks"] if b["type"] == "actions"]
 
@@ -360,26 +361,26 @@ def test_handoff_modal_hides_what_the_shared_card_hides():
         currency="USD",
         promises=[hb.PromiseLine("SSO", None, None, None, False)],
     )
-    open_text = json.dumps(check_view(cb.handoff_view("en", "ACME", card))["blocks"])
+    open_text = json.dumps(check_view(cm.handoff_view("en", "ACME", card))["blocks"])
     hidden_text = json.dumps(
-        check_view(cb.handoff_view("en", "ACME", card, redact=frozenset({"arr", "promises"})))["blocks"]
+        check_view(cm.handoff_view("en", "ACME", card, redact=frozenset({"arr", "promises"})))["blocks"]
     )
     assert "$120,000" in open_text and "SSO" in open_text
     assert "$120,000" not in hidden_text and "SSO" not in hidden_text
-    hidden = check_view(cb.handoff_view("en", "ACME", card, redact=frozenset({"handoff"})))
+    hidden = check_view(cm.handoff_view("en", "ACME", card, redact=frozenset({"handoff"})))
     assert "not shared" in json.dumps(hidden["blocks"])
 
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_health_modal_within_limits(locale):
     """The Update health modal: a 1-5 select, an optional note of at most 1,000 characters, metadata < 3,000."""
-    meta = cb.HealthMeta(customer_id=2**31, locale=locale, channel="C" * 20, response_url="https://x/" + "y" * 500)
-    raw = check_view(cb.health_modal(locale, meta, LONG_KO))
+    meta = cm.HealthMeta(customer_id=2**31, locale=locale, channel="C" * 20, response_url="https://x/" + "y" * 500)
+    raw = check_view(cm.health_modal(locale, meta, LONG_KO))
     assert raw["callback_id"] == cb.HEALTH_MODAL
     by_id = {b.get("block_id"): b for b in raw["blocks"]}
     assert [o["value"] for o in by_id[cb.RATING_BLOCK]["element"]["options"]] == ["5", "4", "3", "2", "1"]
     assert by_id[cb.NOTE_BLOCK]["optional"] is True and by_id[cb.NOTE_BLOCK]["element"]["max_length"] == 1000
-    assert cb.HealthMeta.model_validate_json(raw["private_metadata"]) == meta
+    assert cm.HealthMeta.model_validate_json(raw["private_metadata"]) == meta
 
 
 # --- ids and catalog ----------------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ PER_BUILDER = {
 
 # Functions of bot/blocks that draw no Slack text from user data, or take text their caller already escaped.
 NOT_DRAWN_HERE = {
-    "customer.error_text": "an inline modal error: plain text, its params are service codes and numbers",
+    "customer_modals.error_text": "an inline modal error: plain text, its params are service codes and numbers",
     "voc.error_text": "an inline modal error: plain text, its params are service codes and numbers",
     "roadmap.error_text": "a RoadmapError's text: its params are numbers",
     "voc.prefill": "a plain_text input's initial value",

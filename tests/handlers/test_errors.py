@@ -6,6 +6,7 @@ import re
 import pytest
 
 from bot.blocks import customer as cb
+from bot.blocks import customer_modals as cm
 from bot.blocks import handoff as hb
 from bot.blocks import roadmap as rb
 from bot.blocks import voc as vb
@@ -167,7 +168,7 @@ def _modals() -> dict[str, tuple[dict, dict]]:
         ),
         hb.ASK_AE_MODAL: (hb.ask_ae_modal("en", 999, "ACME", "U_AE"), {hb.QUESTION_BLOCK: _text("SSO?")}),
         hb.BAD_FIT_MODAL: (hb.bad_fit_modal("en", 999, "ACME"), {hb.REASON_BLOCK: _text("Too small")}),
-        cb.HEALTH_MODAL: (cb.health_modal("en", cb.HealthMeta(customer_id=999), "ACME"), {cb.RATING_BLOCK: _text("4")}),
+        cb.HEALTH_MODAL: (cm.health_modal("en", cm.HealthMeta(customer_id=999), "ACME"), {cb.RATING_BLOCK: _text("4")}),
         vb.LOG_MODAL: (
             vb.log_modal("en", vb.VocMeta(draft_id=999, cut="0" * 24), quote="They need SSO"),
             {vb.CUSTOMER_BLOCK: {"c": p.static_value("999")}, vb.QUOTE_BLOCK: _text("They need SSO")},
