@@ -7,7 +7,7 @@ product's own scoring (`health.score_at`) and stored, as the daily health job st
 onboarding milestones.
 
 Measured, with time standing still at the digest's fire time:
-- build: `digest.plan` (what the worker runs inside its transaction), and its pieces: stored scores, band
+- build: `jobs.digest.plan` (what the worker runs inside its transaction), and its pieces: stored scores, band
   crossings, top drivers, overdue onboarding, drawing the blocks; first (cold) run and the median of `--runs`.
 - send: `run_schedule` (claim, plan, record the occurrence and its outbox rows), then the outbox delivering every
   part to the fake Slack (`tests.fakes.slack_api.FakeSlack`) with post pacing off (`Settings(post_interval=0)`).
@@ -39,6 +39,7 @@ from bot.blocks.digest import digest_parts
 from bot.config import Settings
 from bot.db import make_engine, migrate
 from bot.deps import build_deps
+from bot.jobs import digest as digest_job
 from bot.jobs.schedules import defaults, run_schedule
 from bot.models import Customer, Handoff, HealthScore, Occurrence, OnboardingTask
 from bot.outbox import Pacer
@@ -253,7 +254,7 @@ def bench(ds: DataSet, kind: str, runs: int, channels: int) -> dict:
             return run
 
         day = ds.today
-        out["plan"] = timed(in_session(lambda db: digest.plan(db, ctx)), runs)[:2]
+        out["plan"] = timed(in_session(lambda db: digest_job.plan(db, ctx)), runs)[:2]
         first, median, current = timed(
             in_session(lambda db: digest.latest_scores(db, TEAM, day, day - timedelta(days=30))), runs
         )
@@ -280,7 +281,7 @@ def bench(ds: DataSet, kind: str, runs: int, channels: int) -> dict:
         # Send: claim + plan + record in one transaction, then the outbox to the fake Slack.
         started = time.perf_counter()
         clock_now[0] = fire + timedelta(seconds=1)
-        result = run_schedule(deps, digest.SCHEDULE, cfg, clock_now[0])
+        result = run_schedule(deps, digest_job.SCHEDULE, cfg, clock_now[0])
         out["record_ms"] = (time.perf_counter() - started) * 1000
         if result is None or result.queued != channels:
             raise RuntimeError(f"expected {channels} digest(s) queued, got {result}")
