@@ -214,9 +214,8 @@ def log_modal(
     items: Sequence[tuple[int, str]] = (),
     selected_item: int | None = None,
 ) -> View:
-    """The Log as VoC form: customer (searched as you type), the quote (prefilled with `quote`, already cut to
-    fit; `full_length` when it was cut), category, importance, product area and, when there are open roadmap
-    items, one to tag it to (`selected_item` preselected)."""
+    """The Log as VoC form: customer, the quote (`quote` already cut to fit; `full_length` when it was cut),
+    category, importance, product area and, with open roadmap items, one to tag it to (`selected_item` preset)."""
     blocks: list[Block] = []
     source = _source_line(locale, meta.author, meta.channel)
     if source:
@@ -296,14 +295,13 @@ def _detail_inputs(locale: str) -> list[InputBlock]:
 
 def _roadmap_input(locale: str, items: Sequence[tuple[int, str]], selected_item: int | None) -> InputBlock:
     options = [_option(str(item_id), title) for item_id, title in items[:MAX_OPTIONS]]
-    initial = next((o for o in options if o.value == str(selected_item)), None)
     return InputBlock(
         block_id=ROADMAP_BLOCK,
         label=_plain(t(locale, "voc.modal.roadmap"), 2000),
         element=StaticSelectElement(
             action_id=VALUE,
             options=options,
-            initial_option=initial,
+            initial_option=next((o for o in options if o.value == str(selected_item)), None),
             placeholder=_plain(t(locale, "voc.modal.roadmap_placeholder"), 150),
         ),
         optional=True,
