@@ -37,7 +37,7 @@ def create_app(settings: Settings, deps: Deps, *, executor: Executor | None = No
     reg = Registry(app, on_error=handle_error_after_ack)
     handoff.register(reg)
     customer.register(reg)
-    voc.register(reg, deps)
+    voc.register(reg)
     roadmap.register(reg, deps)
     reminders.register(reg)
     events.register(reg)  # last: its catch-all must come after every other event listener
