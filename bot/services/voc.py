@@ -376,3 +376,38 @@ def log_draft(
     if draft is None:
         return None
     return log_voc(db, team_id, VocInput(customer_id, draft.quote, source_kind="command"), user_id, now=now)
+
+
+@dataclass(frozen=True)
+class ThreadTags:
+    """What links posted in a roadmap item's thread tagged: the item's title and the customers whose notes were
+    tagged now, and those already tagged."""
+
+    title: str
+    tagged: tuple[str, ...]
+    already: tuple[str, ...]
+
+
+def tag_messages(
+    db: Session,
+    team_id: str,
+    channel: str,
+    thread_ts: str,
+    links: list[tuple[str, str]],
+    user_id: str,
+    *,
+    now: datetime,
+) -> ThreadTags | None:
+    """Tag the notes logged from the linked messages (channel, ts) to the roadmap item whose thread this is
+    (None: the thread is no item's)."""
+    item = roadmap.item_for_thread(db, team_id, channel, thread_ts)
+    if item is None:
+        return None
+    tagged: list[str] = []
+    already: list[str] = []
+    for link_channel, link_ts in links:
+        for note in notes_for_message(db, team_id, link_channel, link_ts):
+            name = db.get(Customer, note.customer_id).name
+            new = roadmap.tag(db, team_id, note.id, item.id, user_id, now=now)
+            (tagged if new is not None else already).append(name)
+    return ThreadTags(item.title, tuple(tagged), tuple(already))
