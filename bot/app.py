@@ -9,7 +9,7 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.handlers import customer, events, handoff, reminders, roadmap, voc
 from bot.handlers.errors import handle_error_after_ack, handle_errors
-from bot.handlers.middleware import ClockedRequestVerification, clean_payload, provide_deps
+from bot.handlers.middleware import ClockedRequestVerification, clean_payload, provide_deps, provide_product_managers
 from bot.handlers.registry import Registry
 
 log = logging.getLogger("baton.app")
@@ -34,11 +34,12 @@ def create_app(settings: Settings, deps: Deps, *, executor: Executor | None = No
     )
     app.use(clean_payload)  # first: no listener or middleware sees a control character (bot/inputs.py)
     app.use(provide_deps(deps))  # listeners name `deps` as an argument, like `client` or `team_id`
+    app.use(provide_product_managers(roadmap.product_managers(deps)))  # the roadmap's status buttons
     reg = Registry(app, on_error=handle_error_after_ack)
     handoff.register(reg)
     customer.register(reg)
-    voc.register(reg, deps)
-    roadmap.register(reg, deps)
+    voc.register(reg)
+    roadmap.register(reg)
     reminders.register(reg)
     events.register(reg)  # last: its catch-all must come after every other event listener
     app.error(handle_errors)

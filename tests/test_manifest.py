@@ -146,8 +146,9 @@ def _external_select_ids() -> dict[str, str]:
 PROBE_TEAM = "T0PROBE"
 
 
-def _request(body: dict) -> BoltRequest:
-    return BoltRequest(body=body, mode="socket_mode")  # socket mode takes the payload as a dict
+def _request(body: dict, context: dict | None = None) -> BoltRequest:
+    # socket mode takes the payload as a dict; `context` is what the app's middleware would have put there
+    return BoltRequest(body=body, mode="socket_mode", context=context)
 
 
 def _event(event_type: str, **fields) -> dict:
@@ -164,9 +165,9 @@ def _primary_matches(listener, body: dict) -> bool:
     return listener.matchers[0].matches(_request(body), BoltResponse(status=200))
 
 
-def _matches(listener, body: dict) -> bool:
+def _matches(listener, body: dict, context: dict | None = None) -> bool:
     """Whether the listener would run for this body, its filters (custom matchers) included."""
-    return listener.matches(req=_request(body), resp=BoltResponse(status=200))
+    return listener.matches(req=_request(body, context), resp=BoltResponse(status=200))
 
 
 def _message_bodies(settings, channel_type: str) -> list[dict]:
@@ -200,13 +201,14 @@ def full_app(settings, clock):
     full = dataclasses.replace(settings, roadmap_channel="C0ROADMAP", pm_channel="C0PMS", pm_usergroup="S0PMS")
     deps = build_deps(full, clock=clock)
     app, registry = create_app(full, deps)
-    yield app, registry, full
+    yield app, registry, full, deps
     deps.sessions.engine.dispose()
 
 
 @pytest.fixture
 def listens(full_app) -> Listens:
-    app, registry, settings = full_app
+    app, registry, settings, deps = full_app
+    context = {"deps": deps}  # as provide_deps puts it: the listeners' filters read the settings from it
     ids = set(_block_constants().values()) | registry.actions | registry.views | set(_external_select_ids())
     commands = registry.commands | {c["command"] for c in MANIFEST["features"].get("slash_commands", [])}
     shortcuts = registry.shortcuts | {s["callback_id"] for s in MANIFEST["features"].get("shortcuts", [])}
@@ -220,7 +222,7 @@ def listens(full_app) -> Listens:
             subs = {
                 sub
                 for channel_type, (sub, _scope) in MESSAGE_SUBSCRIPTIONS.items()
-                if any(_matches(listener, body) for body in _message_bodies(settings, channel_type))
+                if any(_matches(listener, body, context) for body in _message_bodies(settings, channel_type))
             }
             if not subs:
                 out.unclassified.append(f"{listener.ack_function.__name__}: a message listener no probe reaches")
@@ -445,7 +447,7 @@ def test_web_api_methods_are_all_known():
 def test_manifest_bot_scopes_are_exactly_what_baton_uses(full_app, listens):
     """Bot scopes = the scopes of the Web API methods called + `commands` + the scopes of the events listened
     to (message subscriptions included); no scope more."""
-    _app, registry, _settings = full_app
+    _app, registry, _settings, _deps = full_app
     needed: set[str] = set().union(*(METHOD_SCOPES[m] for m in _web_api_methods()))
     if registry.commands or registry.shortcuts:
         needed.add("commands")

@@ -214,87 +214,18 @@ def log_modal(
     items: Sequence[tuple[int, str]] = (),
     selected_item: int | None = None,
 ) -> View:
-    """The Log as VoC form: customer (searched as you type), the quote (prefilled with `quote`, already cut to
-    fit; `full_length` when it was cut), category, importance, product area and, when there are open roadmap
-    items, one to tag it to (`selected_item` preselected)."""
+    """The Log as VoC form: customer, the quote (`quote` already cut to fit; `full_length` when it was cut),
+    category, importance, product area and, with open roadmap items, one to tag it to (`selected_item` preset)."""
     blocks: list[Block] = []
     source = _source_line(locale, meta.author, meta.channel)
     if source:
         blocks.append(ContextBlock(elements=[_mrkdwn(source)]))
-    blocks.append(
-        InputBlock(
-            block_id=CUSTOMER_BLOCK,
-            label=_plain(t(locale, "voc.modal.customer"), 2000),
-            element=ExternalDataSelectElement(
-                action_id=CUSTOMER_SELECT,
-                placeholder=_plain(t(locale, "voc.modal.customer_placeholder"), 150),
-                min_query_length=1,  # Korean names are often two syllables
-            ),
-        )
-    )
-    blocks.append(
-        InputBlock(
-            block_id=QUOTE_BLOCK,
-            label=_plain(t(locale, "voc.modal.quote"), 2000),
-            element=PlainTextInputElement(
-                action_id=VALUE,
-                multiline=True,
-                max_length=INPUT_MAX,
-                initial_value=quote[:INPUT_MAX] or None,
-                placeholder=_plain(t(locale, "voc.modal.quote_placeholder"), 150),
-            ),
-        )
-    )
+    blocks += _customer_and_quote(locale, quote)
     if full_length:
         blocks.append(ContextBlock(elements=[_mrkdwn(t(locale, "voc.modal.cut", length=_number(full_length)))]))
-    categories = [_option(c, cb.voc_label("category", c, locale)) for c in CATEGORIES]
-    blocks.append(
-        InputBlock(
-            block_id=CATEGORY_BLOCK,
-            label=_plain(t(locale, "voc.modal.category"), 2000),
-            element=StaticSelectElement(action_id=VALUE, options=categories),
-        )
-    )
-    importances = [_option(i, cb.voc_label("importance", i, locale)) for i in reversed(IMPORTANCES)]
-    blocks.append(
-        InputBlock(
-            block_id=IMPORTANCE_BLOCK,
-            label=_plain(t(locale, "voc.modal.importance"), 2000),
-            element=StaticSelectElement(
-                action_id=VALUE,
-                options=importances,
-                initial_option=next(o for o in importances if o.value == DEFAULT_IMPORTANCE),
-            ),
-        )
-    )
-    blocks.append(
-        InputBlock(
-            block_id=AREA_BLOCK,
-            label=_plain(t(locale, "voc.modal.area"), 2000),
-            element=PlainTextInputElement(
-                action_id=VALUE,
-                max_length=MAX_AREA,
-                placeholder=_plain(t(locale, "voc.modal.area_placeholder"), 150),
-            ),
-            optional=True,
-        )
-    )
+    blocks += _detail_inputs(locale)
     if items:
-        options = [_option(str(item_id), title) for item_id, title in items[:MAX_OPTIONS]]
-        initial = next((o for o in options if o.value == str(selected_item)), None)
-        blocks.append(
-            InputBlock(
-                block_id=ROADMAP_BLOCK,
-                label=_plain(t(locale, "voc.modal.roadmap"), 2000),
-                element=StaticSelectElement(
-                    action_id=VALUE,
-                    options=options,
-                    initial_option=initial,
-                    placeholder=_plain(t(locale, "voc.modal.roadmap_placeholder"), 150),
-                ),
-                optional=True,
-            )
-        )
+        blocks.append(_roadmap_input(locale, items, selected_item))
     return View(
         type="modal",
         callback_id=LOG_MODAL,
@@ -303,6 +234,77 @@ def log_modal(
         close=_plain(t(locale, "voc.modal.cancel"), 24),
         private_metadata=meta.dump(),
         blocks=blocks,
+    )
+
+
+def _customer_and_quote(locale: str, quote: str) -> list[InputBlock]:
+    """The customer select (searched as you type) and the quote, prefilled with `quote`."""
+    customer = InputBlock(
+        block_id=CUSTOMER_BLOCK,
+        label=_plain(t(locale, "voc.modal.customer"), 2000),
+        element=ExternalDataSelectElement(
+            action_id=CUSTOMER_SELECT,
+            placeholder=_plain(t(locale, "voc.modal.customer_placeholder"), 150),
+            min_query_length=1,  # Korean names are often two syllables
+        ),
+    )
+    text = InputBlock(
+        block_id=QUOTE_BLOCK,
+        label=_plain(t(locale, "voc.modal.quote"), 2000),
+        element=PlainTextInputElement(
+            action_id=VALUE,
+            multiline=True,
+            max_length=INPUT_MAX,
+            initial_value=quote[:INPUT_MAX] or None,
+            placeholder=_plain(t(locale, "voc.modal.quote_placeholder"), 150),
+        ),
+    )
+    return [customer, text]
+
+
+def _detail_inputs(locale: str) -> list[InputBlock]:
+    """The category and importance selects (importance preset to the default) and the optional product area."""
+    categories = [_option(c, cb.voc_label("category", c, locale)) for c in CATEGORIES]
+    importances = [_option(i, cb.voc_label("importance", i, locale)) for i in reversed(IMPORTANCES)]
+    category = InputBlock(
+        block_id=CATEGORY_BLOCK,
+        label=_plain(t(locale, "voc.modal.category"), 2000),
+        element=StaticSelectElement(action_id=VALUE, options=categories),
+    )
+    importance = InputBlock(
+        block_id=IMPORTANCE_BLOCK,
+        label=_plain(t(locale, "voc.modal.importance"), 2000),
+        element=StaticSelectElement(
+            action_id=VALUE,
+            options=importances,
+            initial_option=next(o for o in importances if o.value == DEFAULT_IMPORTANCE),
+        ),
+    )
+    area = InputBlock(
+        block_id=AREA_BLOCK,
+        label=_plain(t(locale, "voc.modal.area"), 2000),
+        element=PlainTextInputElement(
+            action_id=VALUE,
+            max_length=MAX_AREA,
+            placeholder=_plain(t(locale, "voc.modal.area_placeholder"), 150),
+        ),
+        optional=True,
+    )
+    return [category, importance, area]
+
+
+def _roadmap_input(locale: str, items: Sequence[tuple[int, str]], selected_item: int | None) -> InputBlock:
+    options = [_option(str(item_id), title) for item_id, title in items[:MAX_OPTIONS]]
+    return InputBlock(
+        block_id=ROADMAP_BLOCK,
+        label=_plain(t(locale, "voc.modal.roadmap"), 2000),
+        element=StaticSelectElement(
+            action_id=VALUE,
+            options=options,
+            initial_option=next((o for o in options if o.value == str(selected_item)), None),
+            placeholder=_plain(t(locale, "voc.modal.roadmap_placeholder"), 150),
+        ),
+        optional=True,
     )
 
 

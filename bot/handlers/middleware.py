@@ -58,3 +58,14 @@ def provide_deps(deps):
         return next()
 
     return with_deps
+
+
+def provide_product_managers(product_managers):
+    """A middleware that puts who may change a roadmap item's status (bot/handlers/roadmap.py ProductManagers)
+    into Bolt's context as `product_managers`, one instance for the process (its member lists are cached)."""
+
+    def with_product_managers(context: dict, next):  # noqa: A002 - Bolt's name
+        context["product_managers"] = product_managers
+        return next()
+
+    return with_product_managers

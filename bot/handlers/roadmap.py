@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.models.views import View
@@ -25,8 +25,6 @@ from bot.deps import Deps
 from bot.handlers.customer import plain_text
 from bot.handlers.handoff import state_values
 from bot.handlers.messages import answer_privately, error_text, modal_errors, read_meta, stale_form
-from bot.handlers.payload import team_id as _team
-from bot.handlers.payload import user_id as _user_id
 from bot.handlers.registry import Registry
 from bot.i18n import t
 from bot.services import customer as cs
@@ -122,295 +120,311 @@ class ProductManagers:
         return members
 
 
-def register(app: App | Registry, deps: Deps) -> None:
-    """Attach every roadmap listener (before the events module's catch-all)."""
-    bolt = app.app if isinstance(app, Registry) else app
+def product_managers(deps: Deps) -> ProductManagers:
+    """The process's ProductManagers, from the settings (put into Bolt's context by a middleware)."""
+    return ProductManagers(deps.client, deps.clock, deps.settings.pm_usergroup, deps.settings.pm_channel)
+
+
+def channel_ref(deps: Deps, locale: str) -> str:
+    channel = deps.settings.roadmap_channel
+    return f"<#{channel}>" if channel else t(locale, "roadmap.channel_unset")
+
+
+# --- /roadmap ------------------------------------------------------------------------------------------------
+
+
+def handle_roadmap_command(ack: Ack, body: dict, respond: Respond, deps: Deps, team_id: str, user_id: str) -> None:
+    """`/roadmap` (list), `/roadmap new TITLE`, or help."""
+    ack()
     settings = deps.settings
-    pms = ProductManagers(deps.client, deps.clock, settings.pm_usergroup, settings.pm_channel)
-
-    def channel_ref(locale: str) -> str:
-        return f"<#{settings.roadmap_channel}>" if settings.roadmap_channel else t(locale, "roadmap.channel_unset")
-
-    # --- /roadmap ------------------------------------------------------------------------------------
-
-    @app.command(COMMAND)
-    def handle_roadmap_command(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
-        team, user = body["team_id"], body["user_id"]
-        locale = deps.users.locale(team, user)
-        words = (body.get("text") or "").strip().split(maxsplit=1)
-        verb = words[0].casefold() if words else ""
-        if verb in NEW_WORDS:
-            text = create_from_command(team, user, locale, words[1] if len(words) > 1 else "", body["trigger_id"])
-            respond(text=text, response_type="ephemeral")
-        elif verb in LIST_WORDS:
-            with deps.sessions.begin() as db:
-                ranked = rs.ranked_items(db, team, settings.default_currency)
-            blocks, text = rb.ranked_list(ranked, locale, body.get("team_domain"))
-            respond(blocks=dumps_blocks(blocks), text=text, response_type="ephemeral")
-        else:  # help, or anything Baton does not understand
-            blocks, text = rb.usage_message(locale, settings.roadmap_channel)
-            respond(blocks=dumps_blocks(blocks), text=text, response_type="ephemeral")
-
-    def create_from_command(team: str, user: str, locale: str, title: str, trigger_id: str) -> str:
-        channel = settings.roadmap_channel
-        if not channel:
-            return t(locale, "roadmap.no_channel")
-        try:
-            with deps.sessions.begin() as db:
-                # The trigger id names this one command: the same request delivered twice makes one item.
-                item, _created = rs.create_item(
-                    db, team, plain_text(title), user, channel, now=deps.clock(), source_key=f"cmd:{trigger_id}"
-                )
-                title = item.title
-        except rs.RoadmapError as exc:
-            return error_text(locale, exc)
-        deps.outbox.wake()
-        return t(locale, "roadmap.created", title=escape_mrkdwn(title), channel=f"<#{channel}>")
-
-    # --- Make roadmap item (message shortcut) ---------------------------------------------------------
-
-    @app.shortcut(SHORTCUT)
-    def handle_roadmap_shortcut(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        team, user = _team(body), _user_id(body)
-        locale = deps.users.locale(team, user)
-        message = body.get("message") or {}
-        channel = (body.get("channel") or {}).get("id")
-        ts = message.get("ts") or body.get("message_ts")
-        if not settings.roadmap_channel:
-            view = rb.info_modal(locale, t(locale, "roadmap.no_channel"))
-        elif not channel or not ts:
-            log.warning("message shortcut without a channel or message ts")
-            return
-        else:
-            meta = rb.ItemFormMeta(locale=locale, channel=channel, ts=ts)
-            view = rb.item_modal(locale, meta, plain_text(message.get("text") or ""), message.get("user"))
-        open_view(client, body, view, locale, respond)
-
-    @app.view(rb.ITEM_MODAL)
-    def handle_roadmap_item_submission(ack: Ack, body: dict, view: dict) -> None:
-        team, user = _team(body), _user_id(body)
-        meta = read_meta(rb.ItemFormMeta, view)
-        if meta is None:
-            ack(**stale_form(view, deps.users.locale(team, user)))
-            return
-        values = state_values(view)
-        channel = settings.roadmap_channel
-        if not channel:
-            ack(**modal_errors(view, {rb.TITLE_BLOCK: t(meta.locale, "roadmap.no_channel")}, meta.locale))
-            return
-        # Saved before ack (a few ms), so a failure keeps the modal open with the user's input.
-        try:
-            with deps.sessions.begin() as db:
-                item, created = rs.create_item(
-                    db,
-                    team,
-                    values.get(rb.TITLE_BLOCK) or "",
-                    user,
-                    channel,
-                    now=deps.clock(),
-                    description=values.get(rb.DESCRIPTION_BLOCK),
-                    source_key=f"msg:{meta.channel}:{meta.ts}",  # the same message twice is one item
-                )
-                title = item.title
-        except rs.RoadmapError as exc:
-            ack(**modal_errors(view, {rb.TITLE_BLOCK: error_text(meta.locale, exc, mrkdwn=False)}, meta.locale))
-            return
-        key = "roadmap.created" if created else "roadmap.exists"
-        text = t(meta.locale, key, title=escape_mrkdwn(title), channel=f"<#{channel}>")
-        ack(response_action="update", view=rb.info_modal(meta.locale, text))
-        if created:
-            deps.outbox.wake()
-
-    # --- tagging: the note's Tag to roadmap button ----------------------------------------------------
-
-    @app.action(rb.TAG)
-    def handle_roadmap_tag_button(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        team, user = _team(body), _user_id(body)
-        locale = deps.users.locale(team, user)
-        try:
-            voc_id = int(body["actions"][0].get("value") or "")
-        except (ValueError, KeyError, IndexError):
-            log.warning("Tag to roadmap without a note id")
-            return
+    locale = deps.users.locale(team_id, user_id)
+    words = (body.get("text") or "").strip().split(maxsplit=1)
+    verb = words[0].casefold() if words else ""
+    if verb in NEW_WORDS:
+        title = words[1] if len(words) > 1 else ""
+        text = _create_from_command(deps, team_id, user_id, locale, title, body["trigger_id"])
+        respond(text=text, response_type="ephemeral")
+    elif verb in LIST_WORDS:
         with deps.sessions.begin() as db:
-            note = voc.get_note(db, team, voc_id)
-            if note is not None:
-                customer = cs.get_customer(db, team, note.customer_id).name
-                quote = note.quote
-                items = [rb.OpenItem(i.id, i.title, i.status) for i in rs.open_items(db, team, rb.MAX_OPTIONS)]
-        if note is None:
-            view = rb.info_modal(locale, t(locale, "roadmap.err.unknown_voc"))
-        elif not items:
-            view = rb.info_modal(locale, t(locale, "roadmap.tag.none"))
-        else:
-            view = rb.tag_modal(locale, rb.TagMeta(voc_id=voc_id, locale=locale), customer, quote, items)
-        open_view(client, body, view, locale, respond)
+            ranked = rs.ranked_items(db, team_id, settings.default_currency)
+        blocks, text = rb.ranked_list(ranked, locale, body.get("team_domain"))
+        respond(blocks=dumps_blocks(blocks), text=text, response_type="ephemeral")
+    else:  # help, or anything Baton does not understand
+        blocks, text = rb.usage_message(locale, settings.roadmap_channel)
+        respond(blocks=dumps_blocks(blocks), text=text, response_type="ephemeral")
 
-    @app.view(rb.TAG_MODAL)
-    def handle_roadmap_tag_submission(ack: Ack, body: dict, view: dict) -> None:
-        team, user = _team(body), _user_id(body)
-        meta = read_meta(rb.TagMeta, view)
-        if meta is None:
-            ack(**stale_form(view, deps.users.locale(team, user)))
-            return
-        picked = state_values(view).get(rb.ITEM_BLOCK)
-        if not picked or not picked.isascii() or not picked.isdigit():
-            ack(**modal_errors(view, {rb.ITEM_BLOCK: t(meta.locale, "roadmap.tag.pick")}, meta.locale))
-            return
-        try:
-            with deps.sessions.begin() as db:
-                link = rs.tag(db, team, meta.voc_id, int(picked), user, now=deps.clock())
-                item = rs.get_item(db, team, int(picked))
-                title, channel = item.title, item.channel
-        except rs.RoadmapError as exc:
-            ack(**modal_errors(view, {rb.ITEM_BLOCK: error_text(meta.locale, exc, mrkdwn=False)}, meta.locale))
-            return
-        where = f"<#{channel}>" if channel else channel_ref(meta.locale)
-        key = "roadmap.tag.done" if link is not None else "roadmap.tag.already"
-        text = t(meta.locale, key, title=escape_mrkdwn(title), channel=where)
-        ack(response_action="update", view=rb.info_modal(meta.locale, text))
-        if link is not None:
-            deps.outbox.wake()
 
-    # --- tagging: a reply with a message link in the item's thread ------------------------------------
-
-    def is_roadmap_thread_reply(event: dict) -> bool:
-        # A person's reply in a thread of the roadmap channel; not bot posts (Baton's own), edits or deletions.
-        channel = settings.roadmap_channel
-        return (
-            bool(channel)
-            and event.get("channel") == channel
-            and bool(event.get("thread_ts"))
-            and event.get("thread_ts") != event.get("ts")
-            and bool(event.get("user"))
-            and not event.get("bot_id")
-            and event.get("subtype") in (None, "thread_broadcast")
-        )
-
-    def handle_roadmap_thread_reply(event: dict, body: dict, client: WebClient) -> None:
-        """A link to a logged message, posted in an item's thread, tags that message's VoC to the item."""
-        links = message_links(event.get("text") or "")
-        if not links:
-            return  # an ordinary reply in the discussion
-        team, user = body.get("team_id") or "", event["user"]
-        channel, thread_ts = event["channel"], event["thread_ts"]
-        tagged: list[str] = []
-        already: list[str] = []
+def _create_from_command(deps: Deps, team: str, user: str, locale: str, title: str, trigger_id: str) -> str:
+    channel = deps.settings.roadmap_channel
+    if not channel:
+        return t(locale, "roadmap.no_channel")
+    try:
         with deps.sessions.begin() as db:
-            item = rs.item_for_thread(db, team, channel, thread_ts)
-            if item is None:
-                return
-            title = item.title
-            for link_channel, link_ts in links:
-                for note in voc.notes_for_message(db, team, link_channel, link_ts):
-                    name = cs.get_customer(db, team, note.customer_id).name
-                    new = rs.tag(db, team, note.id, item.id, user, now=deps.clock())
-                    (tagged if new is not None else already).append(name)
-        if tagged:
-            deps.outbox.wake()
-        locale = deps.users.locale(team, user)
-        if not tagged and not already:
-            text = t(locale, "roadmap.thread.not_logged", emoji=settings.voc_emoji)
-        else:
-            lines = []
-            if tagged:
-                lines.append(t(locale, "roadmap.thread.tagged", title=escape_mrkdwn(title), customers=_names(tagged)))
-            if already:
-                lines.append(t(locale, "roadmap.thread.already", customers=_names(already)))
-            text = "\n".join(lines)
-        try:
-            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=truncate(text, 3000))
-        except (SlackApiError, SlackRequestError) as exc:
-            log.warning("roadmap thread answer not sent: %s", getattr(exc, "response", exc))
-
-    # Registered on the App (the Registry takes no matchers) and recorded under the manifest's event names.
-    bolt.event("message", matchers=[is_roadmap_thread_reply])(handle_roadmap_thread_reply)
-    if isinstance(app, Registry):
-        app.events.update(MESSAGE_EVENTS)
-
-    # --- Untag (on each thread post) ------------------------------------------------------------------
-
-    @app.action(rb.UNTAG)
-    def handle_roadmap_untag(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
-        team, user = _team(body), _user_id(body)
-        try:
-            ref = rb.UntagRef.model_validate_json(body["actions"][0].get("value") or "")
-        except (ValidationError, KeyError, IndexError):
-            log.warning("Untag without a valid value")
-            return
-        locale = deps.users.locale(team, user)
-        if user != ref.tagged_by and not pms.check(team, user).allowed:
-            answer_privately(respond, t(locale, "roadmap.untag.not_allowed", user=f"<@{ref.tagged_by}>"))
-            return
-        with deps.sessions.begin() as db:
-            removed = rs.untag(db, team, ref.voc_id, ref.item_id, now=deps.clock())
-        if removed:
-            deps.outbox.wake()
-        else:
-            answer_privately(respond, t(locale, "roadmap.untag.gone"))
-
-    # --- status buttons on the item (product managers only) -------------------------------------------
-
-    targets = {action_id: status for status, action_id in rb.STATUS_ACTIONS.items()}
-
-    def handle_roadmap_status(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
-        team, user = _team(body), _user_id(body)
-        action = body["actions"][0]
-        locale = deps.users.locale(team, user)
-        try:
-            item_id = int(action.get("value") or "")
-        except ValueError:
-            log.warning("status button without an item id")
-            return
-        refusal = pm_refusal(team, user, locale)
-        if refusal:
-            answer_privately(respond, refusal)
-            return
-        status = targets[action["action_id"]]
-        try:
-            with deps.sessions.begin() as db:
-                changed = rs.set_status(db, team, item_id, status, user, now=deps.clock())
-                title = rs.get_item(db, team, item_id).title
-        except rs.RoadmapError as exc:
-            answer_privately(respond, error_text(locale, exc))
-            return
-        if changed:
-            deps.outbox.wake()
-        else:
-            text = t(
-                locale, "roadmap.status_unchanged", title=escape_mrkdwn(title), status=rb.status_label(status, locale)
+            # The trigger id names this one command: the same request delivered twice makes one item.
+            item, _created = rs.create_item(
+                db, team, plain_text(title), user, channel, now=deps.clock(), source_key=f"cmd:{trigger_id}"
             )
-            answer_privately(respond, text)
+            title = item.title
+    except rs.RoadmapError as exc:
+        return error_text(locale, exc)
+    deps.outbox.wake()
+    return t(locale, "roadmap.created", title=escape_mrkdwn(title), channel=f"<#{channel}>")
 
+
+# --- Make roadmap item (message shortcut) --------------------------------------------------------------------
+
+
+def handle_roadmap_message_shortcut(
+    ack: Ack, body: dict, client: WebClient, respond: Respond, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """Make roadmap item on a message: the item form, prefilled with the message."""
+    ack()
+    locale = deps.users.locale(team_id, user_id)
+    message = body.get("message") or {}
+    channel = (body.get("channel") or {}).get("id")
+    ts = message.get("ts") or body.get("message_ts")
+    if not deps.settings.roadmap_channel:
+        view = rb.info_modal(locale, t(locale, "roadmap.no_channel"))
+    elif not channel or not ts:
+        log.warning("message shortcut without a channel or message ts")
+        return
+    else:
+        meta = rb.ItemFormMeta(locale=locale, channel=channel, ts=ts)
+        view = rb.item_modal(locale, meta, plain_text(message.get("text") or ""), message.get("user"))
+    open_view(client, body, view, locale, respond)
+
+
+def handle_roadmap_item_submission(ack: Ack, view: dict, deps: Deps, team_id: str, user_id: str) -> None:
+    """The item form submitted: saved before the ack (a few ms), so a failure keeps the modal open."""
+    meta = read_meta(rb.ItemFormMeta, view)
+    if meta is None:
+        ack(**stale_form(view, deps.users.locale(team_id, user_id)))
+        return
+    values = state_values(view)
+    channel = deps.settings.roadmap_channel
+    if not channel:
+        ack(**modal_errors(view, {rb.TITLE_BLOCK: t(meta.locale, "roadmap.no_channel")}, meta.locale))
+        return
+    try:
+        with deps.sessions.begin() as db:
+            item, created = rs.create_item(
+                db,
+                team_id,
+                values.get(rb.TITLE_BLOCK) or "",
+                user_id,
+                channel,
+                now=deps.clock(),
+                description=values.get(rb.DESCRIPTION_BLOCK),
+                source_key=f"msg:{meta.channel}:{meta.ts}",  # the same message twice is one item
+            )
+            title = item.title
+    except rs.RoadmapError as exc:
+        ack(**modal_errors(view, {rb.TITLE_BLOCK: error_text(meta.locale, exc, mrkdwn=False)}, meta.locale))
+        return
+    key = "roadmap.created" if created else "roadmap.exists"
+    text = t(meta.locale, key, title=escape_mrkdwn(title), channel=f"<#{channel}>")
+    ack(response_action="update", view=rb.info_modal(meta.locale, text))
+    if created:
+        deps.outbox.wake()
+
+
+# --- tagging: the note's Tag to roadmap button ---------------------------------------------------------------
+
+
+def handle_roadmap_tag_button(
+    ack: Ack, body: dict, client: WebClient, respond: Respond, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """Tag to roadmap (on a note): the modal to pick one of the open items."""
+    ack()
+    locale = deps.users.locale(team_id, user_id)
+    try:
+        voc_id = int(body["actions"][0].get("value") or "")
+    except (ValueError, KeyError, IndexError):
+        log.warning("Tag to roadmap without a note id")
+        return
+    with deps.sessions.begin() as db:
+        note = voc.get_note(db, team_id, voc_id)
+        if note is not None:
+            customer = cs.get_customer(db, team_id, note.customer_id).name
+            quote = note.quote
+            items = [rb.OpenItem(i.id, i.title, i.status) for i in rs.open_items(db, team_id, rb.MAX_OPTIONS)]
+    if note is None:
+        view = rb.info_modal(locale, t(locale, "roadmap.err.unknown_voc"))
+    elif not items:
+        view = rb.info_modal(locale, t(locale, "roadmap.tag.none"))
+    else:
+        view = rb.tag_modal(locale, rb.TagMeta(voc_id=voc_id, locale=locale), customer, quote, items)
+    open_view(client, body, view, locale, respond)
+
+
+def handle_roadmap_tag_submission(ack: Ack, view: dict, deps: Deps, team_id: str, user_id: str) -> None:
+    """The item picked: the note tagged before the ack, the modal replaced by what was done."""
+    meta = read_meta(rb.TagMeta, view)
+    if meta is None:
+        ack(**stale_form(view, deps.users.locale(team_id, user_id)))
+        return
+    picked = state_values(view).get(rb.ITEM_BLOCK)
+    if not picked or not picked.isascii() or not picked.isdigit():
+        ack(**modal_errors(view, {rb.ITEM_BLOCK: t(meta.locale, "roadmap.tag.pick")}, meta.locale))
+        return
+    try:
+        with deps.sessions.begin() as db:
+            link = rs.tag(db, team_id, meta.voc_id, int(picked), user_id, now=deps.clock())
+            item = rs.get_item(db, team_id, int(picked))
+            title, channel = item.title, item.channel
+    except rs.RoadmapError as exc:
+        ack(**modal_errors(view, {rb.ITEM_BLOCK: error_text(meta.locale, exc, mrkdwn=False)}, meta.locale))
+        return
+    where = f"<#{channel}>" if channel else channel_ref(deps, meta.locale)
+    key = "roadmap.tag.done" if link is not None else "roadmap.tag.already"
+    text = t(meta.locale, key, title=escape_mrkdwn(title), channel=where)
+    ack(response_action="update", view=rb.info_modal(meta.locale, text))
+    if link is not None:
+        deps.outbox.wake()
+
+
+# --- tagging: a reply with a message link in the item's thread -----------------------------------------------
+
+
+def is_roadmap_thread_reply(event: dict, deps: Deps) -> bool:
+    """A person's reply in a thread of the roadmap channel; not bot posts (Baton's own), edits or deletions."""
+    channel = deps.settings.roadmap_channel
+    return (
+        bool(channel)
+        and event.get("channel") == channel
+        and bool(event.get("thread_ts"))
+        and event.get("thread_ts") != event.get("ts")
+        and bool(event.get("user"))
+        and not event.get("bot_id")
+        and event.get("subtype") in (None, "thread_broadcast")
+    )
+
+
+def handle_roadmap_thread_reply(event: dict, body: dict, client: WebClient, deps: Deps) -> None:
+    """A link to a logged message, posted in an item's thread, tags that message's VoC to the item."""
+    links = message_links(event.get("text") or "")
+    if not links:
+        return  # an ordinary reply in the discussion
+    team, user = body.get("team_id") or "", event["user"]
+    channel, thread_ts = event["channel"], event["thread_ts"]
+    with deps.sessions.begin() as db:
+        done = voc.tag_messages(db, team, channel, thread_ts, links, user, now=deps.clock())
+    if done is None:
+        return
+    if done.tagged:
+        deps.outbox.wake()
+    locale = deps.users.locale(team, user)
+    if not done.tagged and not done.already:
+        text = t(locale, "roadmap.thread.not_logged", emoji=deps.settings.voc_emoji)
+    else:
+        lines = []
+        if done.tagged:
+            title = escape_mrkdwn(done.title)
+            lines.append(t(locale, "roadmap.thread.tagged", title=title, customers=_names(done.tagged)))
+        if done.already:
+            lines.append(t(locale, "roadmap.thread.already", customers=_names(done.already)))
+        text = "\n".join(lines)
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=truncate(text, 3000))
+    except (SlackApiError, SlackRequestError) as exc:
+        log.warning("roadmap thread answer not sent: %s", getattr(exc, "response", exc))
+
+
+# --- Untag (on each thread post) and the status buttons on the item (product managers only) ------------------
+
+
+def handle_roadmap_untag(
+    ack: Ack, body: dict, respond: Respond, deps: Deps, product_managers: ProductManagers, team_id: str, user_id: str
+) -> None:
+    """Untag: by whoever tagged the note, or a product manager."""
+    ack()
+    try:
+        ref = rb.UntagRef.model_validate_json(body["actions"][0].get("value") or "")
+    except (ValidationError, KeyError, IndexError):
+        log.warning("Untag without a valid value")
+        return
+    locale = deps.users.locale(team_id, user_id)
+    if user_id != ref.tagged_by and not product_managers.check(team_id, user_id).allowed:
+        answer_privately(respond, t(locale, "roadmap.untag.not_allowed", user=f"<@{ref.tagged_by}>"))
+        return
+    with deps.sessions.begin() as db:
+        removed = rs.untag(db, team_id, ref.voc_id, ref.item_id, now=deps.clock())
+    if removed:
+        deps.outbox.wake()
+    else:
+        answer_privately(respond, t(locale, "roadmap.untag.gone"))
+
+
+_TARGETS = {action_id: status for status, action_id in rb.STATUS_ACTIONS.items()}
+
+
+def handle_roadmap_status(
+    ack: Ack, body: dict, respond: Respond, deps: Deps, product_managers: ProductManagers, team_id: str, user_id: str
+) -> None:
+    """A status button on the item: set by a product manager; anyone else is told who may."""
+    ack()
+    action = body["actions"][0]
+    locale = deps.users.locale(team_id, user_id)
+    try:
+        item_id = int(action.get("value") or "")
+    except ValueError:
+        log.warning("status button without an item id")
+        return
+    refusal = pm_refusal(deps, product_managers, team_id, user_id, locale)
+    if refusal:
+        answer_privately(respond, refusal)
+        return
+    status = _TARGETS[action["action_id"]]
+    try:
+        with deps.sessions.begin() as db:
+            changed = rs.set_status(db, team_id, item_id, status, user_id, now=deps.clock())
+            title = rs.get_item(db, team_id, item_id).title
+    except rs.RoadmapError as exc:
+        answer_privately(respond, error_text(locale, exc))
+        return
+    if changed:
+        deps.outbox.wake()
+    else:
+        text = t(locale, "roadmap.status_unchanged", title=escape_mrkdwn(title), status=rb.status_label(status, locale))
+        answer_privately(respond, text)
+
+
+def pm_refusal(deps: Deps, pms: ProductManagers, team: str, user: str, locale: str) -> str | None:
+    """Why `user` may not change a status (None: they may)."""
+    settings = deps.settings
+    if not pms.configured:
+        return t(locale, "roadmap.pm.unconfigured")
+    check = pms.check(team, user)
+    if check.allowed:
+        return None
+    if check.error:
+        return t(locale, "roadmap.pm.check_failed", error=escape_mrkdwn(check.error))
+    group = f"<!subteam^{settings.pm_usergroup}>" if settings.pm_usergroup else None
+    channel = f"<#{settings.pm_channel}>" if settings.pm_channel else None
+    if group and channel:
+        who = t(locale, "roadmap.pm.both", group=group, channel=channel)
+    elif group:
+        who = t(locale, "roadmap.pm.group", group=group)
+    else:
+        who = t(locale, "roadmap.pm.channel", channel=channel)
+    return t(locale, "roadmap.pm.not_pm", who=who)
+
+
+def register(reg: Registry) -> None:
+    """Attach every roadmap listener (before the events module's catch-all)."""
+    reg.command(COMMAND)(handle_roadmap_command)
+    reg.shortcut(SHORTCUT)(handle_roadmap_message_shortcut)
+    reg.view(rb.ITEM_MODAL)(handle_roadmap_item_submission)
+    reg.action(rb.TAG)(handle_roadmap_tag_button)
+    reg.view(rb.TAG_MODAL)(handle_roadmap_tag_submission)
+    reg.event("message", matchers=[is_roadmap_thread_reply])(handle_roadmap_thread_reply)
+    reg.events.update(MESSAGE_EVENTS)  # the manifest's names of the channel messages the listener matches
+    reg.action(rb.UNTAG)(handle_roadmap_untag)
     for action_id in rb.STATUS_ACTIONS.values():
-        app.action(action_id)(handle_roadmap_status)
-
-    def pm_refusal(team: str, user: str, locale: str) -> str | None:
-        """Why `user` may not change a status (None: they may)."""
-        if not pms.configured:
-            return t(locale, "roadmap.pm.unconfigured")
-        check = pms.check(team, user)
-        if check.allowed:
-            return None
-        if check.error:
-            return t(locale, "roadmap.pm.check_failed", error=escape_mrkdwn(check.error))
-        group = f"<!subteam^{settings.pm_usergroup}>" if settings.pm_usergroup else None
-        channel = f"<#{settings.pm_channel}>" if settings.pm_channel else None
-        if group and channel:
-            who = t(locale, "roadmap.pm.both", group=group, channel=channel)
-        elif group:
-            who = t(locale, "roadmap.pm.group", group=group)
-        else:
-            who = t(locale, "roadmap.pm.channel", channel=channel)
-        return t(locale, "roadmap.pm.not_pm", who=who)
+        reg.action(action_id)(handle_roadmap_status)
 
 
-def _names(names: list[str]) -> str:
+def _names(names: tuple[str, ...]) -> str:
     shown = [f"*{escape_mrkdwn(truncate(n, 100))}*" for n in dict.fromkeys(names)]
     return ", ".join(shown[:20]) + (" …" if len(shown) > 20 else "")
 

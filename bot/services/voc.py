@@ -9,7 +9,7 @@ nothing else, so retries, double clicks and two people logging one message never
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, update
@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from bot.errors import UserError
 from bot.models import Customer, Handoff, RoadmapItem, VocDraft, VocLink, VocNote, VocReporter
 from bot.models.voc import CATEGORIES, IMPORTANCES
+from bot.services import roadmap
 from bot.text import clean_quote
 from bot.viewdata.voc import DEFAULT_CATEGORY, DEFAULT_IMPORTANCE, MAX_AREA, MAX_QUOTE
 
@@ -341,3 +342,72 @@ def purge_drafts(db: Session, *, now: datetime) -> int:
     """Forget drafts older than DRAFT_TTL; returns how many."""
     result = db.exec(delete(VocDraft).where(col(VocDraft.created_at) < now - DRAFT_TTL))  # type: ignore[call-overload]
     return result.rowcount or 0
+
+
+def capture(
+    db: Session,
+    team_id: str,
+    user_id: str,
+    inp: VocInput,
+    *,
+    now: datetime,
+    draft_id: int | None = None,
+    item_id: int | None = None,
+) -> Logged:
+    """A submitted Log as VoC form, stored in the caller's transaction: the whole text of draft `draft_id` when
+    the prefilled quote was left as is, the note (or its new reporter), and its tag to roadmap item `item_id`.
+    VocError (`draft_expired` under the quote, else the capture's), RoadmapError for an unknown item."""
+    if draft_id is not None:
+        draft = get_draft(db, team_id, user_id, draft_id, now=now)
+        if draft is None:
+            raise VocError("draft_expired", field="quote")
+        inp = replace(inp, quote=draft.quote)  # left as prefilled: the whole message
+    logged = log_voc(db, team_id, inp, user_id, now=now)
+    if item_id is not None:
+        roadmap.tag(db, team_id, logged.note.id, item_id, user_id, now=now)
+    return logged
+
+
+def log_draft(
+    db: Session, team_id: str, user_id: str, draft_id: int, customer_id: int, *, now: datetime
+) -> Logged | None:
+    """The `/voc` draft `draft_id` logged for the customer the user picked (None: the draft expired)."""
+    draft = get_draft(db, team_id, user_id, draft_id, now=now)
+    if draft is None:
+        return None
+    return log_voc(db, team_id, VocInput(customer_id, draft.quote, source_kind="command"), user_id, now=now)
+
+
+@dataclass(frozen=True)
+class ThreadTags:
+    """What links posted in a roadmap item's thread tagged: the item's title and the customers whose notes were
+    tagged now, and those already tagged."""
+
+    title: str
+    tagged: tuple[str, ...]
+    already: tuple[str, ...]
+
+
+def tag_messages(
+    db: Session,
+    team_id: str,
+    channel: str,
+    thread_ts: str,
+    links: list[tuple[str, str]],
+    user_id: str,
+    *,
+    now: datetime,
+) -> ThreadTags | None:
+    """Tag the notes logged from the linked messages (channel, ts) to the roadmap item whose thread this is
+    (None: the thread is no item's)."""
+    item = roadmap.item_for_thread(db, team_id, channel, thread_ts)
+    if item is None:
+        return None
+    tagged: list[str] = []
+    already: list[str] = []
+    for link_channel, link_ts in links:
+        for note in notes_for_message(db, team_id, link_channel, link_ts):
+            name = db.get(Customer, note.customer_id).name
+            new = roadmap.tag(db, team_id, note.id, item.id, user_id, now=now)
+            (tagged if new is not None else already).append(name)
+    return ThreadTags(item.title, tuple(tagged), tuple(already))

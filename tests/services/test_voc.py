@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from bot.models import Handoff, VocNote, VocReporter
-from bot.services import voc
+from bot.models import Handoff, VocLink, VocNote, VocReporter
+from bot.services import roadmap, voc
 from tests.conftest import TEAM
 from tests.services.conftest import add_customer
 
@@ -228,3 +228,53 @@ def test_quotes_keep_their_full_length_up_to_the_limit(sessions):
         logged = voc.log_voc(db, TEAM, voc.VocInput(acme, long, source_kind="modal"), "U", now=NOW)
     assert len(logged.note.quote) == voc.MAX_QUOTE
     assert date(2026, 11, 23) == logged.note.created_at.date()
+
+
+def test_capture_logs_the_whole_draft_and_tags_the_item(sessions):
+    acme = add_customer(sessions, "Acme Corp")
+    with sessions.begin() as db:
+        item, _ = roadmap.create_item(db, TEAM, "SSO", "U_PM", "C0ROADMAP", now=NOW)
+        draft = voc.create_draft(db, TEAM, "U_CSM", "the whole long text", now=NOW, channel="C1", ts="1.2")
+        item_id, draft_id = item.id, draft.id
+    with sessions.begin() as db:
+        inp = voc.VocInput(acme, "the whole", source_kind="message", source_channel="C1", source_ts="1.2")
+        logged = voc.capture(db, TEAM, "U_CSM", inp, now=NOW, draft_id=draft_id, item_id=item_id)
+        assert (logged.note.quote, logged.created) == ("the whole long text", True)
+        assert db.exec(select(VocLink).where(VocLink.voc_id == logged.note.id)).one().item_id == item_id
+
+
+def test_capture_refuses_an_expired_draft_under_the_quote(sessions):
+    acme = add_customer(sessions, "Acme Corp")
+    with sessions.begin() as db:
+        with pytest.raises(voc.VocError) as refused:
+            voc.capture(db, TEAM, "U_CSM", voc.VocInput(acme, "text"), now=NOW, draft_id=999)
+    assert (refused.value.code, refused.value.field) == ("draft_expired", "quote")
+
+
+def test_log_draft_logs_the_picked_customer_or_nothing_once_expired(sessions):
+    acme = add_customer(sessions, "Acme Corp")
+    with sessions.begin() as db:
+        draft_id = voc.create_draft(db, TEAM, "U_CSM", "They need SSO", now=NOW).id
+    with sessions.begin() as db:
+        assert voc.log_draft(db, TEAM, "U_CSM", draft_id, acme, now=NOW + voc.DRAFT_TTL * 2) is None
+        logged = voc.log_draft(db, TEAM, "U_CSM", draft_id, acme, now=NOW)
+        assert (logged.note.quote, logged.note.source_kind, logged.note.customer_id) == (
+            "They need SSO",
+            "command",
+            acme,
+        )
+
+
+def test_tag_messages_tags_the_linked_notes_to_the_thread_item(sessions):
+    acme = add_customer(sessions, "Acme Corp")
+    with sessions.begin() as db:
+        item, _ = roadmap.create_item(db, TEAM, "SSO", "U_PM", "C0ROADMAP", now=NOW)
+        item.ts = "1700000000.000100"
+        voc.log_voc(db, TEAM, message_input(acme), "U_CSM", now=NOW)
+    links = [("C0SALES", "1700000000.000100"), ("C0SALES", "1700000009.000100")]
+    with sessions.begin() as db:
+        assert voc.tag_messages(db, TEAM, "C0ROADMAP", "1.0", links, "U_CSM", now=NOW) is None
+        first = voc.tag_messages(db, TEAM, "C0ROADMAP", "1700000000.000100", links, "U_CSM", now=NOW)
+        again = voc.tag_messages(db, TEAM, "C0ROADMAP", "1700000000.000100", links, "U_CSM", now=NOW)
+    assert first == voc.ThreadTags("SSO", ("Acme Corp",), ())
+    assert again == voc.ThreadTags("SSO", (), ("Acme Corp",))
