@@ -2,7 +2,7 @@
 VoC to an item (the note's Tag to roadmap button, or a reply in the item's thread with a link to a logged
 message), Untag on the thread posts, and the status buttons on the item (product managers only).
 
-Posts in the roadmap channel go through the outbox (bot/delivery.py draws them); answers to one person are
+Posts in the roadmap channel go through the outbox (bot/renderers/roadmap.py draws them); answers to one person are
 ephemeral or a modal.
 """
 
