@@ -8,7 +8,6 @@ their DM with Baton. Only Share in channel posts for everyone, through the outbo
 import logging
 import re
 
-from pydantic import ValidationError
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -20,7 +19,15 @@ from bot.blocks import customer_modals as cm
 from bot.blocks.handoff import dumps_blocks
 from bot.deps import Deps
 from bot.handlers.handoff import state_values
-from bot.handlers.messages import answer_privately, error_text, modal_errors, open_modal, read_meta, stale_form
+from bot.handlers.messages import (
+    answer_privately,
+    error_text,
+    modal_errors,
+    open_modal,
+    read_action,
+    read_meta,
+    stale_form,
+)
 from bot.handlers.registry import Registry
 from bot.renderers.handoff import card_data
 from bot.services import customer as cs
@@ -119,7 +126,7 @@ def handle_customer_command(ack: Ack, command: dict, respond: Respond, deps: Dep
 def handle_customer_pick(ack: Ack, body: dict, respond: Respond, deps: Deps, team_id: str, user_id: str) -> None:
     """One of several matches picked: the card replaces the pick list."""
     ack()
-    ref = _ref(body)
+    ref = read_action(cb.CardRef, body)
     if ref is None:
         return
     locale = deps.users.locale(team_id, user_id)
@@ -130,7 +137,7 @@ def handle_customer_pick(ack: Ack, body: dict, respond: Respond, deps: Deps, tea
 def handle_customer_share(ack: Ack, body: dict, respond: Respond, deps: Deps, team_id: str, user_id: str) -> None:
     """Share in channel: the card for everyone in the channel, drawn and posted by the outbox."""
     ack()
-    ref = _ref(body)
+    ref = read_action(cb.CardRef, body)
     channel = (ref.channel if ref else None) or _channel(body)
     if ref is None or not channel or channel.startswith("D"):
         return
@@ -150,7 +157,7 @@ def handle_customer_open_handoff(
 ) -> None:
     """Open handoff: the customer's latest handoff in a modal (what a shared card hides stays hidden)."""
     ack()
-    ref = _ref(body)
+    ref = read_action(cb.CardRef, body)
     if ref is None:
         return
     locale = deps.users.locale(team_id, user_id)
@@ -172,7 +179,7 @@ def handle_customer_update_health(
 ) -> None:
     """Update health: the modal for the CSM's own 1–5 rating and a note."""
     ack()
-    ref = _ref(body)
+    ref = read_action(cb.CardRef, body)
     if ref is None:
         return
     locale = deps.users.locale(team_id, user_id)
@@ -262,14 +269,6 @@ def _tell(client: WebClient, meta: cm.HealthMeta, user: str, text: str) -> None:
             client.chat_postEphemeral(channel=meta.channel, user=user, text=text)
         except (SlackApiError, SlackRequestError) as exc:
             log.warning("health confirmation not sent: %s", getattr(exc, "response", exc))
-
-
-def _ref(body: dict) -> cb.CardRef | None:
-    try:
-        return cb.CardRef.model_validate_json(body["actions"][0].get("value") or "")
-    except (ValidationError, KeyError, IndexError):
-        log.warning("customer button without a valid value")
-        return None
 
 
 def _channel(body: dict) -> str | None:

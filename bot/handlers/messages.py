@@ -1,5 +1,5 @@
 """Replies every feature's listeners share: a private answer, a refusal in the user's words, modal errors, a
-modal opened or "try again", and the typed private_metadata of a submitted modal."""
+modal opened or "try again", the typed private_metadata of a submitted modal and the typed value of a button."""
 
 import logging
 from typing import TypeVar
@@ -56,6 +56,15 @@ def read_meta(model: type[M], view: dict) -> M | None:
     try:
         return model.model_validate_json((view or {}).get("private_metadata") or "")
     except ValidationError:
+        return None
+
+
+def read_action(model: type[M], body: dict) -> M | None:
+    """The clicked button's typed value, or None (logged) when it is missing or not what this button carries."""
+    try:
+        return model.model_validate_json(body["actions"][0].get("value") or "")
+    except (ValidationError, KeyError, IndexError, TypeError, AttributeError):
+        log.warning("%s button without a valid value", model.__name__)
         return None
 
 

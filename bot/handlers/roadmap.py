@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pydantic import ValidationError
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -24,7 +23,7 @@ from bot.blocks.handoff import dumps_blocks
 from bot.deps import Deps
 from bot.handlers.customer import plain_text
 from bot.handlers.handoff import state_values
-from bot.handlers.messages import answer_privately, error_text, modal_errors, read_meta, stale_form
+from bot.handlers.messages import answer_privately, error_text, modal_errors, read_action, read_meta, stale_form
 from bot.handlers.registry import Registry
 from bot.i18n import t
 from bot.services import customer as cs
@@ -338,10 +337,8 @@ def handle_roadmap_untag(
 ) -> None:
     """Untag: by whoever tagged the note, or a product manager."""
     ack()
-    try:
-        ref = rb.UntagRef.model_validate_json(body["actions"][0].get("value") or "")
-    except (ValidationError, KeyError, IndexError):
-        log.warning("Untag without a valid value")
+    ref = read_action(rb.UntagRef, body)
+    if ref is None:
         return
     locale = deps.users.locale(team_id, user_id)
     if user_id != ref.tagged_by and not product_managers.check(team_id, user_id).allowed:

@@ -5,7 +5,6 @@ import logging
 import re
 from dataclasses import dataclass
 
-from pydantic import ValidationError
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -16,7 +15,7 @@ from bot.blocks import voc as vb
 from bot.blocks.handoff import dumps_blocks
 from bot.deps import Deps
 from bot.errors import UserError
-from bot.handlers.messages import error_text, open_modal
+from bot.handlers.messages import error_text, open_modal, read_action
 from bot.handlers.registry import Registry
 from bot.handlers.voc_modal import (
     confirmation,
@@ -151,10 +150,8 @@ def handle_voc_pick(ack: Ack, body: dict, respond: Respond, deps: Deps, team_id:
     """A customer picked for a `/voc` draft: the draft logged for them, in place of the buttons."""
     ack()
     locale = deps.users.locale(team_id, user_id)
-    try:
-        ref = vb.PickRef.model_validate_json(body["actions"][0].get("value") or "")
-    except (ValidationError, KeyError, IndexError):
-        log.warning("voc pick button without a valid value")
+    ref = read_action(vb.PickRef, body)
+    if ref is None:
         return
     try:
         with deps.sessions.begin() as db:

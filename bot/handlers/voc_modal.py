@@ -11,7 +11,6 @@ import logging
 import re
 from dataclasses import replace
 
-from pydantic import ValidationError
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -23,7 +22,7 @@ from sqlmodel import Session
 from bot.blocks import voc as vb
 from bot.blocks.handoff import dumps_blocks
 from bot.deps import Deps
-from bot.handlers.messages import answer_privately, error_text, modal_errors, open_modal, read_meta
+from bot.handlers.messages import answer_privately, error_text, modal_errors, open_modal, read_action, read_meta
 from bot.i18n import t
 from bot.services import customer as cs
 from bot.services import roadmap, voc
@@ -231,10 +230,8 @@ def handle_voc_open_draft(
     """The reaction prompt's Log as VoC: the form for the reactor's own draft."""
     ack()
     locale = deps.users.locale(team_id, user_id)
-    try:
-        ref = vb.DraftRef.model_validate_json(body["actions"][0].get("value") or "")
-    except (ValidationError, KeyError, IndexError):
-        log.warning("voc draft button without a valid value")
+    ref = read_action(vb.DraftRef, body)
+    if ref is None:
         return
     view = None
     with deps.sessions.begin() as db:
