@@ -2,7 +2,6 @@
 
 import json
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -11,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from bot.background import BackgroundLoop
 from bot.config import Settings
 from bot.crm.events import PayloadError, is_closed_won, parse_generic_deal, parse_hubspot_events
 from bot.crm.hubspot import HubSpotClient, HubSpotError
@@ -66,8 +66,10 @@ def _retry_after(exc: Exception) -> timedelta:
         return timedelta(0)
 
 
-class Inbox:
+class Inbox(BackgroundLoop):
     """Turns stored CRM events into draft handoffs and fill requests."""
+
+    THREAD, IDLE = "baton-inbox", 2.0
 
     def __init__(
         self,
@@ -86,32 +88,7 @@ class Inbox:
         self.clock = clock
         self.hubspot = hubspot
         self.on_enqueued = on_enqueued
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="baton-inbox", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("inbox loop error")
-            self._wake.wait(timeout=2.0)
-            self._wake.clear()
+        super().__init__(log)
 
     def run_once(self) -> int:
         """Process every due event once; returns how many were attempted."""

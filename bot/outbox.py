@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlmodel import Session
 
+from bot.background import BackgroundLoop
 from bot.db import Sessions
 from bot.models import OutboxMessage
 from bot.services.queue import backoff, claim, due_ids, held_until, hold_channel
@@ -145,8 +146,10 @@ class Pacer:
             self.sleep(min(start - now, MAX_PACER_SLEEP))
 
 
-class Outbox:
+class Outbox(BackgroundLoop):
     """Delivers outbox rows; `run_once` for tests and the CLI, `start` for a background thread."""
+
+    THREAD, IDLE = "baton-outbox", 1.0
 
     def __init__(
         self,
@@ -161,34 +164,7 @@ class Outbox:
         self.clock = clock
         self.renderers = renderers
         self.pacer = pacer or Pacer()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    # -- running ------------------------------------------------------------------------------------
-    def wake(self) -> None:
-        """Tell the background thread there is new work (called after a commit that enqueued)."""
-        self._wake.set()
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="baton-outbox", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # keep delivering whatever one row does
-                log.exception("outbox loop error")
-            self._wake.wait(timeout=1.0)
-            self._wake.clear()
+        super().__init__(log)
 
     def run_once(self) -> int:
         """Process every due row once; returns how many were attempted."""
