@@ -226,10 +226,11 @@ def import_health_file(
         with sessions.begin() as db:
             result.add(imports.upsert_snapshots(db, team_id, batch, now=now))
     result.written = True
-    ids = sorted(result.customer_ids)
+    ids = sorted(result.changed)
     for i in range(0, len(ids), SCORE_BATCH):  # short write transactions: SQLite has one write lock
         with sessions.begin() as db:
-            imports.after_snapshots_written(db, team_id, ids[i : i + SCORE_BATCH], now.date(), now=now)
+            batch = {cid: result.changed[cid] for cid in ids[i : i + SCORE_BATCH]}
+            imports.after_snapshots_written(db, team_id, batch, now.date(), now=now)
     return result
 
 

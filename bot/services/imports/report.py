@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from bot.services.imports.formats import MAX_REPORTED, Problem
 
@@ -20,12 +21,21 @@ class RowError:
 
 @dataclass
 class Counts:
-    """What one write did; `customer_ids` are the customers whose snapshots were inserted or changed."""
+    """What one write did; `customer_ids` are the customers whose snapshots were inserted or changed, and
+    `changed` maps each of them to the earliest date written (their health state is refreshed from that day)."""
 
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
     customer_ids: set[int] = field(default_factory=set)
+    changed: dict[int, date] = field(default_factory=dict)
+
+    def note(self, customer_id: int, as_of: date) -> None:
+        """A snapshot of `customer_id` dated `as_of` was inserted or changed."""
+        self.customer_ids.add(customer_id)
+        known = self.changed.get(customer_id)
+        if known is None or as_of < known:
+            self.changed[customer_id] = as_of
 
 
 @dataclass
@@ -46,6 +56,7 @@ class ImportResult:
     warnings: list[RowError] = field(default_factory=list)
     written: bool = False
     customer_ids: set[int] = field(default_factory=set)
+    changed: dict[int, date] = field(default_factory=dict)
 
     def reject_row(self, where: int, problems: Sequence[Problem]) -> None:
         """Record one invalid row and its problems."""
@@ -65,6 +76,10 @@ class ImportResult:
         self.updated += counts.updated
         self.unchanged += counts.unchanged
         self.customer_ids |= counts.customer_ids
+        for cid, as_of in counts.changed.items():
+            known = self.changed.get(cid)
+            if known is None or as_of < known:
+                self.changed[cid] = as_of
 
     def summary(self) -> str:
         return (

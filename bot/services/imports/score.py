@@ -1,17 +1,24 @@
-"""After an import: the affected customers' daily scores recomputed from their new snapshots."""
+"""After an import: the affected customers' health state refreshed from the earliest day their snapshots changed."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from sqlmodel import Session
 
 from bot.services.health import record_daily_scores
-from bot.services.health_config import load_health_rules
+from bot.services.health_config import HealthRules
 
 
 def after_snapshots_written(
-    db: Session, team_id: str, customer_ids: Sequence[int], today: date, *, now: datetime
+    db: Session,
+    team_id: str,
+    changed: Mapping[int, date],
+    today: date,
+    *,
+    now: datetime,
+    rules: HealthRules | None = None,
 ) -> None:
-    """Recompute the affected customers' daily score for `today` (default health rules) after snapshots changed."""
-    if customer_ids:
-        record_daily_scores(db, team_id, list(customer_ids), today, load_health_rules(None), now=now)
+    """Refresh the health state of the customers in `changed` ({customer id: earliest date written}) after their
+    snapshots changed, in the caller's transaction (`rules`: the team's health settings; None: the defaults)."""
+    if changed:
+        record_daily_scores(db, team_id, sorted(changed), today, rules or HealthRules(), now=now)

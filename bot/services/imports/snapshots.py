@@ -42,5 +42,5 @@ def import_snapshots(
         return result
     result.add(upsert_snapshots(db, team_id, good, now=now, recorded_by=recorded_by))
     result.written = True
-    after_snapshots_written(db, team_id, sorted(result.customer_ids), now.date(), now=now)
+    after_snapshots_written(db, team_id, result.changed, now.date(), now=now)
     return result

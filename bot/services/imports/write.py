@@ -115,7 +115,8 @@ def upsert_snapshots(
         else:
             sql, params = _upsert_params(conn.dialect, team_id, writes, now, recorded_by)
             conn.exec_driver_sql(sql, params)  # executemany
-        counts.customer_ids.update(key[0] for key, _ in writes)
+        for key, _ in writes:
+            counts.note(key[0], key[2])
     return counts
 
 
