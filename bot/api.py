@@ -58,6 +58,7 @@ def handle_health_snapshots(deps: Deps, *, headers: dict[str, str], body: bytes)
             skip_invalid=skip_invalid,
             default_source=DEFAULT_SOURCE,
             recorded_by=f"api:{token_id}",
+            rules=deps.health_rules,
         )
     errors = [{"index": e.where, "code": e.code, "reason": e.reason} for e in result.errors]
     if not result.written:

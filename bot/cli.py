@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.db import Sessions, schema_status
 from bot.services import imports, tokens
 
-COMMANDS = ("import", "tokens", "config", "jobs")
+COMMANDS = ("import", "tokens", "config", "jobs", "health")
 WIDTH = 72  # progress line width
 SCORE_BATCH = 100  # customers whose daily score one write transaction stores after an import (health_history.CHUNK)
 _TEAM_RE = re.compile(r"[A-Z0-9]{2,32}")
@@ -73,6 +73,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     jrun.add_argument("--dry-run", action="store_true", help="print the messages instead of sending them")
     jrun.add_argument("--team", help="Slack team id (default: the installed workspace, from auth.test)")
 
+    hl = sub.add_parser("health", help="the health state kept from the snapshots")
+    hverb = hl.add_subparsers(dest="action", required=True)
+    hrebuild = hverb.add_parser(
+        "rebuild", help="replay every customer's snapshots: state and daily scores (after changing health settings)"
+    )
+    hrebuild.add_argument("--team", help="only this team (default: every team)")
+
 
 def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run an `import` or `tokens` command; returns the exit code."""
@@ -88,6 +95,8 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
             return 2
         if args.command == "jobs" and args.action == "list":
             return _jobs_list(deps, args.team, out)
+        if args.command == "health":
+            return _health_rebuild(deps, args.team, out, err)
         team_id = _team(args.team, deps, settings, err)
         if team_id is None:
             return 2
@@ -400,6 +409,28 @@ def _config(args: argparse.Namespace, deps, team_id: str, out: TextIO, err: Text
     for name, why in bad.items():
         print(f"\n{name}: the stored {stored[name]!r} is refused (it must be {why}); the default is used until "
               f"`config set {name} ...` stores a good value", file=out)  # fmt: skip
+    return 0
+
+
+def _health_rebuild(deps, team: str | None, out: TextIO, err: TextIO) -> int:
+    """`health rebuild`: every customer's state and daily scores replayed from the snapshots, in short transactions."""
+    from bot.jobs import health as health_job
+
+    started = time.monotonic()
+    today = deps.clock().date()
+    written = 0
+    for team_id in [team] if team else health_job.teams(deps):
+        progress = ProgressLine(err, 1) if err.isatty() else None
+
+        def show(done: int, total: int, progress=progress, team_id=team_id) -> None:
+            if progress is not None:
+                progress.total = max(total, 1)
+                progress(f"rebuilding {team_id}", done, done)
+
+        written += health_job.rebuild_team(deps, team_id, today, only_needed=False, progress=show)
+        if progress is not None:
+            progress.finish()
+    print(f"health state rebuilt: {written:,} daily scores in {time.monotonic() - started:.1f} s", file=out)
     return 0
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from apscheduler.schedulers.base import BaseScheduler
 
 from bot.deps import Deps
-from bot.jobs import maintenance, schedules
+from bot.jobs import health, maintenance, schedules
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class Job:
 JOBS: dict[str, Job] = {
     "run_schedules": Job(
         schedules.run_due, 60, "every team's schedules (digest, renewals, onboarding, meeting, nudges) that are due"
+    ),
+    "roll_health_state": Job(
+        health.roll, 900, "every customer's daily health score carried to today; states that need it rebuilt"
     ),
     "prune_delivery_records": Job(maintenance.prune, 3600, "forget old event ids, webhooks, sent outbox rows, drafts"),
 }

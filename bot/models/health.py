@@ -57,3 +57,27 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class HealthState(SQLModel, table=True):
+    """A customer's health kept up to date on write (bot/services/health_state.py): per signal the latest value and
+    the recent points the score and risk rules need, the last daily score, and how far the daily scores go.
+
+    `health_scores` holds one row for each day from `scored_from` through `computed_through` on which the customer
+    had a score; `fingerprint` names the health settings those scores were computed with."""
+
+    __tablename__ = "health_states"
+    __table_args__ = (UniqueConstraint("team_id", "customer_id", name="uq_health_states_customer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    customer_id: int = Field(foreign_key="customers.id")
+    first_data: date  # the customer's earliest snapshot
+    data_through: date  # its latest snapshot
+    scored_from: date  # daily scores are complete from this day on
+    computed_through: date  # ... through this day
+    score: float | None = None  # on computed_through
+    band: str | None = Field(default=None, max_length=16)
+    fingerprint: str = Field(max_length=16)
+    signals: str = Field(sa_type=Text)  # JSON: {signal: {"p": [[day ordinal, value], ...], "k": [[ordinal, max], ...]}}
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot.errors import UserError
 from bot.models import ACCEPTED, SUBMITTED, Customer, Handoff, HealthSnapshot, Promise
-from bot.services import health, outbox, voc
+from bot.services import health_state, outbox, voc
 from bot.services.health_config import HealthRules
 from bot.viewdata.customer import NOTE_MAX, RATING_MAX, RATING_MIN, CustomerStatus, HandoffSummary, PromiseItem, VocNote
 
@@ -147,7 +147,7 @@ def customer_status(db: Session, team_id: str, customer_id: int, today: date, ru
     customer = get_customer(db, team_id, customer_id)
     config = rules.for_customer(team_id, customer.segment)
     try:
-        picture = health.customer_health(db, team_id, customer, today, config)
+        picture = health_state.customer_health(db, team_id, customer, today, config)
     except Exception:
         log.exception("health of customer %s could not be computed", customer_id)
         picture = None
@@ -236,5 +236,5 @@ def record_csm_rating(
         set_={"value": stmt.excluded.value, "note": stmt.excluded.note, "recorded_by": stmt.excluded.recorded_by},
     )
     db.exec(stmt)  # type: ignore[call-overload]
-    health.record_daily_scores(db, team_id, [customer_id], today, rules, now=now)
+    health_state.refresh(db, team_id, {customer_id: today}, today, rules, now=now)
     log.info("csm rating %s for customer %s by %s", rating.rating, customer.id, user_id)

@@ -21,7 +21,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
 from bot.models import Customer, HealthScore, HealthSnapshot
-from bot.services import health, onboarding
+from bot.services import health, health_state, onboarding
 from bot.services.health_config import HealthRules
 from bot.services.schedules import Context
 from bot.signals import SIGNALS, canonical_signal
@@ -160,11 +160,17 @@ def top_drivers(
     for cid, (day, _segment) in customers.items():
         by_day[day].append(cid)
     out: dict[int, Driver] = {}
+    states = health_state.signals_on(db, team_id, customers, rules)
     for day, ids in by_day.items():
-        histories = reduced_histories(db, team_id, sorted(ids), day)
+        # The state answers for nearly everyone; the raw snapshots only for a state that cannot (see signals_on).
+        rest = sorted(cid for cid in ids if cid not in states)
+        histories = reduced_histories(db, team_id, rest, day) if rest else {}
         for cid in ids:
             config = rules.for_customer(team_id, customers[cid][1])
-            score = health.score_at(histories[cid], day, config)
+            if cid in states:
+                score = health.score_series(states[cid], day, config)
+            else:
+                score = health.score_at(histories[cid], day, config)
             if score.drivers_down:
                 d = score.drivers_down[0]
             elif score.used:

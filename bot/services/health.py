@@ -6,8 +6,9 @@ database functions load that history, and store and read the daily scores (SQLit
 """
 
 import bisect
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -36,6 +37,14 @@ TICKET_SPIKES = (("tickets_30d", 30, 5), ("open_tickets", 14, 4))  # signal, loo
 TICKET_SPIKE_FACTOR = 2
 NPS_DETRACTOR_MAX = 6
 RENEWAL_SOON_DAYS = 90
+
+
+class SeriesLike(Protocol):
+    """What the score reads of one signal: the value in force on a day and its 90-day peak."""
+
+    def latest(self, day: date) -> Point | None: ...
+
+    def peak(self, day: date) -> float | None: ...
 
 
 # --- maths -------------------------------------------------------------------------------------------------
@@ -177,13 +186,33 @@ def _delta(now: float | None, then: float | None) -> float | None:
     return round(now - then, 1) if now is not None and then is not None else None
 
 
-def _trend(series: Mapping[str, _Series], today: date, config: HealthConfig, now: float | None) -> Trend:
-    weekly = tuple(
-        now if w == 0 else _score_value(series, today - timedelta(weeks=w), config) for w in range(WEEKS - 1, -1, -1)
-    )
+def trend_days(today: date) -> list[date]:
+    """The past days a trend shows: the end of each of the last WEEKS - 1 weeks, and 30 days ago."""
+    return [today - timedelta(weeks=w) for w in range(WEEKS - 1, 0, -1)] + [today - timedelta(days=30)]
+
+
+def trend_from(score_on: Callable[[date], float | None], today: date, now: float | None) -> Trend:
+    """The trend from a day's score (`score_on`, for the days of `trend_days`) and today's score `now`."""
+    weekly = tuple(now if w == 0 else score_on(today - timedelta(weeks=w)) for w in range(WEEKS - 1, -1, -1))
     s7 = weekly[-2]  # one week ago
-    s30 = _score_value(series, today - timedelta(days=30), config)
+    s30 = score_on(today - timedelta(days=30))
     return Trend(s7, s30, _delta(now, s7), _delta(now, s30), weekly, sparkline(weekly))
+
+
+def _trend(series: Mapping[str, _Series], today: date, config: HealthConfig, now: float | None) -> Trend:
+    return trend_from(lambda day: _score_value(series, day, config), today, now)
+
+
+def score_series(series: Mapping[str, SeriesLike], day: date, config: HealthConfig) -> Score:
+    """`score_at` on series already prepared (health_state's signals answer latest/peak the same way)."""
+    return _score(series, day, config)  # type: ignore[arg-type]
+
+
+def risks_series(
+    series: Mapping[str, SeriesLike], today: date, renewal_date: date | None, band: str | None
+) -> list[Risk]:
+    """`risks` on series already prepared."""
+    return _risks(series, today, renewal_date, band)  # type: ignore[arg-type]
 
 
 def trend(history: History, today: date, config: HealthConfig) -> Trend:

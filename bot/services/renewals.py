@@ -24,7 +24,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.models import Customer, HealthScore, Occurrence, Promise, VocNote
-from bot.services import health
+from bot.services import health_state
 from bot.services import schedules as engine
 from bot.services.health_config import HealthRules
 from bot.services.reminders import FINAL, HANDED, Outcome, day_of, find, snooze_round, snoozed_due
@@ -73,7 +73,7 @@ def states(db: Session, team_id: str, customer_ids: Sequence[int], today: date, 
     out: dict[int, RenewalState] = {}
     if not ids:
         return out
-    scores = health.current_scores(db, team_id, ids, today, rules)
+    scores = health_state.current_scores(db, team_id, ids, today, rules)
     before = _stored_scores(db, team_id, ids, today - timedelta(days=TREND_DAYS))
     promises = _promise_counts(db, team_id, ids, today)
     voc = _latest_voc(db, team_id, ids)

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from bot.errors import UserError
 from bot.models import Customer, RoadmapItem, VocLink, VocNote
 from bot.models.voc import IMPORTANCES, STATUSES
-from bot.services import health, outbox
+from bot.services import health, health_state, outbox
 from bot.services.health_config import HealthRules
 from bot.viewdata.roadmap import MAX_TITLE, ItemSummary, LinkedNote, RankedItem, Tally
 
@@ -267,7 +267,7 @@ def tally(db: Session, team_id: str, item_id: int, today: date, rules: HealthRul
     renewing = sum(
         1 for c in customers.values() if c.renewal_date and today <= c.renewal_date <= today + RENEWAL_WINDOW
     )
-    bands = health.current_scores(db, team_id, customers, today, rules)
+    bands = health_state.current_scores(db, team_id, customers, today, rules)
     at_risk = sum(1 for _s, band in bands.values() if band == health.AT_RISK)
     unhealthy = sum(1 for _s, band in bands.values() if band == health.UNHEALTHY)
     top = sorted(

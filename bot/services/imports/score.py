@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
-from bot.services.health import record_daily_scores
+from bot.services import health_state
 from bot.services.health_config import HealthRules
 
 
@@ -21,4 +21,4 @@ def after_snapshots_written(
     """Refresh the health state of the customers in `changed` ({customer id: earliest date written}) after their
     snapshots changed, in the caller's transaction (`rules`: the team's health settings; None: the defaults)."""
     if changed:
-        record_daily_scores(db, team_id, sorted(changed), today, rules or HealthRules(), now=now)
+        health_state.refresh(db, team_id, changed, today, rules or HealthRules(), now=now)

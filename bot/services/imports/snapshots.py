@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.services.health_config import HealthRules
 from bot.services.imports.check import CustomerResolver, SnapshotChecker
 from bot.services.imports.formats import SnapshotRow
 from bot.services.imports.report import ImportResult
@@ -22,9 +23,11 @@ def import_snapshots(
     skip_invalid: bool = False,
     default_source: str = "api",
     recorded_by: str | None = None,
+    rules: HealthRules | None = None,
 ) -> ImportResult:
     """Check `items` (dicts with customer, date, signal, value, optional source) and store them, all or nothing
-    unless `skip_invalid`. Errors carry the item's 0-based index. Recomputes affected scores afterwards."""
+    unless `skip_invalid`. Errors carry the item's 0-based index. Refreshes the affected customers' health state
+    afterwards (`rules`: the team's health settings; None: the defaults)."""
     result = ImportResult(rows=len(items))
     checker = SnapshotChecker(CustomerResolver(db, team_id), default_source)
     good: list[SnapshotRow] = []
@@ -42,5 +45,5 @@ def import_snapshots(
         return result
     result.add(upsert_snapshots(db, team_id, good, now=now, recorded_by=recorded_by))
     result.written = True
-    after_snapshots_written(db, team_id, result.changed, now.date(), now=now)
+    after_snapshots_written(db, team_id, result.changed, now.date(), now=now, rules=rules)
     return result
