@@ -79,5 +79,6 @@ class HealthState(SQLModel, table=True):
     score: float | None = None  # on computed_through
     band: str | None = Field(default=None, max_length=16)
     fingerprint: str = Field(max_length=16)
-    signals: str = Field(sa_type=Text)  # JSON: {signal: {"p": [[day ordinal, value], ...], "k": [[ordinal, max], ...]}}
+    # JSON {signal: [day ordinals, values, peak day ordinals, peak values]} (the peak lists for relative signals)
+    signals: str = Field(sa_type=Text)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

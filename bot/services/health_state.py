@@ -39,9 +39,10 @@ from bot.models.base import utcnow
 from bot.services import health
 from bot.services.health_config import HealthConfig, HealthRules
 from bot.services.health_history import Point, load_histories
-from bot.signals import SIGNALS, canonical_signal
+from bot.signals import ALIASES, SIGNALS, canonical_signal
 from bot.viewdata.health import CustomerHealth
 
+_STORED_NAMES = sorted(set(SIGNALS) | set(ALIASES))  # every name a stored snapshot can have
 CHUNK = 200  # customers per unit of work when many are refreshed (short write transactions on SQLite)
 REPLAY_CHUNK = 10  # customers whose raw history is read at once when replayed (years of daily data: ~20 MB)
 PEAK_DAYS = health.PEAK_DAYS
@@ -53,12 +54,24 @@ for _signal, _days, _minimum in health.TICKET_SPIKES:
     LOOKBACK[_signal] = max(LOOKBACK[_signal], _days)
 
 
+_PRINTS: dict[
+    int, tuple[HealthConfig, str]
+] = {}  # id(config) -> (config, its fingerprint): configs live as long as the rules
+
+
 def fingerprint(config: HealthConfig) -> str:
     """A short name for what the score depends on in `config` (weights, ranges, bands): equal configs, equal names."""
+    known = _PRINTS.get(id(config))
+    if known is not None and known[0] is config:
+        return known[1]
     weights = sorted((k, v) for k, v in config.weights.items() if v > 0)
     ranges = sorted((k, list(v)) for k, v in config.ranges.items())
     text = json.dumps([weights, ranges, config.healthy, config.at_risk], separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    print_ = hashlib.sha256(text.encode()).hexdigest()[:16]
+    if len(_PRINTS) > 1000:
+        _PRINTS.clear()
+    _PRINTS[id(config)] = (config, print_)
+    return print_
 
 
 # --- one signal ------------------------------------------------------------------------------------------------
@@ -66,66 +79,65 @@ def fingerprint(config: HealthConfig) -> str:
 
 class SignalState:
     """One signal's points: `latest(day)` and `peak(day)` as health's series give them, for any day from the
-    latest point on (and back over the signal's look-back). Points arrive in (day, insertion) order."""
+    latest point on (and back over the signal's look-back). Points arrive in (day, insertion) order; days are
+    held as ordinals, so a state loads from its JSON without building a date per point."""
 
     __slots__ = ("days", "values", "peak_days", "peak_values", "lookback", "relative")
 
     def __init__(self, signal: str):
-        spec = SIGNALS[signal]
         self.lookback = LOOKBACK[signal]
-        self.relative = spec.relative
-        self.days: list[date] = []  # in force: one point per day with a value, the day's last value
+        self.relative = SIGNALS[signal].relative
+        self.days: list[int] = []  # in force: one point per day with a value, the day's last value
         self.values: list[float] = []
-        self.peak_days: list[date] = []  # relative signals: daily maxima, values strictly decreasing
+        self.peak_days: list[int] = []  # relative signals: daily maxima, values strictly decreasing
         self.peak_values: list[float] = []
 
-    def add(self, day: date, value: float) -> None:
-        """Apply a value dated `day` (no earlier than any applied before), then forget what no later day needs."""
-        if self.days and self.days[-1] == day:
-            self.values[-1] = value  # of two values on one day the later one is in force
+    def add(self, as_of: date, value: float) -> None:
+        """Apply a value dated `as_of` (no earlier than any applied before), then forget what no later day needs."""
+        day = as_of.toordinal()
+        days, values = self.days, self.values
+        if days and days[-1] == day:
+            values[-1] = value  # of two values on one day the later one is in force
         else:
-            self.days.append(day)
-            self.values.append(value)
+            days.append(day)
+            values.append(value)
         # Keep the newest point at or before day - lookback (in force then) and everything after it.
-        cut = bisect.bisect_right(self.days, day - timedelta(days=self.lookback)) - 1
+        cut = bisect.bisect_right(days, day - self.lookback) - 1
         if cut > 0:
-            del self.days[:cut], self.values[:cut]
+            del days[:cut], values[:cut]
         if self.relative:
-            while self.peak_values and self.peak_values[-1] <= value:
-                self.peak_days.pop()
-                self.peak_values.pop()
-            if not self.peak_days or self.peak_days[-1] != day:  # else the day already has a higher value
-                self.peak_days.append(day)
-                self.peak_values.append(value)
-            start = bisect.bisect_left(self.peak_days, day - timedelta(days=PEAK_DAYS))
+            peak_days, peak_values = self.peak_days, self.peak_values
+            while peak_values and peak_values[-1] <= value:
+                peak_days.pop()
+                peak_values.pop()
+            if not peak_days or peak_days[-1] != day:  # else the day already has a higher value
+                peak_days.append(day)
+                peak_values.append(value)
+            start = bisect.bisect_left(peak_days, day - PEAK_DAYS)
             if start:
-                del self.peak_days[:start], self.peak_values[:start]
+                del peak_days[:start], peak_values[:start]
 
     def latest(self, day: date) -> Point | None:
-        i = bisect.bisect_right(self.days, day)
-        return Point(self.days[i - 1], self.values[i - 1]) if i else None
+        i = bisect.bisect_right(self.days, day.toordinal())
+        return Point(date.fromordinal(self.days[i - 1]), self.values[i - 1]) if i else None
 
     def peak(self, day: date) -> float | None:
-        lo = bisect.bisect_left(self.peak_days, day - timedelta(days=PEAK_DAYS))
-        hi = bisect.bisect_right(self.peak_days, day)
+        n = day.toordinal()
+        lo = bisect.bisect_left(self.peak_days, n - PEAK_DAYS)
+        hi = bisect.bisect_right(self.peak_days, n)
         return self.peak_values[lo] if lo < hi else None  # decreasing: the first in the window is its maximum
 
-    def dump(self) -> dict:
-        out: dict = {"p": [[d.toordinal(), v] for d, v in zip(self.days, self.values, strict=True)]}
+    def dump(self) -> list:
         if self.relative:
-            out["k"] = [[d.toordinal(), v] for d, v in zip(self.peak_days, self.peak_values, strict=True)]
-        return out
+            return [self.days, self.values, self.peak_days, self.peak_values]
+        return [self.days, self.values]
 
     @classmethod
-    def load(cls, signal: str, data: Mapping) -> "SignalState":
+    def load(cls, signal: str, data: list) -> "SignalState":
         s = cls(signal)
-        for d, v in data.get("p", ()):
-            s.days.append(date.fromordinal(d))
-            s.values.append(float(v))
-        if s.relative:
-            for d, v in data.get("k", ()):
-                s.peak_days.append(date.fromordinal(d))
-                s.peak_values.append(float(v))
+        s.days, s.values = data[0], data[1]
+        if s.relative and len(data) > 2:
+            s.peak_days, s.peak_values = data[2], data[3]
         return s
 
 
@@ -208,7 +220,13 @@ def _new_rows(db: Session, team_id: str, ids: Sequence[int], since: date) -> dic
     out: dict[int, dict[str, list[Point]]] = {cid: {} for cid in ids}
     stmt = (
         sa_select(snap.c.customer_id, snap.c.signal, snap.c.as_of, snap.c.value)
-        .where(snap.c.team_id == team_id, snap.c.customer_id.in_(ids), snap.c.as_of >= since)
+        # Naming the signals lets the unique index (team, customer, signal, as_of, ...) seek to `since`.
+        .where(
+            snap.c.team_id == team_id,
+            snap.c.customer_id.in_(ids),
+            snap.c.signal.in_(_STORED_NAMES),
+            snap.c.as_of >= since,
+        )
         .order_by(snap.c.customer_id, snap.c.signal, snap.c.as_of, snap.c.id)
     )
     for cid, signal, as_of, value in db.connection().execute(stmt):
