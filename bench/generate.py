@@ -16,8 +16,10 @@ from sqlalchemy import insert, text
 
 from bench.names import company_names
 from bot.config import normalize_database_url
-from bot.db import make_engine, migrate
+from bot.db import Sessions, make_engine, migrate
 from bot.models import Customer
+from bot.services import health_state
+from bot.services.health_config import HealthRules
 from bot.text import normalize_key
 
 SIGNALS = (
@@ -146,8 +148,30 @@ def _progress(done: int, total: int, start: float) -> None:
     print(f"  snapshots {done:,}/{total:,} ({rate:,.0f}/s)", file=sys.stderr)
 
 
+def build_state(engine, team: str, today: date) -> float:
+    """The health state and daily scores of every customer, by the product's own rebuild (what the worker does
+    after an upgrade: 50 customers per transaction); returns the seconds it took."""
+    started = time.perf_counter()
+    sessions = Sessions(engine)
+    rules = HealthRules()
+    with sessions.begin() as db:
+        ids = health_state.customers_with_snapshots(db, team)
+    for i, chunk in enumerate(health_state.chunked(sorted(ids), 50)):
+        with sessions.begin() as db:
+            health_state.rebuild(db, team, chunk, today, rules)
+        if i % 200 == 199:
+            _rate("health state", (i + 1) * 50, len(ids), started)
+    return time.perf_counter() - started
+
+
+def _rate(what: str, done: int, total: int, start: float) -> None:
+    rate = done / max(time.perf_counter() - start, 1e-9)
+    print(f"  {what} {done:,}/{total:,} customers ({rate:,.0f}/s)", file=sys.stderr)
+
+
 def generate(url: str, n: int, days: int, *, seed: int = 42, team: str = "T111", today: date | None = None) -> None:
-    """Migrate `url` and fill it with `n` customers and `days` days of snapshots for `team`."""
+    """Migrate `url` and fill it with `n` customers and `days` days of snapshots for `team`, then their health
+    state and daily scores (the product's rebuild)."""
     today = today or date.today()
     rng = random.Random(seed)
     migrate(url)
@@ -166,6 +190,8 @@ def generate(url: str, n: int, days: int, *, seed: int = 42, team: str = "T111",
     else:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
+    seconds = build_state(engine, team, today)
+    print(f"  health state of {len(ids):,} customers in {seconds:.1f}s", file=sys.stderr)
     engine.dispose()
 
 
