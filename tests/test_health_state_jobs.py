@@ -70,7 +70,7 @@ def test_a_back_dated_import_fills_its_days_so_the_first_digest_has_a_weekly_cha
         db.commit()
         assert result.written
     rows = _rows(baton.deps.sessions.engine)
-    assert len([k for k in rows if k[0] == cid]) == 60  # one daily score per day of the file
+    assert len([k for k in rows if k[0] == cid]) == 61  # one daily score per day of the file, and tomorrow's
     with baton.db() as db:
         d = digest.build(db, TEAM, DAY, baton.deps.health_rules)
     line = next(x for x in d.lines if x.customer_id == cid)
@@ -94,7 +94,7 @@ def test_health_rebuild_gives_back_the_same_state_and_daily_scores(env, baton, c
             )
             db.commit()
     before = _rows(engine)
-    assert before == _oracle_rows(engine, ids, DAY, baton.deps.health_rules)
+    assert before == _oracle_rows(engine, ids, health_state.horizon(DAY), baton.deps.health_rules)
     with baton.db() as db:
         db.exec(delete(HealthScore))
         db.exec(delete(HealthState))
@@ -102,7 +102,7 @@ def test_health_rebuild_gives_back_the_same_state_and_daily_scores(env, baton, c
     assert main(["health", "rebuild"]) == 0
     assert "health state rebuilt" in capsys.readouterr().out
     # The command runs on the real clock (today, after DAY): it also scores the days since, as the roll would.
-    assert {k: v for k, v in _rows(engine).items() if k[1] <= DAY} == before
+    assert {k: v for k, v in _rows(engine).items() if k[1] <= DAY} == {k: v for k, v in before.items() if k[1] <= DAY}
 
 
 def test_the_roll_job_builds_missing_states_carries_days_and_follows_settings(baton, clock):
@@ -124,17 +124,17 @@ def test_the_roll_job_builds_missing_states_carries_days_and_follows_settings(ba
             )
         db.commit()
     assert health_job.roll(baton.deps) > 0
-    assert _rows(engine) == _oracle_rows(engine, [cid], DAY, baton.deps.health_rules)
+    assert _rows(engine) == _oracle_rows(engine, [cid], health_state.horizon(DAY), baton.deps.health_rules)
 
     clock.advance(days=100)  # the 90-day peak ages out: the score changes with no new data
     health_job.roll(baton.deps)
     later = clock().date()
-    assert _rows(engine) == _oracle_rows(engine, [cid], later, baton.deps.health_rules)
+    assert _rows(engine) == _oracle_rows(engine, [cid], health_state.horizon(later), baton.deps.health_rules)
     assert _rows(engine)[(cid, later)] != _rows(engine)[(cid, DAY)]
 
     baton.deps.health_rules = health_rules_from_dict({"segments": {"enterprise": {"health": {"weights": {"nps": 50}}}}})
     health_job.roll(baton.deps)
-    assert _rows(engine) == _oracle_rows(engine, [cid], later, baton.deps.health_rules)
+    assert _rows(engine) == _oracle_rows(engine, [cid], health_state.horizon(later), baton.deps.health_rules)
 
 
 def test_the_card_and_the_scan_read_no_raw_snapshot(baton, clock):

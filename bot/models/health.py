@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.models.base import UTCDateTime, utcnow
@@ -33,7 +33,10 @@ class HealthScore(SQLModel, table=True):
     """The score a customer had on a day (history for trends and band crossings)."""
 
     __tablename__ = "health_scores"
-    __table_args__ = (UniqueConstraint("team_id", "customer_id", "day", name="uq_health_scores_day"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "customer_id", "day", name="uq_health_scores_day"),
+        Index("ix_health_scores_team_day", "team_id", "day"),  # one day of every customer (digest, crossings)
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
@@ -41,6 +44,9 @@ class HealthScore(SQLModel, table=True):
     day: date
     score: float
     band: str = Field(max_length=16)
+    # At risk or Unhealthy days: the signal pulling the score down most (health.top_driver), for the digest.
+    driver_signal: str | None = Field(default=None, max_length=32)
+    driver_value: float | None = None
     computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -12,7 +12,7 @@ said on time; a manual run describes now). Mutes never hide anyone here: they si
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, tuple_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
-from bot.models import Customer, HealthScore, HealthSnapshot
+from bot.models import Customer, HealthScore, HealthSnapshot, HealthState
 from bot.services import health, health_state, onboarding
 from bot.services.health_config import HealthRules
 from bot.services.schedules import Context
@@ -171,14 +171,113 @@ def top_drivers(
                 score = health.score_series(states[cid], day, config)
             else:
                 score = health.score_at(histories[cid], day, config)
-            if score.drivers_down:
-                d = score.drivers_down[0]
-            elif score.used:
-                d = min(score.used, key=lambda u: (u.normalised, u.signal))
-            else:
-                continue
-            out[cid] = Driver(d.signal, d.value)
+            d = health.top_driver(score)
+            if d is not None:
+                out[cid] = Driver(d.signal, d.value)
     return out
+
+
+def _states_on(
+    db: Session, team_id: str, day: date, since: date
+) -> tuple[dict[int, tuple[date, float, str]], dict[int, Driver], list[int], list[int]]:
+    """The customers with a health state: their score of `day` from the daily rows (one indexed read of that day,
+    the top driver stored with it), skipping churned customers and those whose latest snapshot is older than
+    `since`. Also returned: the states not scored through `day` yet (scored from their signals by the caller), and
+    the customers without a state whose scores are read the old way (rows stored before states existed)."""
+    hs, st, cust = HealthScore.__table__, HealthState.__table__, Customer.__table__
+    conn = db.connection()
+    stmt = (
+        sa_select(hs.c.customer_id, hs.c.score, hs.c.band, hs.c.driver_signal, hs.c.driver_value)
+        .join(st, and_(st.c.team_id == hs.c.team_id, st.c.customer_id == hs.c.customer_id))
+        .join(cust, cust.c.id == hs.c.customer_id)
+        .where(hs.c.team_id == team_id, hs.c.day == day, st.c.data_through >= since, cust.c.stage != "churned")
+    )
+    current: dict[int, tuple[date, float, str]] = {}
+    drivers: dict[int, Driver] = {}
+    for cid, score, band, signal, value in conn.execute(stmt):
+        current[cid] = (day, score, band)
+        if signal is not None:
+            drivers[cid] = Driver(signal, value)
+    behind = list(
+        conn.execute(
+            sa_select(st.c.customer_id)
+            .join(cust, cust.c.id == st.c.customer_id)
+            .where(
+                st.c.team_id == team_id,
+                st.c.computed_through < day,
+                st.c.data_through >= since,
+                cust.c.stage != "churned",
+            )
+        ).scalars()
+    )
+    has_state = sa_select(st.c.id).where(st.c.team_id == cust.c.team_id, st.c.customer_id == cust.c.id).exists()
+    has_rows = (
+        sa_select(hs.c.id)
+        .where(hs.c.team_id == cust.c.team_id, hs.c.customer_id == cust.c.id, hs.c.day >= since, hs.c.day <= day)
+        .exists()
+    )
+    legacy = list(
+        conn.execute(
+            sa_select(cust.c.id).where(cust.c.team_id == team_id, cust.c.stage != "churned", ~has_state, has_rows)
+        ).scalars()
+    )
+    return current, drivers, behind, legacy
+
+
+def _latest_of(db: Session, team_id: str, ids: Sequence[int], day: date, since: date) -> dict:
+    """`latest_scores` for these customers only."""
+    hs = HealthScore.__table__
+    out: dict[int, tuple[date, float, str]] = {}
+    for chunk in _chunks(ids):
+        latest = (
+            sa_select(hs.c.customer_id, func.max(hs.c.day).label("day"))
+            .where(hs.c.team_id == team_id, hs.c.customer_id.in_(chunk), hs.c.day >= since, hs.c.day <= day)
+            .group_by(hs.c.customer_id)
+            .subquery()
+        )
+        stmt = (
+            sa_select(hs.c.customer_id, hs.c.day, hs.c.score, hs.c.band)
+            .join(latest, and_(hs.c.customer_id == latest.c.customer_id, hs.c.day == latest.c.day))
+            .where(hs.c.team_id == team_id)
+        )
+        out.update({cid: (d, score, band) for cid, d, score, band in db.connection().execute(stmt)})
+    return out
+
+
+def current_scores(
+    db: Session, team_id: str, day: date, since: date, rules: HealthRules
+) -> tuple[dict[int, tuple[date, float, str]], dict[int, Driver], list[int]]:
+    """Each live customer's score for the digest of `day` ({id: (score day, score, band)}) and, where stored, its
+    top driver: from the health state's daily rows; for states not scored through `day` yet, from their signals;
+    for customers without a state, their latest stored score in [since, day] (as before states existed). Also
+    the ids of those last two kinds."""
+    current, drivers, behind, legacy = _states_on(db, team_id, day, since)
+    if behind:
+        for cid, (score, band) in health_state.current_scores(db, team_id, behind, day, rules).items():
+            current[cid] = (day, score, band)
+    if legacy:
+        current.update(_latest_of(db, team_id, legacy, day, since))
+    return current, drivers, [*behind, *legacy]
+
+
+def week_crossings(
+    db: Session, team_id: str, start: date, end: date, unsure: Iterable[int] = ()
+) -> list[tuple[int, str, str, date]]:
+    """`health.band_crossings` of [start, end], read only for the customers who can have one: those whose band at
+    `end` differs from the day before `start` (or who have no row that day), found by two indexed reads of one day
+    each, and the `unsure` ones (no state, or a state not scored through `end`: their rows may stop earlier). A
+    state scored through `end` has a row on `end` whenever it has one earlier in the week (a score, once there,
+    stays), so nobody else can have crossed."""
+    hs = HealthScore.__table__
+    conn = db.connection()
+
+    def bands(on: date) -> dict[int, str]:
+        stmt = sa_select(hs.c.customer_id, hs.c.band).where(hs.c.team_id == team_id, hs.c.day == on)
+        return dict(conn.execute(stmt).all())
+
+    before, after = bands(start - timedelta(days=1)), bands(end)
+    maybe = {cid for cid, band in after.items() if before.get(cid) != band} | set(unsure)
+    return health.band_crossings(db, team_id, start, end, maybe) if maybe else []
 
 
 def _net_crossings(rows: list[tuple[int, str, str, date]]) -> dict[int, tuple[str, str, date]]:
@@ -196,12 +295,12 @@ def _net_crossings(rows: list[tuple[int, str, str, date]]) -> dict[int, tuple[st
 def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
     """The digest for `day` (the team's local date): scores as stored on or before it, change against the
     score a week before, crossings of the 7 days ending on it, onboarding items overdue on it."""
-    current = latest_scores(db, team_id, day, day - timedelta(days=SCORE_WINDOW_DAYS))
+    current, stored_drivers, unsure = current_scores(db, team_id, day, day - timedelta(days=SCORE_WINDOW_DAYS), rules)
     bad = {cid: v for cid, v in current.items() if v[2] in BAD}
     ids = sorted(bad)
     week_ago = day - timedelta(days=WEEK)
     previous = scores_before(db, team_id, ids, week_ago, week_ago - timedelta(days=PREVIOUS_WINDOW_DAYS))
-    crossing_rows = health.band_crossings(db, team_id, day - timedelta(days=WEEK - 1), day)
+    crossing_rows = week_crossings(db, team_id, day - timedelta(days=WEEK - 1), day, unsure)
     net = _net_crossings(crossing_rows)
     wanted = sorted(set(ids) | set(net))
     customers: dict[int, Customer] = {}
@@ -209,8 +308,14 @@ def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
         for c in db.connection().execute(sa_select(Customer.__table__).where(Customer.__table__.c.id.in_(chunk))):
             if c.team_id == team_id and c.stage != "churned":
                 customers[c.id] = c
-    drivers = top_drivers(
-        db, team_id, {cid: (bad[cid][0], customers[cid].segment) for cid in ids if cid in customers}, rules
+    drivers = dict(stored_drivers)
+    drivers.update(
+        top_drivers(
+            db,
+            team_id,
+            {cid: (bad[cid][0], customers[cid].segment) for cid in ids if cid in customers and cid not in drivers},
+            rules,
+        )
     )
     lines = []
     for cid in ids:

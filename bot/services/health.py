@@ -203,6 +203,15 @@ def _trend(series: Mapping[str, _Series], today: date, config: HealthConfig, now
     return trend_from(lambda day: _score_value(series, day, config), today, now)
 
 
+def top_driver(score: Score) -> Driver | None:
+    """What the digest names for a score: the signal pulling it down most; when none pulls down, the weakest."""
+    if score.drivers_down:
+        return score.drivers_down[0]
+    if score.used:
+        return min(score.used, key=lambda u: (u.normalised, u.signal))
+    return None
+
+
 def score_series(series: Mapping[str, SeriesLike], day: date, config: HealthConfig) -> Score:
     """`score_at` on series already prepared (health_state's signals answer latest/peak the same way)."""
     return _score(series, day, config)  # type: ignore[arg-type]
@@ -400,9 +409,24 @@ def score_history(db: Session, team_id: str, customer_id: int, since: date) -> l
     )
 
 
-def band_crossings(db: Session, team_id: str, start: date, end: date) -> list[tuple[int, str, str, date]]:
+def band_crossings(
+    db: Session, team_id: str, start: date, end: date, customer_ids: Iterable[int] | None = None
+) -> list[tuple[int, str, str, date]]:
     """(customer id, from band, to band, day) for each stored day in [start, end] whose band differs from the
-    customer's previous stored day (which may lie before `start`); ordered by day, then customer."""
+    customer's previous stored day (which may lie before `start`); ordered by day, then customer. With
+    `customer_ids`, only theirs (500 per query)."""
+    if customer_ids is not None:
+        ids = sorted(set(customer_ids))
+        rows = [
+            row
+            for i in range(0, len(ids), 500)
+            for row in _band_crossings(db, team_id, start, end, HealthScore.customer_id.in_(ids[i : i + 500]))  # type: ignore[attr-defined]
+        ]
+        return sorted(rows, key=lambda r: (r[3], r[0]))
+    return _band_crossings(db, team_id, start, end, None)
+
+
+def _band_crossings(db: Session, team_id: str, start: date, end: date, only) -> list[tuple[int, str, str, date]]:
     prev = aliased(HealthScore)
     previous_band = (
         select(prev.band)
@@ -414,9 +438,10 @@ def band_crossings(db: Session, team_id: str, start: date, end: date) -> list[tu
         .correlate(HealthScore)
         .scalar_subquery()
     )
-    rows = db.exec(
+    stmt = (
         select(HealthScore.customer_id, previous_band, HealthScore.band, HealthScore.day)
         .where(HealthScore.team_id == team_id, col(HealthScore.day) >= start, col(HealthScore.day) <= end)
         .order_by(col(HealthScore.day), col(HealthScore.customer_id))
     )
+    rows = db.exec(stmt.where(only) if only is not None else stmt)
     return [(cid, before, after, day) for cid, before, after, day in rows if before is not None and before != after]

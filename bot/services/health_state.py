@@ -46,6 +46,7 @@ _STORED_NAMES = sorted(set(SIGNALS) | set(ALIASES))  # every name a stored snaps
 CHUNK = 200  # customers per unit of work when many are refreshed (short write transactions on SQLite)
 REPLAY_CHUNK = 10  # customers whose raw history is read at once when replayed (years of daily data: ~20 MB)
 PEAK_DAYS = health.PEAK_DAYS
+HORIZON_DAYS = 1
 # How far back the risk rules read a signal's value (health._risks): the points kept for each signal.
 LOOKBACK: dict[str, int] = dict.fromkeys(SIGNALS, 0)
 for _signal in health.USAGE_DROP_SIGNALS:
@@ -57,6 +58,13 @@ for _signal, _days, _minimum in health.TICKET_SPIKES:
 _PRINTS: dict[
     int, tuple[HealthConfig, str]
 ] = {}  # id(config) -> (config, its fingerprint): configs live as long as the rules
+
+
+def horizon(today: date) -> date:
+    """The last day daily scores are kept for: tomorrow (UTC), so a team whose local date is already tomorrow
+    finds its day stored too. A score for a day to come is exact until a snapshot dated on or before it arrives,
+    and such a snapshot re-scores every day from its own on."""
+    return today + timedelta(days=HORIZON_DAYS)
 
 
 def fingerprint(config: HealthConfig) -> str:
@@ -142,6 +150,7 @@ class SignalState:
 
 
 Signals = dict[str, SignalState]
+Scored = tuple[date, float, str, str | None, float | None]  # day, score, band, top driver's signal and value
 
 
 def dump_signals(signals: Signals) -> str:
@@ -173,9 +182,10 @@ def replay(
     start: date,
     end: date,
     config: HealthConfig,
-) -> list[tuple[date, float, str]]:
+) -> list[Scored]:
     """Apply `history`'s points in day order to `signals` (points before `start` silently, as the base), then
-    score every day from `start` through `end`: [(day, score, band)] for the days with a score."""
+    score every day from `start` through `end`: [(day, score, band, driver signal, driver value)] for the days
+    with a score (the driver on At risk and Unhealthy days only)."""
     events = _by_day(history)
     days = sorted(events)
     i = 0
@@ -183,7 +193,7 @@ def replay(
         for signal, value in events[days[i]]:
             signals.setdefault(signal, SignalState(signal)).add(days[i], value)
         i += 1
-    out: list[tuple[date, float, str]] = []
+    out: list[Scored] = []
     day = start
     one = timedelta(days=1)
     while day <= end:
@@ -193,7 +203,13 @@ def replay(
             i += 1
         value = health._score_value(signals, day, config)  # type: ignore[arg-type]  # same interface as _Series
         if value is not None:
-            out.append((day, value, health.band_for(value, config)))
+            band = health.band_for(value, config)
+            signal = driver = None
+            if band != health.HEALTHY:  # the digest names the top driver of the customers it lists
+                top = health.top_driver(health.score_series(signals, day, config))
+                if top is not None:
+                    signal, driver = top.signal, top.value
+            out.append((day, value, band, signal, driver))
         day += one
     return out
 
@@ -241,7 +257,7 @@ class _Plan:
     customer_id: int
     signals: Signals
     replace_from: date
-    scores: list[tuple[date, float, str]]
+    scores: list[Scored]
     first_data: date
     data_through: date
     scored_from: date
@@ -259,7 +275,7 @@ def refresh(
     now: datetime | None = None,
 ) -> int:
     """Bring the state and daily scores of the customers in `changed` ({id: earliest day written}) up to date
-    after their snapshots changed, through `today` (or their latest snapshot, if later), in the caller's
+    after their snapshots changed, through `horizon(today)` (or their latest snapshot, if later), in the caller's
     transaction. Ids of another team are ignored. Returns the number of daily scores written."""
     written = 0
     ids = sorted(changed)
@@ -312,7 +328,7 @@ def _forward(
 ) -> _Plan:
     last = max((p.as_of for points in history.values() for p in points), default=state["data_through"])
     data_through = max(last, state["data_through"])
-    end = max(today, data_through)
+    end = max(horizon(today), data_through)
     start = min(
         min((p.as_of for points in history.values() for p in points), default=end + timedelta(days=1)),
         state["computed_through"] + timedelta(days=1),
@@ -337,7 +353,7 @@ def _replayed(
     if not days:
         return None
     first_raw, data_through = min(days), max(days)
-    end = max(today, data_through)
+    end = max(horizon(today), data_through)
     start = max(since, first_raw)  # no score before the first snapshot
     signals: Signals = {}
     scores = replay(signals, history, start, end, config)
@@ -372,9 +388,18 @@ def _store(db: Session, team_id: str, plans: Sequence[_Plan], now: datetime) -> 
     for start, ids in by_start.items():
         conn.execute(delete(hs).where(hs.c.team_id == team_id, hs.c.customer_id.in_(ids), hs.c.day >= start))
     rows = [
-        {"team_id": team_id, "customer_id": p.customer_id, "day": d, "score": score, "band": band, "computed_at": now}
+        {
+            "team_id": team_id,
+            "customer_id": p.customer_id,
+            "day": d,
+            "score": score,
+            "band": band,
+            "driver_signal": signal,
+            "driver_value": value,
+            "computed_at": now,
+        }
         for p in plans
-        for d, score, band in p.scores
+        for d, score, band, signal, value in p.scores
     ]
     if rows:
         conn.execute(insert(hs), rows)
@@ -462,11 +487,11 @@ def customers_to_rebuild(db: Session, team_id: str, rules: HealthRules, *, limit
 
 
 def behind(db: Session, team_id: str, today: date, *, limit: int) -> list[int]:
-    """Up to `limit` customers whose daily scores stop before `today`."""
+    """Up to `limit` customers whose daily scores stop before `horizon(today)`."""
     t = HealthState.__table__
     stmt = (
         sa_select(t.c.customer_id)
-        .where(t.c.team_id == team_id, t.c.computed_through < today)
+        .where(t.c.team_id == team_id, t.c.computed_through < horizon(today))
         .order_by(t.c.customer_id)
         .limit(limit)
     )
@@ -474,8 +499,9 @@ def behind(db: Session, team_id: str, today: date, *, limit: int) -> list[int]:
 
 
 def carry_forward(db: Session, team_id: str, ids: Sequence[int], today: date, rules: HealthRules, *, now=None) -> int:
-    """Score the days from each state's last computed day through `today` from the state alone (values in force
+    """Score the days from each state's last computed day through `horizon(today)` from the state alone (values in force
     stay, peaks leave the window); states computed with other settings are rebuilt instead."""
+    through = horizon(today)
     segments = _segments(db, team_id, ids)
     states = _states(db, team_id, list(segments))
     plans: list[_Plan] = []
@@ -486,7 +512,7 @@ def carry_forward(db: Session, team_id: str, ids: Sequence[int], today: date, ru
             stale.append(cid)
             continue
         start = state["computed_through"] + timedelta(days=1)
-        if start > today:
+        if start > through:
             continue
         signals = load_signals(state["signals"])
         plans.append(
@@ -494,11 +520,11 @@ def carry_forward(db: Session, team_id: str, ids: Sequence[int], today: date, ru
                 cid,
                 signals,
                 start,
-                replay(signals, {}, start, today, config),
+                replay(signals, {}, start, through, config),
                 state["first_data"],
                 state["data_through"],
                 state["scored_from"],
-                today,
+                through,
                 state["fingerprint"],
             )
         )

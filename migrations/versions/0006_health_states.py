@@ -1,4 +1,4 @@
-"""health states: each customer's health kept up to date on write
+"""health states: each customer's health kept up to date on write; daily scores carry their top driver
 
 Revision ID: 0006
 Revises: 0005
@@ -37,6 +37,16 @@ def upgrade() -> None:
         sa.UniqueConstraint("team_id", "customer_id", name="uq_health_states_customer"),
     )
 
+    op.add_column(
+        "health_scores", sa.Column("driver_signal", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True)
+    )
+    op.add_column("health_scores", sa.Column("driver_value", sa.Float(), nullable=True))
+    op.create_index("ix_health_scores_team_day", "health_scores", ["team_id", "day"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index("ix_health_scores_team_day", table_name="health_scores")
+    with op.batch_alter_table("health_scores") as batch:
+        batch.drop_column("driver_value")
+        batch.drop_column("driver_signal")
     op.drop_table("health_states")

@@ -6,11 +6,11 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, delete, select
 from sqlmodel import Session
 
 from bot.models import Customer, HealthScore, HealthState
-from bot.services import health, health_state, imports
+from bot.services import digest, health, health_state, imports
 from bot.services.health_config import health_rules_from_dict
 from bot.services.health_history import load_history
 from bot.text import normalize_key
@@ -114,9 +114,9 @@ def _play(engine, rng: random.Random, customers, final: date) -> None:
         day += timedelta(days=rng.randint(1, 3))
 
 
-def _stored(db) -> dict[tuple[int, date], tuple[float, str]]:
+def _stored(db) -> dict[tuple[int, date], tuple]:
     return {
-        (r.customer_id, r.day): (r.score, r.band)
+        (r.customer_id, r.day): (r.score, r.band, r.driver_signal, r.driver_value)
         for r in db.exec(select(HealthScore).where(HealthScore.team_id == TEAM)).scalars()
     }
 
@@ -145,7 +145,10 @@ def test_the_state_gives_todays_scoring_on_random_histories(engine, seed):
                 day = START + timedelta(days=offset)
                 expected = _oracle(db, cid, day, segment)
                 got = stored.get((cid, day))
-                want = (expected.score, expected.band) if expected.score is not None else None
+                want = None
+                if expected.score is not None:
+                    top = health.top_driver(expected) if expected.band != health.HEALTHY else None
+                    want = (expected.score, expected.band, top.signal if top else None, top.value if top else None)
                 assert got == want, (seed, cid, day)
         for day in (START + timedelta(days=30), final, today):
             want = {}
@@ -174,3 +177,22 @@ def test_the_state_gives_todays_scoring_on_random_histories(engine, seed):
             for s in db.exec(select(HealthState)).scalars()
         }
         assert {cid: v[:5] for cid, v in after_states.items()} == {cid: v[:5] for cid, v in before_states.items()}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_digest_from_the_state_is_the_digest_from_the_rows_and_snapshots(engine, seed):
+    """The digest read from the state (a day's rows by index, stored drivers, crossings of the customers who can
+    have one) lists the same customers, scores, changes, drivers and crossings as the reads without a state."""
+    rng = random.Random(100 + seed)
+    customers = _customers(engine, 6, rng)
+    final = START + timedelta(days=120)
+    _play(engine, rng, customers, final)
+    with Session(engine) as db:
+        health_state.carry_forward(db, TEAM, health_state.behind(db, TEAM, final, limit=1000), final, RULES)
+        db.commit()
+    with Session(engine) as db:
+        with_state = digest.build(db, TEAM, final, RULES)
+        db.exec(delete(HealthState))  # rolled back: the reads without a state (snapshots for the drivers)
+        without = digest.build(db, TEAM, final, RULES)
+        db.rollback()
+    assert with_state.lines and with_state == without
