@@ -15,6 +15,8 @@ data set's last day; every write is rolled back, so runs see the same data:
 """
 
 import argparse
+import cProfile
+import os
 import json
 import random
 import statistics
@@ -58,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     with sessions.begin() as db:
         conn = db.connection()
         ids = [r[0] for r in conn.execute(text("SELECT id FROM customers WHERE team_id = :t ORDER BY id"), {"t": TEAM})]
-        day = conn.execute(text("SELECT max(computed_through) FROM health_states")).scalar_one()
+        day = conn.execute(text("SELECT max(data_through) FROM health_states")).scalar_one()
         day = day if isinstance(day, date) else date.fromisoformat(day)
         snapshots = conn.execute(text("SELECT count(*) FROM health_snapshots")).scalar_one()
     log(f"{len(ids):,} customers, {snapshots:,} snapshots, state through {day}")
@@ -110,8 +112,14 @@ def main(argv: list[str] | None = None) -> int:
                 counts = imports.upsert_snapshots(db, TEAM, rows[i : i + 5000], now=now)
                 changed.update(counts.changed)
             add("daily_write_s", time.perf_counter() - started)
+            profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
             started = time.perf_counter()
+            if profile:
+                profile.enable()
             health_state.refresh(db, TEAM, changed, new_day, rules, now=now)
+            if profile:
+                profile.disable()
+                profile.dump_stats(os.environ["BENCH_PROFILE"])
             add("daily_refresh_s", time.perf_counter() - started)
             db.close()
             trans.rollback()

@@ -170,6 +170,38 @@ def _score_value(series: Mapping[str, _Series], day: date, config: HealthConfig)
     return round(sum(weight / total * norm for norm, weight in picked), 1)
 
 
+def score_and_driver(
+    series: Mapping[str, SeriesLike], day: date, config: HealthConfig
+) -> tuple[float, str, str | None, float | None] | None:
+    """(score, band, top driver's signal, its value) on `day`, the driver only when the band is not healthy: what
+    `_score` and `top_driver` give, in one pass without the explanation (the same arithmetic, so the same result)."""
+    picked: list[tuple[str, float, float, float]] = []  # signal, value, normalised, weight
+    for name, spec in SIGNALS.items():
+        weight = config.weights.get(name, 0.0)
+        if weight <= 0:
+            continue
+        s = series.get(name)
+        point = s.latest(day) if s else None
+        if point is None:
+            continue
+        peak = s.peak(day) if spec.relative else None
+        picked.append((name, point.value, normalise(spec, point.value, config, peak), weight))
+    if not picked:
+        return None
+    total = sum(p[3] for p in picked)
+    score = round(sum(weight / total * norm for _n, _v, norm, weight in picked), 1)
+    band = band_for(score, config)
+    if band == HEALTHY:
+        return score, band, None, None
+    down = [(weight / total * (norm - 50), name, value) for name, value, norm, weight in picked]
+    down = [d for d in down if d[0] < 0]
+    if down:
+        _impact, name, value = min(down)
+    else:
+        _norm, name, value = min((norm, name, value) for name, value, norm, _w in picked)
+    return score, band, name, value
+
+
 def score_at(history: History, day: date, config: HealthConfig) -> Score:
     """The score on `day` from each signal's latest value at or before it. Signals weighted 0 or with no value
     are left out and the other weights renormalised (never counted as zero); rounded to 1 decimal."""

@@ -201,15 +201,10 @@ def replay(
             for signal, value in events[day]:
                 signals.setdefault(signal, SignalState(signal)).add(day, value)
             i += 1
-        value = health._score_value(signals, day, config)  # type: ignore[arg-type]  # same interface as _Series
-        if value is not None:
-            band = health.band_for(value, config)
-            signal = driver = None
-            if band != health.HEALTHY:  # the digest names the top driver of the customers it lists
-                top = health.top_driver(health.score_series(signals, day, config))
-                if top is not None:
-                    signal, driver = top.signal, top.value
-            out.append((day, value, band, signal, driver))
+        # The digest names the top driver of the customers it lists: stored on At risk and Unhealthy days.
+        scored = health.score_and_driver(signals, day, config)  # type: ignore[arg-type]  # same interface as _Series
+        if scored is not None:
+            out.append((day, *scored))
         day += one
     return out
 
