@@ -7,17 +7,13 @@ database functions load that history, and store and read the daily scores (SQLit
 
 import bisect
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Protocol
 
-from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.models import Customer, HealthScore
-from bot.models.base import utcnow
 from bot.services.health_config import HealthConfig, HealthRules
 from bot.services.health_history import History, Point, chunks, load_histories, load_history
 from bot.signals import SIGNALS, SignalSpec, canonical_signal
@@ -357,74 +353,6 @@ def current_scores(
     for _customers, scores in _chunked_scores(db, team_id, customer_ids, day, rules):
         out.update(scores)
     return out
-
-
-def record_daily_scores(
-    db: Session,
-    team_id: str,
-    customer_ids: Iterable[int],
-    day: date,
-    rules: HealthRules,
-    *,
-    now: datetime | None = None,
-) -> int:
-    """Compute each customer's score on `day` (with its team and segment rules) and upsert it into the daily
-    history; a customer with no usable signal gets no row (and loses a stale one). Ids from another team are
-    ignored. Returns the number of rows written. Safe to re-run for the same day."""
-    computed_at = now or utcnow()
-    stored = 0
-    for customers, scores in _chunked_scores(db, team_id, customer_ids, day, rules):
-        empty = [cid for cid in customers if cid not in scores]
-        if empty:
-            db.exec(  # type: ignore[call-overload]
-                delete(HealthScore).where(
-                    col(HealthScore.team_id) == team_id,
-                    col(HealthScore.day) == day,
-                    col(HealthScore.customer_id).in_(empty),
-                )
-            )
-        if scores:
-            rows = [
-                {
-                    "team_id": team_id,
-                    "customer_id": cid,
-                    "day": day,
-                    "score": score,
-                    "band": band,
-                    "computed_at": computed_at,
-                }
-                for cid, (score, band) in scores.items()
-            ]
-            _upsert_scores(db, rows)
-            stored += len(rows)
-    return stored
-
-
-def _upsert_scores(db: Session, rows: list[dict]) -> None:
-    """INSERT .. ON CONFLICT (team, customer, day) DO UPDATE; rowcount is not used (psycopg reports -1)."""
-    dialect = db.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert(HealthScore).values(rows)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["team_id", "customer_id", "day"],
-            set_={"score": stmt.excluded.score, "band": stmt.excluded.band, "computed_at": stmt.excluded.computed_at},
-        )
-        db.exec(stmt)  # type: ignore[call-overload]
-        return
-    for row in rows:  # other databases: select, then update or insert
-        existing = db.exec(
-            select(HealthScore).where(
-                HealthScore.team_id == row["team_id"],
-                HealthScore.customer_id == row["customer_id"],
-                HealthScore.day == row["day"],
-            )
-        ).first()
-        if existing is None:
-            db.add(HealthScore(**row))
-        else:
-            existing.score, existing.band, existing.computed_at = row["score"], row["band"], row["computed_at"]
-    db.flush()
 
 
 def score_history(db: Session, team_id: str, customer_id: int, since: date) -> list[HealthScore]:

@@ -91,10 +91,12 @@ def test_post_is_idempotent_and_updates_changed_values(baton, acme, token):
 
 
 def test_post_recomputes_the_daily_score(baton, acme, token):
-    """Written snapshots trigger today's score for the affected customer."""
+    """Written snapshots score the affected customer's days: today's, and tomorrow's (kept for teams whose local
+    date is already tomorrow), with the team's health settings."""
     post(baton, token, {"snapshots": [{"customer": "crm-1", "date": today(baton), "signal": "nps", "value": 9}]})
     scores = baton.all(HealthScore)
-    assert [(s.customer_id, s.day) for s in scores] == [(acme, baton.clock().date())]
+    day = baton.clock().date()
+    assert [(s.customer_id, s.day) for s in scores] == [(acme, day), (acme, day + timedelta(days=1))]
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from sqlalchemy import event
 
 from bot.models import Customer, HealthScore, HealthSnapshot
 from bot.services import health as h
+from bot.services import health_state
 from bot.services.health_config import DEFAULT, HealthConfig, health_rules_from_dict
 from bot.signals import SIGNALS
 from tests.conftest import TEAM
@@ -500,8 +501,10 @@ def test_team_isolation(baton):
 RULES = health_rules_from_dict({"segments": {"enterprise": {"health": {"weights": {"nps": 3}}}}})
 
 
-def test_record_daily_scores_is_idempotent_and_uses_segment_rules(baton, clock):
-    """Re-running a day updates its one row per customer; each customer is scored with its segment's weights."""
+def test_refresh_scores_each_day_with_segment_rules_and_again_the_same(baton, clock):
+    """A refresh stores one row per customer and day (today and tomorrow), each customer scored with its segment's
+    weights; another team's ids and unknown ids are ignored; a later value the same day re-scores the day."""
+    tomorrow = TODAY + timedelta(days=1)
     with baton.deps.sessions.begin() as db:
         smb = add_customer(db, "Small", segment="smb")
         big = add_customer(db, "Big", segment="Enterprise")
@@ -510,48 +513,40 @@ def test_record_daily_scores_is_idempotent_and_uses_segment_rules(baton, clock):
         for cid in (smb, big):
             add_snapshots(db, cid, nps=[(0, 9)], csat=[(0, 1)])  # nps 90, csat 0
         add_snapshots(db, other, team=OTHER_TEAM, nps=[(0, 9)])
-        assert h.record_daily_scores(db, TEAM, [smb, big, empty, other, 999_999], TODAY, RULES, now=clock()) == 2
+        changed = dict.fromkeys([smb, big, empty, other, 999_999], TODAY)
+        assert health_state.refresh(db, TEAM, changed, TODAY, RULES, now=clock()) == 4
     # smb default weights nps 10 / csat 5 -> 60.0; enterprise nps 3 / csat 5 -> 33.75 -> 33.8
     assert {(r.customer_id, r.day, r.score, r.band) for r in baton.all(HealthScore)} == {
         (smb, TODAY, 60.0, "at_risk"),
+        (smb, tomorrow, 60.0, "at_risk"),
         (big, TODAY, 33.8, "unhealthy"),
+        (big, tomorrow, 33.8, "unhealthy"),
     }
     clock.advance(hours=1)
     with baton.deps.sessions.begin() as db:
         add_snapshots(db, smb, source="survey", csat=[(0, 5)])  # csat 100 recorded later the same day
-        assert h.record_daily_scores(db, TEAM, [smb, big, smb], TODAY, RULES, now=clock()) == 2
+        assert health_state.refresh(db, TEAM, {smb: TODAY}, TODAY, RULES, now=clock()) == 2
         rows = h.score_history(db, TEAM, smb, ago(1))
-        assert [(r.day, r.score, r.band, r.computed_at) for r in rows] == [(TODAY, 93.3, "healthy", clock())]
-    assert len(baton.all(HealthScore)) == 2
-
-
-def test_record_daily_scores_drops_a_row_when_no_signal_is_left(baton, clock):
-    """A day re-computed without any usable signal keeps no score rather than an outdated one."""
-    with baton.deps.sessions.begin() as db:
-        cid = add_customer(db)
-        add_snapshots(db, cid, nps=[(0, 9)])
-        h.record_daily_scores(db, TEAM, [cid], TODAY, RULES, now=clock())
-        h.record_daily_scores(db, TEAM, [cid], ago(1), RULES, now=clock())  # nothing known yesterday
-    assert [r.day for r in baton.all(HealthScore)] == [TODAY]
-    with baton.deps.sessions.begin() as db:
-        db.exec(HealthSnapshot.__table__.delete())
-        assert h.record_daily_scores(db, TEAM, [cid], TODAY, RULES, now=clock()) == 0
-    assert baton.all(HealthScore) == []
+        assert [(r.day, r.score, r.band, r.computed_at) for r in rows] == [
+            (TODAY, 93.3, "healthy", clock()),
+            (tomorrow, 93.3, "healthy", clock()),
+        ]
+    assert len(baton.all(HealthScore)) == 4
 
 
 def test_daily_history_over_days_and_score_history(baton, clock):
-    """Recording several days gives one row per day, read back oldest first from a given day."""
+    """Snapshots of several past days give one row per day from the first, read back oldest first from a day."""
     with baton.deps.sessions.begin() as db:
         cid = add_customer(db)
         add_snapshots(db, cid, nps=[(3, 8), (2, 5), (1, 2)])
-        for days in (3, 2, 1, 0):
-            h.record_daily_scores(db, TEAM, [cid], ago(days), RULES, now=clock())
+        health_state.refresh(db, TEAM, {cid: ago(3)}, TODAY, RULES, now=clock())
     with baton.deps.sessions.begin() as db:
         rows = h.score_history(db, TEAM, cid, ago(2))
         assert [(r.day, r.score, r.band) for r in rows] == [
             (ago(2), 50.0, "at_risk"),
             (ago(1), 20.0, "unhealthy"),
             (TODAY, 20.0, "unhealthy"),
+            (TODAY + timedelta(days=1), 20.0, "unhealthy"),
         ]
         assert h.score_history(db, OTHER_TEAM, cid, ago(30)) == []
 
