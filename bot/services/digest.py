@@ -73,11 +73,17 @@ def latest_scores(db: Session, team_id: str, day: date, since: date) -> dict[int
 def scores_before(
     db: Session, team_id: str, ids: Sequence[int], day: date, since: date
 ) -> dict[int, tuple[date, float]]:
-    """For `ids`, the latest stored score in [since, day]: {id: (day, score)}."""
+    """For `ids`, the latest stored score in [since, day]: {id: (day, score)}. Daily scores are stored for every
+    day, so first the row of `day` itself (index seeks); the grouped look-back only for those without one."""
     hs = HealthScore.__table__
     out: dict[int, tuple[date, float]] = {}
     conn = db.connection()
     for chunk in _chunks(ids):
+        stmt = sa_select(hs.c.customer_id, hs.c.score).where(
+            hs.c.team_id == team_id, hs.c.customer_id.in_(chunk), hs.c.day == day
+        )
+        out.update({cid: (day, score) for cid, score in conn.execute(stmt)})
+    for chunk in _chunks([cid for cid in ids if cid not in out]):
         latest = (
             sa_select(hs.c.customer_id, func.max(hs.c.day).label("day"))
             .where(hs.c.team_id == team_id, hs.c.customer_id.in_(chunk), hs.c.day >= since, hs.c.day <= day)

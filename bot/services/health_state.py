@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import and_, delete, func, insert
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -43,6 +43,7 @@ from bot.signals import ALIASES, SIGNALS, canonical_signal
 from bot.viewdata.health import CustomerHealth
 
 _STORED_NAMES = sorted(set(SIGNALS) | set(ALIASES))  # every name a stored snapshot can have
+CURRENT_CHUNK = 5000  # customers per read of current scores
 CHUNK = 200  # customers per unit of work when many are refreshed (short write transactions on SQLite)
 REPLAY_CHUNK = 10  # customers whose raw history is read at once when replayed (years of daily data: ~20 MB)
 PEAK_DAYS = health.PEAK_DAYS
@@ -584,47 +585,64 @@ def customer_health(db: Session, team_id: str, customer: Customer, today: date, 
 def current_scores(
     db: Session, team_id: str, customer_ids: Iterable[int], day: date, rules: HealthRules
 ) -> dict[int, tuple[float, str]]:
-    """Each customer's (score, band) on `day` from the state (the stored score, the daily score of a past day, or
-    the state's signals for a day after the last stored one); customers without a usable signal, or of another
-    team, are left out."""
+    """Each customer's (score, band) on `day` from the state: the daily score of that day (one joined read per
+    5,000 customers), or the state's signals for a day after the last one stored; customers without a usable
+    signal, or of another team, are left out. Customers without a state but with snapshots (before the roll job
+    built theirs) and states computed with other settings are scored from the raw history."""
     out: dict[int, tuple[float, str]] = {}
     ids = sorted(set(customer_ids))
-    hs = HealthScore.__table__
-    for i in range(0, len(ids), CHUNK * 5):
-        chunk = ids[i : i + CHUNK * 5]
-        segments = _segments(db, team_id, chunk)
-        states = _states(db, team_id, list(segments), with_signals=False)
-        past: list[int] = []
-        later: list[int] = []
-        raw: list[int] = []
-        for cid, segment in segments.items():
-            config = rules.for_customer(team_id, segment)
-            state = states.get(cid)
-            if state is None or state["fingerprint"] != fingerprint(config):
-                raw.append(cid)  # no state yet, or one computed with other settings
-            elif day < state["scored_from"]:
-                if state["scored_from"] > state["first_data"]:
-                    raw.append(cid)  # a day before the state's daily scores begin
-            elif day == state["computed_through"]:
-                if state["score"] is not None:
-                    out[cid] = (state["score"], state["band"])
-            elif day < state["computed_through"]:
-                past.append(cid)
-            else:
-                later.append(cid)
-        if past:
-            stmt = sa_select(hs.c.customer_id, hs.c.score, hs.c.band).where(
-                hs.c.team_id == team_id, hs.c.customer_id.in_(past), hs.c.day == day
+    hs, st, cust = HealthScore.__table__, HealthState.__table__, Customer.__table__
+    conn = db.connection()
+    for i in range(0, len(ids), CURRENT_CHUNK):
+        chunk = ids[i : i + CURRENT_CHUNK]
+        stmt = (
+            sa_select(
+                cust.c.id,
+                cust.c.segment,
+                st.c.fingerprint,
+                st.c.scored_from,
+                st.c.first_data,
+                st.c.computed_through,
+                hs.c.score,
+                hs.c.band,
             )
-            out.update({cid: (score, band) for cid, score, band in db.connection().execute(stmt)})
+            .select_from(
+                cust.outerjoin(st, and_(st.c.team_id == cust.c.team_id, st.c.customer_id == cust.c.id)).outerjoin(
+                    hs, and_(hs.c.team_id == cust.c.team_id, hs.c.customer_id == cust.c.id, hs.c.day == day)
+                )
+            )
+            .where(cust.c.team_id == team_id, cust.c.id.in_(chunk))
+        )
+        later: dict[int, str | None] = {}
+        raw: list[int] = []
+        for cid, segment, print_, scored_from, first_data, through, score, band in conn.execute(stmt):
+            if print_ is None:
+                raw.append(cid)  # no state: no snapshot at all (left out below), or none scored since states exist
+            elif print_ != fingerprint(rules.for_customer(team_id, segment)):
+                raw.append(cid)  # computed with other settings
+            elif day > through:
+                later[cid] = segment  # not stored yet: no snapshot since, so the state's signals score it
+            elif score is not None:
+                out[cid] = (score, band)
+            elif day < scored_from and scored_from > first_data:
+                raw.append(cid)  # a day before the state's daily scores begin
         if later:
-            for cid, state in _states(db, team_id, later).items():
-                config = rules.for_customer(team_id, segments[cid])
+            for cid, state in _states(db, team_id, sorted(later)).items():
+                config = rules.for_customer(team_id, later[cid])
                 value = health._score_value(load_signals(state["signals"]), day, config)  # type: ignore[arg-type]
                 if value is not None:
                     out[cid] = (value, health.band_for(value, config))
         if raw:
-            out.update(health.current_scores(db, team_id, raw, day, rules))
+            snap = HealthSnapshot.__table__
+            with_data = list(
+                conn.execute(
+                    sa_select(snap.c.customer_id)
+                    .where(snap.c.team_id == team_id, snap.c.customer_id.in_(raw))
+                    .group_by(snap.c.customer_id)
+                ).scalars()
+            )
+            if with_data:
+                out.update(health.current_scores(db, team_id, with_data, day, rules))
     return out
 
 
