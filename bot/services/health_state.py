@@ -136,6 +136,11 @@ class SignalState:
         hi = bisect.bisect_right(self.peak_days, n)
         return self.peak_values[lo] if lo < hi else None  # decreasing: the first in the window is its maximum
 
+    def had_peak_on(self, ordinal: int) -> bool:
+        """Whether a peak candidate is dated `ordinal` (the day it leaves the window, the peak may change)."""
+        i = bisect.bisect_left(self.peak_days, ordinal)
+        return i < len(self.peak_days) and self.peak_days[i] == ordinal
+
     def dump(self) -> list:
         if self.relative:
             return [self.days, self.values, self.peak_days, self.peak_values]
@@ -197,15 +202,24 @@ def replay(
     out: list[Scored] = []
     day = start
     one = timedelta(days=1)
+    scored = None
+    first = True
     while day <= end:
+        moved = first
         if i < len(days) and days[i] == day:
             for signal, value in events[day]:
                 signals.setdefault(signal, SignalState(signal)).add(day, value)
             i += 1
-        # The digest names the top driver of the customers it lists: stored on At risk and Unhealthy days.
-        scored = health.score_and_driver(signals, day, config)  # type: ignore[arg-type]  # same interface as _Series
+            moved = True
+        if not moved:  # without a new value only a peak leaving the 90-day window changes the score
+            gone = day.toordinal() - PEAK_DAYS - 1
+            moved = any(s.relative and s.had_peak_on(gone) for s in signals.values())
+        if moved:
+            # The digest names the top driver of the customers it lists: stored on At risk and Unhealthy days.
+            scored = health.score_and_driver(signals, day, config)  # type: ignore[arg-type]  # as health's series
         if scored is not None:
             out.append((day, *scored))
+        first = False
         day += one
     return out
 
