@@ -9,7 +9,9 @@ Reports go to stderr (one line per bad row), the summary to stdout; exit 0 when 
 import argparse
 import logging
 import re
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -21,11 +23,11 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.config import Settings
 from bot.db import Sessions, schema_status
-from bot.services import imports, tokens
+from bot.services import health_state, imports, tokens
+from bot.services.health_config import HealthRules
 
 COMMANDS = ("import", "tokens", "config", "jobs", "health")
 WIDTH = 72  # progress line width
-SCORE_BATCH = 100  # customers whose daily score one write transaction stores after an import (health_history.CHUNK)
 _TEAM_RE = re.compile(r"[A-Z0-9]{2,32}")
 
 
@@ -134,6 +136,7 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
             skip_invalid=args.skip_invalid,
             out=out,
             err=err,
+            rules=deps.health_rules,
         )
     finally:
         deps.sessions.engine.dispose()
@@ -209,6 +212,10 @@ class ProgressLine:
             self.phase = None
 
 
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT during an import (a BaseException, so no `except Exception` swallows it)."""
+
+
 def import_health_file(
     sessions: Sessions,
     path: str | Path,
@@ -218,11 +225,14 @@ def import_health_file(
     source: str = "csv",
     skip_invalid: bool = False,
     progress: imports.Progress | None = None,
+    rules: HealthRules | None = None,
+    hook: Callable[[str], None] | None = None,
 ) -> imports.ImportResult:
-    """Two passes over the file: check every line, then (if allowed) write the valid ones in batches.
+    """Check every line (pass 1); then, if allowed, stage the valid ones in a temporary table and merge them in
+    one transaction, which also queues the affected customers' health refresh (pass 2); then refresh them,
+    health_state.CHUNK customers per short transaction (the worker finishes it if this process dies).
 
-    Each batch is its own transaction; the affected customers' scores are recomputed at the end, SCORE_BATCH
-    customers per transaction (each reads their history first, then writes their scores).
+    `hook(phase)` is called at "staged", "merged" and "scored" (the tests stop an import there).
     Raises imports.FileError when the file or its header is unusable."""
     csvfile = imports.HealthCsv.open(path, default_source=source)
     with sessions.begin() as db:
@@ -231,15 +241,29 @@ def import_health_file(
     if result.error_rows and not skip_invalid:
         return result
     result.skipped = result.error_rows
-    for batch in imports.valid_health_batches(checker, csvfile, progress):
-        with sessions.begin() as db:
-            result.add(imports.upsert_snapshots(db, team_id, batch, now=now))
+    with sessions.engine.connect() as conn:
+        staging = imports.Staging(conn)
+        try:
+            for batch in imports.valid_health_batches(checker, csvfile, progress):
+                staging.add(batch)
+                conn.commit()  # the staging table is this connection's own: nothing of the main database is locked
+            if hook:
+                hook("staged")
+            with conn.begin():
+                result.add(staging.merge(team_id, now))
+        finally:
+            staging.close()
+            conn.commit()
     result.written = True
-    ids = sorted(result.changed)
-    for i in range(0, len(ids), SCORE_BATCH):  # short write transactions: SQLite has one write lock
+    if hook:
+        hook("merged")
+    rules = rules or HealthRules()
+    while True:  # short write transactions: SQLite has one write lock
         with sessions.begin() as db:
-            batch = {cid: result.changed[cid] for cid in ids[i : i + SCORE_BATCH]}
-            imports.after_snapshots_written(db, team_id, batch, now.date(), now=now)
+            if not health_state.refresh_queued(db, team_id, now.date(), rules, now=now):
+                break
+    if hook:
+        hook("scored")
     return result
 
 
@@ -253,17 +277,54 @@ def import_health_command(
     skip_invalid: bool,
     out: TextIO,
     err: TextIO,
+    rules: HealthRules | None = None,
+    hook: Callable[[str], None] | None = None,
 ) -> int:
-    """`import health`: run the import, print the report and the summary; progress only on a terminal."""
+    """`import health`: run the import, print the report and the summary; progress only on a terminal. SIGTERM
+    or SIGINT stops it with a line saying what was kept: nothing before the merge committed; after it, the
+    snapshots, whose scores the worker brings up to date (exit code 130)."""
     progress = ProgressLine(err, _size(path)) if err.isatty() else None
     started = time.monotonic()
+    merged = False
+
+    def phase(name: str) -> None:
+        nonlocal merged
+        merged = merged or name == "merged"
+        if hook is not None:
+            hook(name)
+
+    def stop(signum, _frame) -> None:
+        raise Interrupted(signum)
+
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        handlers = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         result = import_health_file(
-            sessions, path, team_id, now=now, source=source, skip_invalid=skip_invalid, progress=progress
+            sessions,
+            path,
+            team_id,
+            now=now,
+            source=source,
+            skip_invalid=skip_invalid,
+            progress=progress,
+            rules=rules,
+            hook=phase,
         )
     except imports.FileError as exc:
         return _refused_file(exc, err)
+    except Interrupted:
+        if progress is not None:
+            progress.finish()
+            progress = None
+        if merged:
+            print("baton: interrupted: the snapshots are stored; the worker brings their scores up to date", file=err)
+        else:
+            print("baton: interrupted: nothing was written", file=err)
+        return 130
     finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
         if progress is not None:
             progress.finish()
     return _report("health snapshots", result, time.monotonic() - started, out, err)

@@ -1,4 +1,5 @@
-"""Keeping every customer's health state current: daily scores carried forward to today (a peak leaves the
+"""Keeping every customer's health state current: refreshes an import queued but did not finish (it was
+stopped after its merge), daily scores carried forward to today (a peak leaves the
 90-day window with time, so a score can change without new data), and states that cannot move forward
 (none yet after an upgrade, incomplete daily scores, other health settings) rebuilt from the raw snapshots.
 
@@ -29,6 +30,14 @@ def roll(deps) -> int:
     """The job: every team's daily scores through today, and what must be rebuilt rebuilt. Returns rows written."""
     today = deps.clock().date()
     written = 0
+    with deps.sessions.begin() as db:
+        queued = health_state.queued_teams(db)
+    for team_id in queued:  # an import that stopped after its merge: its customers' refresh is finished here
+        while True:
+            with deps.sessions.begin() as db:
+                if not health_state.refresh_queued(db, team_id, today, deps.health_rules, now=deps.clock()):
+                    break
+                written += 1
     for team_id in teams(deps):
         written += rebuild_team(deps, team_id, today, only_needed=True)
         written += carry_team(deps, team_id, today)

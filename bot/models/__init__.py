@@ -2,7 +2,7 @@
 
 from bot.models.customer import Customer
 from bot.models.handoff import ACCEPTED, DRAFT, SUBMITTED, Handoff, Promise, Stakeholder
-from bot.models.health import ApiToken, HealthScore, HealthSnapshot, HealthState
+from bot.models.health import ApiToken, HealthRefresh, HealthScore, HealthSnapshot, HealthState
 from bot.models.infra import ChannelHold, OutboxMessage, SlackEvent, SlackUser, WebhookEvent
 from bot.models.schedule import Occurrence, OnboardingTask, ReminderMute, TeamSetting
 from bot.models.voc import RoadmapItem, VocDraft, VocLink, VocNote, VocReporter
@@ -10,6 +10,7 @@ from bot.models.voc import RoadmapItem, VocDraft, VocLink, VocNote, VocReporter
 __all__ = [
     "ACCEPTED",
     "ApiToken",
+    "HealthRefresh",
     "HealthScore",
     "HealthSnapshot",
     "HealthState",

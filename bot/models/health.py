@@ -88,3 +88,15 @@ class HealthState(SQLModel, table=True):
     # JSON {signal: [day ordinals, values, peak day ordinals, peak values]} (the peak lists for relative signals)
     signals: str = Field(sa_type=Text)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class HealthRefresh(SQLModel, table=True):
+    """A customer whose health state must be refreshed from `since` on: written with the snapshots of a file in
+    its one merge transaction, removed by the refresh (the import itself, or the worker after a crash)."""
+
+    __tablename__ = "health_refresh_queue"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    customer_id: int = Field(foreign_key="customers.id", primary_key=True)
+    since: date
+    queued_at: datetime = Field(sa_type=UTCDateTime)

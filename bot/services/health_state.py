@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from bot.models import Customer, HealthScore, HealthSnapshot, HealthState
+from bot.models import Customer, HealthRefresh, HealthScore, HealthSnapshot, HealthState
 from bot.models.base import utcnow
 from bot.services import health
 from bot.services.health_config import HealthConfig, HealthRules
@@ -696,3 +696,30 @@ def customers_with_snapshots(db: Session, team_id: str) -> list[int]:
     c, snap = Customer.__table__, HealthSnapshot.__table__
     has_data = sa_select(snap.c.id).where(snap.c.team_id == c.c.team_id, snap.c.customer_id == c.c.id).exists()
     return list(db.connection().execute(sa_select(c.c.id).where(c.c.team_id == team_id, has_data)).scalars())
+
+
+# --- the refresh queue ---------------------------------------------------------------------------------------------
+
+
+def refresh_queued(db: Session, team_id: str, today: date, rules: HealthRules, *, limit: int = CHUNK, now=None) -> int:
+    """Refresh up to `limit` queued customers (the oldest ids first) and take them off the queue, unless a newer
+    request came in meanwhile (it stays for the next call). Returns how many were taken; 0: the queue is empty."""
+    q = HealthRefresh.__table__
+    conn = db.connection()
+    rows = conn.execute(
+        sa_select(q.c.customer_id, q.c.since, q.c.queued_at)
+        .where(q.c.team_id == team_id)
+        .order_by(q.c.customer_id)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return 0
+    refresh(db, team_id, {cid: since for cid, since, _at in rows}, today, rules, now=now)
+    for cid, _since, at in rows:
+        conn.execute(delete(q).where(q.c.team_id == team_id, q.c.customer_id == cid, q.c.queued_at == at))
+    return len(rows)
+
+
+def queued_teams(db: Session) -> list[str]:
+    q = HealthRefresh.__table__
+    return list(db.connection().execute(sa_select(q.c.team_id).distinct()).scalars())
