@@ -240,6 +240,8 @@ class WebApp:
         except Exception as exc:  # report, don't crash: the platform restarts unhealthy instances
             log.error("health check failed: %s", exc)
             return Reply(503, {"ok": False, "database": "unreachable"})
+        if not self.deps.lookup.ready:  # a load balancer sends no traffic before the lookup index is built
+            return Reply(503, {"ok": False, "database": "ok", "lookup": "building the customer index"})
         return Reply(200, {"ok": True, "database": "ok"})
 
 

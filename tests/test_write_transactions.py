@@ -12,13 +12,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, func, insert, select
 
-from bot.cli import SCORE_BATCH, import_health_file
+from bot.cli import import_health_file
 from bot.jobs import maintenance
 from bot.jobs import onboarding as onboarding_job
 from bot.jobs import renewals as renewals_job
 from bot.jobs.schedules import defaults, run_schedule
 from bot.models import ACCEPTED, Customer, Handoff, Occurrence, OnboardingTask, OutboxMessage
-from bot.services import onboarding, renewals, team_config
+from bot.services import health_state, onboarding, renewals, team_config
 from bot.services import schedules as engine
 from bot.text import normalize_key
 from tests.conftest import TEAM
@@ -327,10 +327,10 @@ def test_a_scan_cut_off_between_batches_and_run_again_sends_nothing_twice_and_mi
 
 
 def test_an_import_recomputes_scores_in_short_transactions(baton, spans, tmp_path):
-    """After a health CSV import, the daily scores of the customers it touched are stored SCORE_BATCH customers
-    per write transaction, each chunk's history read before its write (not one transaction for all)."""
+    """After a health CSV import's merge, the health state of the customers it touched is refreshed
+    health_state.CHUNK customers per write transaction, each chunk read before its writes (not one transaction)."""
     now = baton.clock()
-    n = 2 * SCORE_BATCH + 50
+    n = 2 * health_state.CHUNK + 50
     with baton.deps.sessions.begin() as db:
         db.connection().execute(
             insert(Customer),

@@ -21,8 +21,10 @@ import re
 import threading
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import bindparam, event, or_, select
@@ -42,6 +44,9 @@ MATCH, AMBIGUOUS, SUGGEST = 85.0, 75.0, 50.0  # rapidfuzz ratio (0..100) on the 
 MARGIN = 5.0  # a typo match must beat the next customer by this much to be taken as the answer
 LEADING_WORDS = 90.0  # score when the query starts with a whole customer key ("acme crop" -> "acme")
 PREFIX_SCAN = 5000  # keys looked at when ranking the customers a short prefix fits
+GRAM = 3  # trigrams (of the jamo form, padded with a space at each end)
+FUZZY_CANDIDATES = 500  # keys rapidfuzz scores for a typo: those sharing the most trigrams with it
+WARM_WAIT = 2.0  # seconds a request waits for the start-up build instead of building a second index
 _SEP = "\x00"
 _WORD_RE = re.compile(r"[^\W_]+")
 _HANGUL = "\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff"
@@ -80,14 +85,41 @@ def _words(text: str) -> list[str]:
 
 @dataclass
 class _Choices:
-    """Keys in jamo form for rapidfuzz, with the customers each one belongs to."""
+    """Keys in jamo form for rapidfuzz, with the customers each one belongs to, and which keys hold each
+    trigram: a typo is scored against the keys sharing the most trigrams with it, not against every key."""
 
     texts: list[str] = field(default_factory=list)
     ids: list[tuple[int, ...]] = field(default_factory=list)
+    grams: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, key: str, ids: tuple[int, ...]) -> None:
-        self.texts.append(jamo(key))
+        text = jamo(key)
+        position = len(self.texts)
+        self.texts.append(text)
         self.ids.append(ids)
+        grams = self.grams
+        for gram in set(_grams(text)):
+            found = grams.get(gram)
+            if found is None:
+                grams[gram] = [position]
+            else:
+                found.append(position)
+
+    def candidates(self, query: str) -> list[int] | None:
+        """Positions of the keys sharing the most trigrams with `query` (at most FUZZY_CANDIDATES), or None to
+        score every key (a small index, or a query too short to have trigrams)."""
+        if len(self.texts) <= FUZZY_CANDIDATES:
+            return None
+        lists = [self.grams[g] for g in set(_grams(query)) if g in self.grams]
+        if not lists:
+            return None if len(query) < GRAM else []
+        counts = Counter(chain.from_iterable(lists))
+        return [position for position, _n in counts.most_common(FUZZY_CANDIDATES)]
+
+
+def _grams(text: str) -> list[str]:
+    padded = f" {text} "
+    return [padded[i : i + GRAM] for i in range(len(padded) - GRAM + 1)]
 
 
 @dataclass
@@ -200,6 +232,8 @@ class CustomerLookup:
         self._invalidated_all = float("-inf")
         self._rebuilding: set[str] = set()
         self._lock = threading.Lock()
+        self._warm = threading.Event()  # set once the start-up build is done (or none was started)
+        self._warm.set()
 
     # -- the index --------------------------------------------------------------------------------------
     def invalidate(self, team_id: str | None = None) -> None:
@@ -293,6 +327,7 @@ class CustomerLookup:
         """Build every team's index in a background thread (at start-up, so no user waits for the first build)."""
         if self.sessions is None:
             return None
+        self._warm.clear()
 
         def run() -> None:
             try:
@@ -303,13 +338,23 @@ class CustomerLookup:
                         self._store(team_id, self._load(db, team_id))
             except Exception:
                 log.exception("warming the customer indexes failed; they are built on first use")
+            finally:
+                self._warm.set()
 
         thread = threading.Thread(target=run, name="lookup-warm", daemon=True)
         thread.start()
         return thread
 
+    @property
+    def ready(self) -> bool:
+        """False while the start-up build runs (`/healthz` answers 503 until then)."""
+        return self._warm.is_set()
+
     def index(self, db: Session, team_id: str) -> _Index:
-        """The team's index: built inline the first time, then refreshed after `ttl` or a write."""
+        """The team's index: built inline the first time, then refreshed after `ttl` or a write. A request during
+        the start-up build waits for it (up to WARM_WAIT) rather than building a second index beside it."""
+        if not self._warm.is_set():
+            self._warm.wait(WARM_WAIT)
         with self._lock:
             index = self._indexes.get(team_id)
             fresh = index is not None and self._fresh(team_id, index)
@@ -421,11 +466,11 @@ def _fuzzy(index: _Index, text: str, key: str) -> LookupResult:
     for choices, wanted in ((index.hangul, _HANGUL_RE), (index.other, _NOT_HANGUL_RE)):
         if not wanted.search(key):
             continue
-        scored = process.extract(
-            query, choices.texts, scorer=fuzz.ratio, score_cutoff=SUGGEST, limit=MAX_CANDIDATES * 3
-        )
+        subset = choices.candidates(query)
+        texts = choices.texts if subset is None else [choices.texts[i] for i in subset]
+        scored = process.extract(query, texts, scorer=fuzz.ratio, score_cutoff=SUGGEST, limit=MAX_CANDIDATES * 3)
         for _choice, score, position in scored:
-            for cid in choices.ids[position]:
+            for cid in choices.ids[position if subset is None else subset[position]]:
                 best[cid] = max(best.get(cid, 0.0), score)
     ranked = sorted(best.items(), key=lambda item: (-item[1], index.names[item[0]]))
     if ranked and ranked[0][1] >= MATCH and (len(ranked) == 1 or ranked[0][1] - ranked[1][1] >= MARGIN):
