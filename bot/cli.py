@@ -286,10 +286,12 @@ def import_health_command(
     progress = ProgressLine(err, _size(path)) if err.isatty() else None
     started = time.monotonic()
     merged = False
+    marks: dict[str, float] = {}
 
     def phase(name: str) -> None:
         nonlocal merged
         merged = merged or name == "merged"
+        marks[name] = time.monotonic()
         if hook is not None:
             hook(name)
 
@@ -327,7 +329,16 @@ def import_health_command(
             signal.signal(sig, handler)
         if progress is not None:
             progress.finish()
-    return _report("health snapshots", result, time.monotonic() - started, out, err)
+    code = _report("health snapshots", result, time.monotonic() - started, out, err)
+    if code == 0 and "staged" in marks and "scored" in marks:
+        print(
+            f"checked and staged in {marks['staged'] - started:.1f} s, merged in "
+            f"{marks['merged'] - marks['staged']:.1f} s, health of {len(result.changed):,} "
+            f"customer{'' if len(result.changed) == 1 else 's'} refreshed in "
+            f"{marks['scored'] - marks['merged']:.1f} s",
+            file=out,
+        )
+    return code
 
 
 def import_customers_command(
