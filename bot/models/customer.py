@@ -16,6 +16,7 @@ class Customer(SQLModel, table=True):
         UniqueConstraint("team_id", "crm_source", "crm_company_id", name="uq_customers_team_crm_company"),
         UniqueConstraint("team_id", "external_id", name="uq_customers_team_external_id"),
         Index("ix_customers_team_domain", "team_id", "domain"),
+        Index("ix_customers_team_updated", "team_id", "updated_at"),  # the lookup's changed rows
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -38,4 +39,5 @@ class Customer(SQLModel, table=True):
     ae_user_id: str | None = Field(default=None, max_length=32)
     stage: str = Field(default="onboarding", max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Set on every UPDATE that does not set it (onupdate): the lookup index fetches the rows changed since its build.
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"onupdate": utcnow})

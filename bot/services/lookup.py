@@ -7,10 +7,13 @@
    with rapidfuzz (a C++ matcher) on the keys' jamo (NFD) form, so one wrong jamo is a small typo, not a
    different syllable.
 
-The index is rebuilt when older than `ttl` seconds, and at once after this process commits a write to the
-customers table (`watch`). A team whose index takes long to build (100,000 customers: about a second) keeps
-answering from the previous index while a background thread rebuilds it; a small team rebuilds inline, so a
-customer created a moment ago is found by a partial name at once.
+The big index is built once (at start-up, `warm`; a request during that build waits for it) and then kept
+current by a small delta: after this process commits a write to the customers table (`watch`), or every `ttl`
+seconds for other processes' writes, one indexed query fetches only the customers with a higher id or a later
+`updated_at` than the build saw; they are indexed on their own and masked in the big index. Typos are scored
+with rapidfuzz against the keys sharing the most trigrams with the query, not against every key. The big index
+is rebuilt (in a background thread for a large team, while the old one answers) after deletions, when the delta
+passes DELTA_MAX customers, and every `full_ttl` seconds as a safety net.
 """
 
 import bisect
@@ -24,10 +27,11 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import chain
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import bindparam, event, or_, select
+from sqlalchemy import bindparam, event, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -44,6 +48,8 @@ MATCH, AMBIGUOUS, SUGGEST = 85.0, 75.0, 50.0  # rapidfuzz ratio (0..100) on the 
 MARGIN = 5.0  # a typo match must beat the next customer by this much to be taken as the answer
 LEADING_WORDS = 90.0  # score when the query starts with a whole customer key ("acme crop" -> "acme")
 PREFIX_SCAN = 5000  # keys looked at when ranking the customers a short prefix fits
+DELTA_MAX = 5000  # customers written since the big index was built before it is rebuilt (in the background)
+DELTA_MARGIN = timedelta(seconds=30)  # writes committing this late after their updated_at are still seen
 GRAM = 3  # trigrams (of the jamo form, padded with a space at each end)
 FUZZY_CANDIDATES = 500  # keys rapidfuzz scores for a typo: those sharing the most trigrams with it
 WARM_WAIT = 2.0  # seconds a request waits for the start-up build instead of building a second index
@@ -139,6 +145,8 @@ class _Index:
     other: _Choices = field(default_factory=_Choices)
     started: float = 0.0  # clock() when the build began
     seconds: float = 0.0  # how long the build took
+    max_id: int = 0  # the highest customer id it holds: newer ids are new customers
+    watermark: object = None  # the latest customers.updated_at it saw (later ones are in the delta)
 
 
 def _add(table: dict[str, list[int]], key: str | None, cid: int) -> None:
@@ -188,6 +196,41 @@ def build_index(rows: Iterable[tuple], started: float = 0.0) -> _Index:
     return index
 
 
+@dataclass(frozen=True)
+class _Delta:
+    """The customers written since the team's index was built, as a small index of their own; their entries in
+    the big index are masked (renamed, or removed names). Replaced whole on each refresh (shared by threads)."""
+
+    index: _Index
+    masked: frozenset[int]
+    checked: float  # clock() of the last check for changes
+    base_started: float = 0.0  # the big index it completes
+
+    @staticmethod
+    def empty(checked: float, base_started: float = 0.0) -> "_Delta":
+        return _Delta(_Index(), frozenset(), checked, base_started)
+
+
+class _View:
+    """The big index and its delta read as one: what `find` searches."""
+
+    def __init__(self, base: _Index, delta: _Delta):
+        self.base, self.delta, self.masked = base, delta.index, delta.masked
+
+    def name(self, cid: int) -> str:
+        name = self.delta.names.get(cid)
+        return name if name is not None else self.base.names[cid]
+
+    def ids(self, table: str, key: str) -> list[int]:
+        base = [i for i in getattr(self.base, table).get(key, ()) if i not in self.masked]
+        return base + list(getattr(self.delta, table).get(key, ()))
+
+    def pairs(self, base_keys: Iterable[str], delta_keys: Iterable[str]) -> list[tuple[str, tuple[int, ...]]]:
+        out = [(k, tuple(i for i in self.base.keys[k] if i not in self.masked)) for k in base_keys]
+        out += [(k, self.delta.keys[k]) for k in delta_keys]
+        return [(k, ids) for k, ids in out if ids]
+
+
 def _exact_statement():
     """Built once: on the lookup path, building the statement costs more than running it."""
     c = Customer.__table__
@@ -219,17 +262,22 @@ class CustomerLookup:
         ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         inline_rebuild: float = 0.05,
+        full_ttl: float = 3600.0,
     ):
         """`sessions` lets a slow rebuild run in the background; without it every rebuild is inline.
         `inline_rebuild`: a team whose last build took longer than this many seconds is rebuilt in the background
         while its previous index keeps answering."""
         self.sessions = sessions
-        self.ttl = ttl
+        self.ttl = ttl  # how often other processes' writes are looked for (a cheap indexed query)
+        self.full_ttl = full_ttl  # how often the big index is rebuilt whatever happened (a safety net)
+        self.builds = 0  # full builds so far (the tests count them)
+        self._deltas: dict[str, _Delta] = {}
         self.clock = clock
         self.inline_rebuild = inline_rebuild
         self._indexes: dict[str, _Index] = {}
         self._invalidated: dict[str, float] = {}  # team -> clock() when last invalidated
         self._invalidated_all = float("-inf")
+        self._rebuild_after: dict[str, float] = {}
         self._rebuilding: set[str] = set()
         self._lock = threading.Lock()
         self._warm = threading.Event()  # set once the start-up build is done (or none was started)
@@ -237,7 +285,7 @@ class CustomerLookup:
 
     # -- the index --------------------------------------------------------------------------------------
     def invalidate(self, team_id: str | None = None) -> None:
-        """Mark a team's index (or every team's) out of date, e.g. after customers were created or renamed."""
+        """Customers of a team (or of every team) were written: the next lookup fetches the changed rows."""
         with self._lock:
             if team_id is None:
                 self._invalidated_all = self.clock()
@@ -245,9 +293,68 @@ class CustomerLookup:
                 self._invalidated[team_id] = self.clock()
 
     def _fresh(self, team_id: str, index: _Index) -> bool:
-        """Built after the last invalidation (a build that began before a write may have missed it) and in TTL."""
+        """The big index: rebuilt only after `full_ttl` or when a delta found deletions (`rebuild`)."""
+        return index.started > self._rebuild_after.get(team_id, float("-inf")) and (
+            self.clock() - index.started < self.full_ttl
+        )
+
+    def rebuild(self, team_id: str) -> None:
+        """Rebuild the team's big index (customers were deleted, or the delta grew large)."""
+        with self._lock:
+            self._rebuild_after[team_id] = self.clock()
+
+    def _delta_fresh(self, team_id: str, delta: _Delta | None, base: _Index) -> bool:
+        if delta is None or delta.base_started != base.started:
+            return False
         invalidated = max(self._invalidated.get(team_id, float("-inf")), self._invalidated_all)
-        return index.started > invalidated and self.clock() - index.started < self.ttl
+        return delta.checked > invalidated and self.clock() - delta.checked < self.ttl
+
+    def view(self, db: Session, team_id: str) -> _View:
+        """The team's big index with the customers written since it was built: after a write in this process (or
+        `ttl` seconds, for other processes' writes) one indexed query fetches only the changed rows."""
+        base = self.index(db, team_id)
+        with self._lock:
+            delta = self._deltas.get(team_id)
+        if not self._delta_fresh(team_id, delta, base):
+            delta = self._load_delta(db, team_id, base)
+            with self._lock:
+                current = self._deltas.get(team_id)
+                if current is None or current.checked <= delta.checked:
+                    self._deltas[team_id] = delta
+        return _View(base, delta)
+
+    def _load_delta(self, db: Session, team_id: str, base: _Index) -> _Delta:
+        checked = self.clock()
+        conn = db.connection()
+        c = Customer.__table__
+        changed = c.c.id > base.max_id
+        if base.watermark is not None:
+            # A margin for writes that committed after the build read a later updated_at (clock skew, long
+            # transactions): re-reading a few recent rows costs less than missing one.
+            changed = or_(changed, c.c.updated_at >= base.watermark - DELTA_MARGIN)  # type: ignore[operator]
+        rows = list(
+            conn.execute(
+                select(
+                    c.c.id,
+                    c.c.name,
+                    c.c.name_key,
+                    c.c.aliases,
+                    c.c.external_id,
+                    c.c.crm_source,
+                    c.c.crm_company_id,
+                    c.c.updated_at,
+                )
+                .where(c.c.team_id == team_id, changed)
+                .order_by(c.c.id)
+            )
+        )
+        count = conn.execute(select(func.count()).select_from(c).where(c.c.team_id == team_id)).scalar_one()
+        new = sum(1 for r in rows if r[0] not in base.names)
+        # Only the rows written after the build count towards a rebuild (not the margin's re-reads).
+        later = sum(1 for r in rows if r[0] > base.max_id or base.watermark is None or r[7] > base.watermark)
+        if count < len(base.names) + new or later > DELTA_MAX:
+            self.rebuild(team_id)  # customers were deleted (they would still be found), or the delta grew large
+        return _Delta(build_index((r[:7] for r in rows), checked), frozenset(r[0] for r in rows), checked, base.started)
 
     def watch(self, engine: Engine) -> None:
         """Invalidate every index once a transaction on `engine` that wrote to the customers table has committed.
@@ -289,8 +396,15 @@ class CustomerLookup:
             Customer.crm_source,
             Customer.crm_company_id,
         ).where(col(Customer.team_id) == team_id)
-        index = build_index(db.connection().execute(stmt), started)
+        conn = db.connection()
+        # The marks first: a customer written while the rows are read is then fetched again by the next delta.
+        index_max, watermark = conn.execute(
+            select(func.max(Customer.id), func.max(Customer.updated_at)).where(col(Customer.team_id) == team_id)
+        ).one()
+        index = build_index(conn.execute(stmt), started)
+        index.max_id, index.watermark = index_max or 0, watermark
         index.seconds = time.perf_counter() - t0
+        self.builds += 1
         return index
 
     def _store(self, team_id: str, index: _Index) -> None:
@@ -383,12 +497,13 @@ class CustomerLookup:
         if hits:
             return self._result(text, hits)
 
-        index = self.index(db, team_id)
-        if index.sources:
+        view = self.view(db, team_id)
+        sources = view.base.sources | view.delta.sources
+        if sources:
             crm = db.connection().execute(
                 select(Customer.id, Customer.name)
                 .where(col(Customer.team_id) == team_id)
-                .where(col(Customer.crm_source).in_(sorted(index.sources)), Customer.crm_company_id == text)
+                .where(col(Customer.crm_source).in_(sorted(sources)), Customer.crm_company_id == text)
                 .limit(MAX_CANDIDATES + 1)
             )
             hits = [Match(cid, name) for cid, name in crm]
@@ -396,17 +511,17 @@ class CustomerLookup:
                 return self._result(text, hits)
 
         # 2. in memory: aliases and ids ignoring case, then prefixes, then infixes
-        for ids in (index.keys.get(key), index.ids.get(text.casefold())):
+        for ids in (view.ids("keys", key), view.ids("ids", text.casefold())):
             if ids:
-                return self._result(text, [Match(i, index.names[i]) for i in ids])
-        found, complete = _prefix(index, key)
+                return self._result(text, [Match(i, view.name(i)) for i in ids])
+        found, complete = _prefix(view, key)
         if not found and len(key) >= 2:
-            found, complete = _infix(index, key)
+            found, complete = _infix(view, key)
         if found:
-            return self._result(text, [Match(i, index.names[i]) for i in found], complete=complete)
+            return self._result(text, [Match(i, view.name(i)) for i in found], complete=complete)
 
         # 3. typos, and a query that starts with a whole customer key
-        return _fuzzy(index, text, key)
+        return _fuzzy(view, text, key)
 
     @staticmethod
     def _result(text: str, hits: list[Match], *, complete: bool = True) -> LookupResult:
@@ -417,65 +532,84 @@ class CustomerLookup:
         return LookupResult(query=text, candidates=shown, more=len(unique) > len(shown) or not complete)
 
 
-def _ids_ranked(index: _Index, keys: Iterable[str]) -> list[int]:
-    """Customer ids of `keys`, the shortest key (closest to the query) first, then by name; deduplicated."""
+def _ids_ranked(view: _View, pairs: Iterable[tuple[str, tuple[int, ...]]]) -> list[int]:
+    """Customer ids of the keys, the shortest key (closest to the query) first, then by name; deduplicated."""
     out: dict[int, tuple[int, str]] = {}
-    for k in keys:
-        for cid in index.keys[k]:
-            rank = (len(k), index.names[cid])
+    for k, ids in pairs:
+        for cid in ids:
+            rank = (len(k), view.name(cid))
             if cid not in out or rank < out[cid]:
                 out[cid] = rank
     return sorted(out, key=out.__getitem__)
 
 
-def _closest(index: _Index, keys: list[str]) -> tuple[list[int], bool]:
+def _closest(view: _View, pairs: list[tuple[str, tuple[int, ...]]], complete: bool) -> tuple[list[int], bool]:
     """The customers of the shortest matching keys, and whether that is all of them."""
-    if len(keys) <= MAX_CANDIDATES + 1:
-        return _ids_ranked(index, keys), True
-    return _ids_ranked(index, heapq.nsmallest(MAX_CANDIDATES + 1, keys, key=len)), False
+    if len(pairs) <= MAX_CANDIDATES + 1:
+        return _ids_ranked(view, pairs), complete
+    return _ids_ranked(view, heapq.nsmallest(MAX_CANDIDATES + 1, pairs, key=lambda p: len(p[0]))), False
 
 
-def _prefix(index: _Index, key: str) -> tuple[list[int], bool]:
-    """Customers with a key starting with `key` (bisecting the sorted keys), and whether all are listed."""
+def _prefix_keys(index: _Index, key: str) -> tuple[list[str], bool]:
     lo = bisect.bisect_left(index.sorted_keys, key)
     hi = bisect.bisect_left(index.sorted_keys, key + "\U0010ffff", lo)
-    return _closest(index, index.sorted_keys[lo : min(hi, lo + PREFIX_SCAN)])
+    return index.sorted_keys[lo : min(hi, lo + PREFIX_SCAN)], hi - lo <= PREFIX_SCAN
 
 
-def _infix(index: _Index, key: str) -> tuple[list[int], bool]:
-    """Customers with a key containing `key` (one scan of the joined keys), and whether all are listed."""
+def _infix_keys(index: _Index, key: str) -> tuple[list[str], bool]:
     found: list[str] = []
     pos = index.blob.find(key)
     while pos != -1 and len(found) < PREFIX_SCAN:
         i = bisect.bisect_right(index.starts, pos) - 1
         found.append(index.sorted_keys[i])
         pos = index.blob.find(key, index.starts[i] + len(index.sorted_keys[i]) + 1)
-    return _closest(index, found)
+    return found, pos == -1
 
 
-def _fuzzy(index: _Index, text: str, key: str) -> LookupResult:
-    best: dict[int, float] = {}
-    words = _words(text)
-    for n in range(len(words) - 1, 0, -1):  # "acme crop": the leading word "acme" is ACME's key
-        lead = "".join(words[:n])
-        if len(lead) >= 2 and lead in index.keys:
-            for cid in index.keys[lead]:
-                best[cid] = max(best.get(cid, 0.0), LEADING_WORDS)
-            break
+def _prefix(view: _View, key: str) -> tuple[list[int], bool]:
+    """Customers with a key starting with `key` (bisecting the sorted keys), and whether all are listed."""
+    (base, b_all), (delta, d_all) = _prefix_keys(view.base, key), _prefix_keys(view.delta, key)
+    return _closest(view, view.pairs(base, delta), b_all and d_all)
+
+
+def _infix(view: _View, key: str) -> tuple[list[int], bool]:
+    """Customers with a key containing `key` (one scan of the joined keys), and whether all are listed."""
+    (base, b_all), (delta, d_all) = _infix_keys(view.base, key), _infix_keys(view.delta, key)
+    return _closest(view, view.pairs(base, delta), b_all and d_all)
+
+
+def _scores(index: _Index, key: str, best: dict[int, float], skip: frozenset[int]) -> None:
     query = jamo(key)
     for choices, wanted in ((index.hangul, _HANGUL_RE), (index.other, _NOT_HANGUL_RE)):
-        if not wanted.search(key):
+        if not wanted.search(key) or not choices.texts:
             continue
         subset = choices.candidates(query)
         texts = choices.texts if subset is None else [choices.texts[i] for i in subset]
         scored = process.extract(query, texts, scorer=fuzz.ratio, score_cutoff=SUGGEST, limit=MAX_CANDIDATES * 3)
         for _choice, score, position in scored:
             for cid in choices.ids[position if subset is None else subset[position]]:
-                best[cid] = max(best.get(cid, 0.0), score)
-    ranked = sorted(best.items(), key=lambda item: (-item[1], index.names[item[0]]))
+                if cid not in skip:
+                    best[cid] = max(best.get(cid, 0.0), score)
+
+
+def _fuzzy(index: "_Index | _View", text: str, key: str) -> LookupResult:
+    """Typos (rapidfuzz on the keys sharing the most trigrams) and a query starting with a whole customer key."""
+    view = index if isinstance(index, _View) else _View(index, _Delta.empty(0.0))
+    best: dict[int, float] = {}
+    words = _words(text)
+    for n in range(len(words) - 1, 0, -1):  # "acme crop": the leading word "acme" is ACME's key
+        lead = "".join(words[:n])
+        lead_ids = view.ids("keys", lead) if len(lead) >= 2 else []
+        if lead_ids:
+            for cid in lead_ids:
+                best[cid] = max(best.get(cid, 0.0), LEADING_WORDS)
+            break
+    _scores(view.base, key, best, view.masked)
+    _scores(view.delta, key, best, frozenset())
+    ranked = sorted(best.items(), key=lambda item: (-item[1], view.name(item[0])))
     if ranked and ranked[0][1] >= MATCH and (len(ranked) == 1 or ranked[0][1] - ranked[1][1] >= MARGIN):
         return LookupResult(query=text, customer_id=ranked[0][0])
-    close = [Match(c, index.names[c]) for c, s in ranked if s >= AMBIGUOUS]
+    close = [Match(c, view.name(c)) for c, s in ranked if s >= AMBIGUOUS]
     if close:
         return LookupResult(query=text, candidates=tuple(close[:MAX_CANDIDATES]))
-    return LookupResult(query=text, suggestions=tuple(Match(c, index.names[c]) for c, _ in ranked[:MAX_SUGGESTIONS]))
+    return LookupResult(query=text, suggestions=tuple(Match(c, view.name(c)) for c, _ in ranked[:MAX_SUGGESTIONS]))

@@ -1,4 +1,4 @@
-"""health refresh queue: customers whose health state an import's merge asked to refresh
+"""health refresh queue: customers whose health state an import's merge asked to refresh; customers by update time
 
 Revision ID: 0007
 Revises: 0006
@@ -28,6 +28,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("team_id", "customer_id"),
     )
 
+    op.create_index("ix_customers_team_updated", "customers", ["team_id", "updated_at"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index("ix_customers_team_updated", table_name="customers")
     op.drop_table("health_refresh_queue")

@@ -176,18 +176,46 @@ def test_index_refreshes_after_its_ttl(baton, ids):
     assert {m.id for m in find(baton, "한빛", lookup=lookup).candidates} == {ids["한빛소프트"], new}
 
 
-def test_slow_rebuilds_run_in_the_background(baton, ids):
-    """A team whose index is slow to build keeps answering from the old index while a thread rebuilds it."""
-    lookup = CustomerLookup(baton.deps.sessions, inline_rebuild=0.0)
+def test_writes_update_the_index_without_rebuilding_it(baton, ids):
+    """A new customer, a rename and another process's write are found by partial names from the changed rows
+    alone: the big index is built once."""
+    now = [0.0]
+    lookup = CustomerLookup(baton.deps.sessions, clock=lambda: now[0])
     assert find(baton, "한빛", lookup=lookup).customer_id == ids["한빛소프트"]
     with baton.deps.sessions.begin() as db:
         new = add(db, "한빛미디어")
+    now[0] = 1
+    lookup.invalidate("T111")  # what the write watcher does after this process commits
+    assert {m.id for m in find(baton, "한빛", lookup=lookup).candidates} == {ids["한빛소프트"], new}
+    with baton.deps.sessions.begin() as db:
+        c = db.get(Customer, ids["한빛소프트"])
+        c.name, c.name_key = "Hanbit Soft", normalize_key("Hanbit Soft")
+    now[0] = 2
     lookup.invalidate("T111")
-    assert find(baton, "한빛", lookup=lookup).customer_id == ids["한빛소프트"]  # the old index answers
+    assert find(baton, "한빛", lookup=lookup).customer_id == new  # the old name is gone
+    assert find(baton, "hanbit", lookup=lookup).customer_id == ids["한빛소프트"]
+    with baton.deps.sessions.begin() as db:  # another process: no invalidation, found after the TTL
+        other = add(db, "Hanbitworks")
+    now[0] = 70
+    assert {m.id for m in find(baton, "hanbit", lookup=lookup).candidates} == {ids["한빛소프트"], other}
+    assert lookup.builds == 1
+
+
+def test_a_deleted_customer_rebuilds_the_index_in_the_background(baton, ids):
+    """Rows that vanished cannot be found by a delta: the big index is rebuilt in the background (the old one
+    answers meanwhile), then the deleted customer is no longer found."""
+    lookup = CustomerLookup(baton.deps.sessions, inline_rebuild=0.0)
+    assert find(baton, "한빛", lookup=lookup).customer_id == ids["한빛소프트"]
+    with baton.deps.sessions.begin() as db:
+        db.delete(db.get(Customer, ids["한빛소프트"]))
+    lookup.invalidate("T111")
+    find(baton, "한빛", lookup=lookup)  # notices the deletion: a rebuild is due
+    find(baton, "한빛", lookup=lookup)  # starts it in the background, the old index answers
     for thread in threading.enumerate():
         if thread.name == "lookup-T111":
             thread.join(timeout=10)
-    assert {m.id for m in find(baton, "한빛", lookup=lookup).candidates} == {ids["한빛소프트"], new}
+    assert find(baton, "한빛", lookup=lookup).customer_id is None
+    assert lookup.builds == 2
 
 
 def test_warm_builds_every_teams_index(baton, ids):
