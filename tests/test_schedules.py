@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.deps import build_deps
@@ -351,3 +352,47 @@ def test_record_keeps_the_built_parts_and_button_data(baton, clock):
         dm, parts = engine.parts_of(occ)
         assert (dm, parts[0].text, engine.data_of(occ)) == (False, "a", {"step": 90})
         assert json.loads(occ.content)["parts"][0]["blocks"] == _blocks("a")
+
+
+def test_record_some_writes_a_batch_in_two_statements_and_only_what_is_new(baton, clock):
+    """A batch of messages and skips is recorded with one insert of occurrences and one of outbox rows (a
+    part per row, keyed by the occurrence); keys recorded by an earlier run, or twice in the batch, are left
+    alone and queue nothing."""
+    now = clock()
+    statements: list[str] = []
+    engine_ = baton.deps.sessions.engine
+
+    def before(_conn, _cursor, statement, *_):
+        if statement.startswith("INSERT"):
+            statements.append(statement.split(" (")[0])
+
+    with baton.deps.sessions.begin() as db:
+        engine.record(db, TEAM, "test", [Message(key="old", kind="test", channel="C1", parts=[Part("o", None)])],
+                      fire=now, now=now)  # fmt: skip
+    batch = [
+        Message(key="old", kind="test", channel="C1", parts=[Part("o", None)]),
+        Message(key="a", kind="test", channel="C1", parts=[Part("a1", None), Part("a2", None)]),
+        Skip(key="s", kind="test", reason="superseded"),
+        Message(key="a", kind="test", channel="C2", parts=[Part("again", None)]),
+        Message(key="b", kind="test", user="U1", parts=[Part("b", None)], data={"x": 1}),
+    ]
+    event.listen(engine_, "before_cursor_execute", before)
+    try:
+        with baton.deps.sessions.begin() as db:
+            taken, queued, skipped = engine.record_some(db, TEAM, "test", batch, fire=now, now=now)
+    finally:
+        event.remove(engine_, "before_cursor_execute", before)
+    assert (taken, queued, skipped) == (5, 2, 1)
+    assert statements == ["INSERT INTO schedule_occurrences", "INSERT INTO slack_outbox"]
+    with baton.deps.sessions.begin() as db:
+        occ = {o.key: o for o in db.exec(select(Occurrence))}
+        sends = sorted(m.idem_key for m in db.exec(select(OutboxMessage)))
+    assert sorted(occ) == ["a", "b", "old", "s"]
+    assert (occ["a"].recipient, occ["s"].status, occ["s"].reason, engine.data_of(occ["b"])) == (
+        "C1",
+        "skipped",
+        "superseded",
+        {"x": 1},
+    )
+    ids = {k: o.id for k, o in occ.items()}
+    assert sends == sorted([f"occ:{ids['old']}:0", f"occ:{ids['a']}:0", f"occ:{ids['a']}:1", f"occ:{ids['b']}:0"])

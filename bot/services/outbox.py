@@ -23,23 +23,39 @@ def enqueue(db: Session, team_id: str, idem_key: str, kind: str, params: dict[st
     `kind` (an `OutboxKind` member) names a renderer in bot/renderers/; `params` are what it needs (ids, not
     blocks), so the message is drawn from the latest data when it is actually sent.
     """
-    values = {
-        "team_id": team_id,
-        "idem_key": idem_key[:255],
-        "method": str(kind),
-        "payload": json.dumps(params, sort_keys=True, default=str),
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
-    dialect = db.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["team_id", "idem_key"])
-        .returning(OutboxMessage.id)
-    )
-    # RETURNING, not rowcount: psycopg reports -1 for INSERT .. ON CONFLICT through SQLAlchemy.
-    return db.exec(stmt).first() is not None  # type: ignore[call-overload]
+    return enqueue_many(db, team_id, kind, [(idem_key, params)], now=now) == 1
+
+
+ENQUEUE_CHUNK = 2000  # rows per insert (8 columns each: below SQLite's 32,766 bound parameters)
+
+
+def enqueue_many(
+    db: Session, team_id: str, kind: str, messages: list[tuple[str, dict[str, Any]]], *, now: datetime
+) -> int:
+    """Record many messages of one kind, each (idem_key, params), in multi-row inserts; a key recorded before
+    is left alone, as with `enqueue`. Returns how many were new."""
+    rows = [
+        {
+            "team_id": team_id,
+            "idem_key": key[:255],
+            "method": str(kind),
+            "payload": json.dumps(params, sort_keys=True, default=str),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for key, params in messages
+    ]
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    new = 0
+    for i in range(0, len(rows), ENQUEUE_CHUNK):
+        stmt = (
+            insert(OutboxMessage)
+            .values(rows[i : i + ENQUEUE_CHUNK])
+            .on_conflict_do_nothing(index_elements=["team_id", "idem_key"])
+            .returning(OutboxMessage.id)
+        )
+        # RETURNING, not rowcount: psycopg reports -1 for INSERT .. ON CONFLICT through SQLAlchemy.
+        new += len(db.connection().execute(stmt).all())
+    return new

@@ -13,7 +13,6 @@ No Slack here: plans produce data (text + Block Kit dicts); the outbox sends it 
 
 import json
 import logging
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -46,10 +45,9 @@ class ScheduleKind(outbox.OutboxKind):
 
 KEY_CHUNK = 20_000  # keys per existence check (below SQLite's 32,766 bound parameters)
 # A run records its plan in short write transactions (SQLite has one write lock, and a handoff submitted
-# during a scan must not wait for it): at most RECORD_CHUNK planned messages or skips per transaction, fewer
-# when RECORD_SECONDS have passed (about 0.4 ms each on SQLite, so a full chunk holds the lock ~80 ms).
-RECORD_CHUNK = 200
-RECORD_SECONDS = 0.1
+# during a scan must not wait for it): RECORD_CHUNK planned messages or skips per transaction, written with two
+# multi-row inserts (occurrences, then their outbox rows): about 20 ms per chunk on SQLite, 30 ms on PostgreSQL.
+RECORD_CHUNK = 1000
 
 
 @dataclass
@@ -264,11 +262,11 @@ def record(db: Session, team_id: str, schedule: str, planned: Iterable[Planned],
     """Claim each planned message (and queue its parts) or record each skip; returns (queued, skipped) counts.
 
     A key that already exists is left alone: that message was sent, or is being sent, by an earlier run."""
+    planned = list(planned)
     queued = skipped = 0
-    for p in planned:
-        done = _record_one(db, team_id, schedule, p, fire=fire, now=now)
-        queued += done == QUEUED
-        skipped += done == SKIPPED
+    for i in range(0, len(planned), RECORD_CHUNK):
+        _, q, s = record_some(db, team_id, schedule, planned[i : i + RECORD_CHUNK], fire=fire, now=now)
+        queued, skipped = queued + q, skipped + s
     return queued, skipped
 
 
@@ -280,28 +278,41 @@ def record_some(
     *,
     fire: datetime,
     now: datetime,
-    limit: int = RECORD_CHUNK,
-    seconds: float = RECORD_SECONDS,
-    monotonic: Callable[[], float] = time.monotonic,
+    limit: int | None = None,
 ) -> tuple[int, int, int]:
-    """Record the first of `planned` for one short write transaction: up to `limit` of them, fewer once
-    `seconds` have passed; returns (how many it took, queued, skipped). The caller commits and calls again with
-    the rest. Each message commits with its outbox rows; a key recorded before is left alone, so a run cut off
-    between two transactions and run again records the rest and nothing twice."""
-    started = monotonic()
-    taken = queued = skipped = 0
-    for p in planned[:limit]:
-        done = _record_one(db, team_id, schedule, p, fire=fire, now=now)
-        taken += 1
-        queued += done == QUEUED
-        skipped += done == SKIPPED
-        if monotonic() - started >= seconds:
-            break
-    return taken, queued, skipped
+    """Record the first `limit` (default RECORD_CHUNK) of `planned` in one short write transaction: one
+    multi-row insert of their occurrences and one of their outbox rows (in bulk: a 100k-customer first scan is
+    a few hundred statements, not a million); returns (how many it took, queued, skipped). The caller commits
+    and calls again with the rest. A key recorded before (by an earlier run, or earlier in the same batch) is
+    left alone, so a run cut off between two transactions and run again records the rest and nothing twice."""
+    batch = list(planned[: limit or RECORD_CHUNK])
+    rows: dict[str, tuple[dict, Planned]] = {}
+    for p in batch:
+        key = p.key[:255]
+        if key not in rows:  # the first of two equal keys wins, as it would one at a time
+            rows[key] = (_values(team_id, schedule, p, fire=fire, now=now), p)
+    created = _claim_many(db, [values for values, _ in rows.values()])
+    queued = skipped = 0
+    sends: list[tuple[str, dict]] = []
+    for key, (_, p) in rows.items():
+        occurrence_id = created.get(key)
+        if occurrence_id is None:
+            continue
+        if isinstance(p, Skip):
+            skipped += 1
+            log.info("%s: skipped %s for team %s: %s", schedule, p.key, team_id, p.reason)
+            continue
+        queued += 1
+        sends.extend(
+            (f"occ:{occurrence_id}:{index}", {"occurrence": occurrence_id, "part": index})
+            for index in range(len(p.parts))
+        )
+    outbox.enqueue_many(db, team_id, ScheduleKind.POST, sends, now=now)
+    return len(batch), queued, skipped
 
 
-def _record_one(db: Session, team_id: str, schedule: str, p: Planned, *, fire: datetime, now: datetime) -> str | None:
-    """Record one planned message (with its outbox rows) or skip; its status if this call recorded it."""
+def _values(team_id: str, schedule: str, p: Planned, *, fire: datetime, now: datetime) -> dict:
+    """The occurrence row of one planned message or skip (every row has the same columns, for one insert)."""
     values = {
         "team_id": team_id,
         "key": p.key[:255],
@@ -314,31 +325,29 @@ def _record_one(db: Session, team_id: str, schedule: str, p: Planned, *, fire: d
         "created_at": now,
     }
     if isinstance(p, Skip):
-        values.update(status=SKIPPED, reason=p.reason)
-        if _claim(db, values) is None:
-            return None
-        log.info("%s: skipped %s for team %s: %s", schedule, p.key, team_id, p.reason)
-        return SKIPPED
-    values.update(
-        status=QUEUED,
-        recipient=p.channel or p.user,
-        content=json.dumps({"dm": bool(p.user), "parts": [{"text": x.text, "blocks": x.blocks} for x in p.parts]}),
-        data=json.dumps(p.data) if p.data is not None else None,
-    )
-    row = _claim(db, values)
-    if row is None:
-        return None
-    occurrence_id = row[0]
-    for index in range(len(p.parts)):
-        outbox.enqueue(
-            db,
-            team_id,
-            f"occ:{occurrence_id}:{index}",
-            ScheduleKind.POST,
-            {"occurrence": occurrence_id, "part": index},
-            now=now,
+        values.update(status=SKIPPED, reason=p.reason, recipient=None, content=None, data=None)
+    else:
+        values.update(
+            status=QUEUED,
+            reason=None,
+            recipient=p.channel or p.user,
+            content=json.dumps({"dm": bool(p.user), "parts": [{"text": x.text, "blocks": x.blocks} for x in p.parts]}),
+            data=json.dumps(p.data) if p.data is not None else None,
         )
-    return QUEUED
+    return values
+
+
+def _claim_many(db: Session, rows: list[dict]) -> dict[str, int]:
+    """Insert the occurrences whose key is new in one statement; {key: id} of those this call created."""
+    if not rows:
+        return {}
+    stmt = (
+        _insert(db)(Occurrence)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["team_id", "key"])
+        .returning(Occurrence.key, Occurrence.id)
+    )
+    return {row[0]: row[1] for row in db.connection().execute(stmt)}
 
 
 def existing_keys(db: Session, team_id: str, keys: Sequence[str]) -> set[str]:
