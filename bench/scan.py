@@ -20,11 +20,16 @@ Checked after today's scan: every customer whose renewal is exactly 120/90/60/30
 
 Databases: a SQLite file under `--data-dir` and a PostgreSQL database `baton_bench_scan` next to `--pg-url`'s
 database, created fresh and dropped at the end (unless `--keep`).
+
+`--source URL` runs the same scans on a copy of a `bench.generate` data set instead (90 days of 8 signals per
+customer, the health state and every day's score built by the product's rebuild): the file copied, or on
+PostgreSQL a database created from it as a template; the same 2% churned, handoffs, promises and VoC are added.
 """
 
 import argparse
 import json
 import random
+import shutil
 import statistics
 import sys
 import time
@@ -33,12 +38,13 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
-from sqlalchemy import bindparam, event, insert, text
+import psycopg
+from sqlalchemy import bindparam, event, insert, make_url, text
 from sqlmodel import Session
 
 from bench.generate import SIGNALS, customers, write_snapshots
 from bench.run import DEFAULT_PG, Store, _pg_version, machine
-from bot.config import Settings
+from bot.config import Settings, normalize_database_url
 from bot.db import make_engine, migrate
 from bot.deps import build_deps
 from bot.jobs import onboarding as onboarding_job
@@ -127,6 +133,38 @@ def build_dataset(url: str, n: int, today: date, seed: int) -> DataSet:
         conn.execute(text("ANALYZE"))
     engine.dispose()
     return DataSet(url, today, n, total, time.perf_counter() - started, counts)
+
+
+def copy_dataset(source: str, target: str, seed: int) -> DataSet:
+    """A copy of a bench.generate data set at `target` (an empty SQLite path or PostgreSQL database name made
+    by Store.fresh) with the scan's extras; its `today` is the last day of snapshots."""
+    started = time.perf_counter()
+    src = make_url(source)
+    if src.get_backend_name() == "sqlite":
+        shutil.copyfile(src.database, make_url(target).database)
+    else:
+        with psycopg.connect(make_url(source).set(database="postgres", drivername="postgresql").render_as_string(
+                hide_password=False), autocommit=True) as conn:  # fmt: skip
+            conn.execute(f'DROP DATABASE IF EXISTS "{make_url(target).database}"')
+            conn.execute(f'CREATE DATABASE "{make_url(target).database}" TEMPLATE "{src.database}"')
+    migrate(target)
+    rng = random.Random(seed)
+    engine = make_engine(target)
+    with engine.begin() as conn:
+        today = date.fromisoformat(str(conn.execute(text("SELECT max(as_of) FROM health_snapshots")).scalar_one())[:10])
+        ids = [r[0] for r in conn.execute(text("SELECT id FROM customers WHERE team_id = :t ORDER BY id"), {"t": TEAM})]
+        snapshots = conn.execute(text("SELECT count(*) FROM health_snapshots")).scalar_one()
+        churned = [cid for cid in ids if rng.random() < 0.02]
+        conn.execute(text("UPDATE customers SET stage = 'churned' WHERE id = :id"), [{"id": c} for c in churned])
+        counts = {
+            "handoffs": _handoffs(conn, ids, today, rng),
+            "promises": _promises(conn, ids, today, rng),
+            "voc": _voc(conn, ids, today, rng),
+        }
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+    return DataSet(target, today, len(ids), snapshots, time.perf_counter() - started, counts)
 
 
 def _handoffs(conn, ids: list[int], today: date, rng: random.Random) -> int:
@@ -388,11 +426,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path("bench/.data"))
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards (for inspection)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--source", help="a bench.generate data set to copy (90-day history, state built)")
     args = parser.parse_args(argv)
     if args.history < 2:
         raise SystemExit("--history must be at least 2")
 
     kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
+    if args.source:
+        kinds = ["postgresql" if make_url(normalize_database_url(args.source)).get_backend_name() != "sqlite"
+                 else "sqlite"]  # fmt: skip
     meta = {"machine": machine(), "history": args.history}
     if "postgresql" in kinds:
         meta["machine"]["postgresql"] = _pg_version(args.pg_url)
@@ -403,8 +445,12 @@ def main(argv: list[str] | None = None) -> int:
         drop = store._dropper(name)
         try:
             url = store.fresh(name)
-            log(f"{kind}: generating {args.customers:,} customers")
-            ds = build_dataset(url, args.customers, date.today(), SEED)
+            if args.source:
+                log(f"{kind}: copying {args.source}")
+                ds = copy_dataset(normalize_database_url(args.source), url, SEED)
+            else:
+                log(f"{kind}: generating {args.customers:,} customers")
+                ds = build_dataset(url, args.customers, date.today(), SEED)
             log(f"  generated in {ds.seconds:.1f}s ({ds.snapshots:,} snapshots, {ds.counts})")
             r = bench(ds, kind, args.history)
             results.append(r)

@@ -26,13 +26,10 @@ def enqueue(db: Session, team_id: str, idem_key: str, kind: str, params: dict[st
     return enqueue_many(db, team_id, kind, [(idem_key, params)], now=now) == 1
 
 
-ENQUEUE_CHUNK = 2000  # rows per insert (8 columns each: below SQLite's 32,766 bound parameters)
-
-
 def enqueue_many(
     db: Session, team_id: str, kind: str, messages: list[tuple[str, dict[str, Any]]], *, now: datetime
 ) -> int:
-    """Record many messages of one kind, each (idem_key, params), in multi-row inserts; a key recorded before
+    """Record many messages of one kind, each (idem_key, params), in one executemany; a key recorded before
     is left alone, as with `enqueue`. Returns how many were new."""
     rows = [
         {
@@ -47,15 +44,12 @@ def enqueue_many(
         }
         for key, params in messages
     ]
+    if not rows:
+        return 0
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    new = 0
-    for i in range(0, len(rows), ENQUEUE_CHUNK):
-        stmt = (
-            insert(OutboxMessage)
-            .values(rows[i : i + ENQUEUE_CHUNK])
-            .on_conflict_do_nothing(index_elements=["team_id", "idem_key"])
-            .returning(OutboxMessage.id)
-        )
-        # RETURNING, not rowcount: psycopg reports -1 for INSERT .. ON CONFLICT through SQLAlchemy.
-        new += len(db.connection().execute(stmt).all())
-    return new
+    stmt = (
+        insert(OutboxMessage).on_conflict_do_nothing(index_elements=["team_id", "idem_key"]).returning(OutboxMessage.id)
+    )
+    # One executemany (sent as multi-row inserts, "insertmanyvalues"); RETURNING, not rowcount: psycopg reports
+    # -1 for INSERT .. ON CONFLICT through SQLAlchemy.
+    return len(db.connection().execute(stmt, rows).all())

@@ -338,16 +338,17 @@ def _values(team_id: str, schedule: str, p: Planned, *, fire: datetime, now: dat
 
 
 def _claim_many(db: Session, rows: list[dict]) -> dict[str, int]:
-    """Insert the occurrences whose key is new in one statement; {key: id} of those this call created."""
+    """Insert the occurrences whose key is new; {key: id} of those this call created. One executemany, which
+    SQLAlchemy sends as multi-row INSERT .. RETURNING statements ("insertmanyvalues": the statement is compiled
+    once, not once per row, as a `.values(rows)` statement would be, at ~0.25 ms a row)."""
     if not rows:
         return {}
     stmt = (
         _insert(db)(Occurrence)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["team_id", "key"])
         .returning(Occurrence.key, Occurrence.id)
     )
-    return {row[0]: row[1] for row in db.connection().execute(stmt)}
+    return {row[0]: row[1] for row in db.connection().execute(stmt, rows)}
 
 
 def existing_keys(db: Session, team_id: str, keys: Sequence[str]) -> set[str]:
