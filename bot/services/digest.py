@@ -298,6 +298,15 @@ def _net_crossings(rows: list[tuple[int, str, str, date]]) -> dict[int, tuple[st
 # --- the digest ----------------------------------------------------------------------------------------------
 
 
+# What a line needs of a customer (not the whole row: at 100,000 customers tens of thousands are listed).
+_LINE_COLUMNS = tuple(
+    Customer.__table__.c[name]
+    for name in (
+        "id", "team_id", "stage", "name", "segment", "owner_user_id", "owner_email", "arr", "currency", "renewal_date"
+    )
+)  # fmt: skip
+
+
 def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
     """The digest for `day` (the team's local date): scores as stored on or before it, change against the
     score a week before, crossings of the 7 days ending on it, onboarding items overdue on it."""
@@ -311,7 +320,7 @@ def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
     wanted = sorted(set(ids) | set(net))
     customers: dict[int, Customer] = {}
     for chunk in _chunks(wanted):
-        for c in db.connection().execute(sa_select(Customer.__table__).where(Customer.__table__.c.id.in_(chunk))):
+        for c in db.connection().execute(sa_select(*_LINE_COLUMNS).where(Customer.__table__.c.id.in_(chunk))):
             if c.team_id == team_id and c.stage != "churned":
                 customers[c.id] = c
     drivers = dict(stored_drivers)

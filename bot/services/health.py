@@ -398,10 +398,13 @@ def _band_crossings(db: Session, team_id: str, start: date, end: date, only) -> 
         .correlate(HealthScore)
         .scalar_subquery()
     )
-    stmt = (
-        select(HealthScore.customer_id, previous_band, HealthScore.band, HealthScore.day)
-        .where(HealthScore.team_id == team_id, col(HealthScore.day) >= start, col(HealthScore.day) <= end)
-        .order_by(col(HealthScore.day), col(HealthScore.customer_id))
+    stmt = select(HealthScore.customer_id, previous_band, HealthScore.band, HealthScore.day).where(
+        HealthScore.team_id == team_id, col(HealthScore.day) >= start, col(HealthScore.day) <= end
     )
+    # For some customers, no ORDER BY (band_crossings sorts them): asked for rows ordered by day, SQLite's planner
+    # took the (team, day) index and walked every customer's week for each chunk of 500 (1.9 s a chunk at
+    # 100,000 customers) instead of seeking each customer's week by the (team, customer, day) key.
+    if only is None:
+        stmt = stmt.order_by(col(HealthScore.day), col(HealthScore.customer_id))
     rows = db.exec(stmt.where(only) if only is not None else stmt)
     return [(cid, before, after, day) for cid, before, after, day in rows if before is not None and before != after]
