@@ -140,18 +140,21 @@ class Servers:
         self.http = httpx.Client(timeout=60, limits=httpx.Limits(max_connections=400, max_keepalive_connections=400))
 
     def ready(self, timeout: float = 900) -> float:
-        """Seconds until both answer (Baton's /healthz says ready once its lookup index is built)."""
+        """Seconds until both answer (Baton's /healthz says ready once its lookup index is built): 20 answers in a
+        row, so that every gunicorn worker has been asked and has built its index."""
         started = time.perf_counter()
         for port, path in ((self.baton_port, "/healthz"), (self.bare_port, "/healthz")):
-            while True:
+            ok = 0
+            while ok < 20:
                 if time.perf_counter() - started > timeout:
                     raise RuntimeError(f"port {port} not ready after {timeout} s")
                 try:
-                    if self.http.get(f"http://127.0.0.1:{port}{path}").status_code == 200:
-                        break
+                    answer = self.http.get(f"http://127.0.0.1:{port}{path}", headers={"Connection": "close"})
+                    ok = ok + 1 if answer.status_code == 200 else 0
                 except httpx.HTTPError:
-                    pass
-                time.sleep(0.2)
+                    ok = 0
+                if ok == 0:
+                    time.sleep(0.2)
         return time.perf_counter() - started
 
     def command(self, which: str, q: str) -> float:

@@ -52,7 +52,7 @@ DELTA_MAX = 5000  # customers written since the big index was built before it is
 DELTA_MARGIN = timedelta(seconds=30)  # writes committing this late after their updated_at are still seen
 GRAM = 3  # trigrams (of the jamo form, padded with a space at each end)
 FUZZY_CANDIDATES = 500  # keys rapidfuzz scores for a typo: those sharing the most trigrams with it
-WARM_WAIT = 2.0  # seconds a request waits for the start-up build instead of building a second index
+WARM_WAIT = 60.0  # at most, seconds a request waits for the start-up build instead of building a second index
 _SEP = "\x00"
 _WORD_RE = re.compile(r"[^\W_]+")
 _HANGUL = "\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff"
@@ -280,6 +280,7 @@ class CustomerLookup:
         self._rebuild_after: dict[str, float] = {}
         self._rebuilding: set[str] = set()
         self._lock = threading.Lock()
+        self._building: dict[str, threading.Lock] = {}  # team -> held while a request builds its index inline
         self._warm = threading.Event()  # set once the start-up build is done (or none was started)
         self._warm.set()
 
@@ -466,7 +467,9 @@ class CustomerLookup:
 
     def index(self, db: Session, team_id: str) -> _Index:
         """The team's index: built inline the first time, then refreshed after `ttl` or a write. A request during
-        the start-up build waits for it (up to WARM_WAIT) rather than building a second index beside it."""
+        the start-up build waits for it (up to WARM_WAIT) rather than building a second index beside it, and of
+        several requests finding no index only one builds it (at 100,000 customers, eight requests each building
+        their own under load took 21 s)."""
         if not self._warm.is_set():
             self._warm.wait(WARM_WAIT)
         with self._lock:
@@ -477,8 +480,15 @@ class CustomerLookup:
         if index is not None and self.sessions is not None and index.seconds > self.inline_rebuild:
             self._rebuild_in_background(team_id)
             return index
-        index = self._load(db, team_id)
-        self._store(team_id, index)
+        with self._lock:
+            building = self._building.setdefault(team_id, threading.Lock())
+        with building:  # one inline build per team: the requests arriving meanwhile wait for it and use it
+            with self._lock:
+                index = self._indexes.get(team_id)
+                if index is not None and self._fresh(team_id, index):
+                    return index
+            index = self._load(db, team_id)
+            self._store(team_id, index)
         return index
 
     # -- finding ----------------------------------------------------------------------------------------

@@ -227,6 +227,35 @@ def test_warm_builds_every_teams_index(baton, ids):
         assert lookup.index(db, "T999") is lookup._indexes["T999"]  # no rebuild
 
 
+def test_requests_finding_no_index_build_it_once(baton, ids, monkeypatch):
+    """Eight requests arriving together before any index exists (or while the start-up build runs) build one
+    index between them, not one each; all get the same answer."""
+    lookup = CustomerLookup(baton.deps.sessions)
+    load, entered, release = lookup._load, threading.Event(), threading.Event()
+
+    def slow_load(db, team_id):
+        entered.set()
+        release.wait(10)  # the first build is still running while the others arrive
+        return load(db, team_id)
+
+    monkeypatch.setattr(lookup, "_load", slow_load)
+    answers: list = []
+
+    def request() -> None:
+        with baton.deps.sessions.begin() as db:
+            answers.append(lookup.find(db, "T111", "한빛").customer_id)
+
+    threads = [threading.Thread(target=request) for _ in range(8)]
+    for t in threads:
+        t.start()
+    assert entered.wait(10)
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert answers == [ids["한빛소프트"]] * 8
+    assert lookup.builds == 1
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
