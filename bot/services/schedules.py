@@ -219,24 +219,14 @@ def _insert(db: Session):
     return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def _claim(db: Session, values: dict) -> int | None:
-    """Insert an occurrence unless its key exists; the id when this call created it."""
-    stmt = (
-        _insert(db)(Occurrence)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["team_id", "key"])
-        .returning(Occurrence.id)
-    )
-    return db.exec(stmt).first()  # type: ignore[call-overload]
-
-
 def claim_run(db: Session, team_id: str, schedule: str, fire: datetime, now: datetime, *, skipped: str | None = None):
     """Claim one fire of a schedule; None when another worker (or an earlier run) already has it."""
-    row = _claim(
+    key = run_key(schedule, fire)
+    created = _claim_many(
         db,
-        {
+        [{
             "team_id": team_id,
-            "key": run_key(schedule, fire),
+            "key": key,
             "schedule": schedule,
             "kind": RUN,
             "due_at": fire,
@@ -244,9 +234,9 @@ def claim_run(db: Session, team_id: str, schedule: str, fire: datetime, now: dat
             "reason": skipped,
             "created_at": now,
             "sent_at": None if skipped else now,
-        },
-    )
-    return row[0] if row else None
+        }],
+    )  # fmt: skip
+    return created.get(key)
 
 
 def last_run(db: Session, team_id: str, schedule: str) -> datetime | None:
@@ -278,14 +268,13 @@ def record_some(
     *,
     fire: datetime,
     now: datetime,
-    limit: int | None = None,
 ) -> tuple[int, int, int]:
-    """Record the first `limit` (default RECORD_CHUNK) of `planned` in one short write transaction: one
-    multi-row insert of their occurrences and one of their outbox rows (in bulk: a 100k-customer first scan is
-    a few hundred statements, not a million); returns (how many it took, queued, skipped). The caller commits
-    and calls again with the rest. A key recorded before (by an earlier run, or earlier in the same batch) is
-    left alone, so a run cut off between two transactions and run again records the rest and nothing twice."""
-    batch = list(planned[: limit or RECORD_CHUNK])
+    """Record the first RECORD_CHUNK of `planned` in one short write transaction: one multi-row insert of
+    their occurrences and one of their outbox rows (in bulk: a 100k-customer first scan is a few hundred
+    statements, not a million); returns (how many it took, queued, skipped). The caller commits and calls again
+    with the rest. A key recorded before (by an earlier run, or earlier in the same batch) is left alone, so a
+    run cut off between two transactions and run again records the rest and nothing twice."""
+    batch = list(planned[:RECORD_CHUNK])
     rows: dict[str, tuple[dict, Planned]] = {}
     for p in batch:
         key = p.key[:255]
