@@ -198,7 +198,7 @@ def _summary(d: Digest, locale: str) -> list[Block]:
         t(locale, "digest.summary.band", emoji=EMOJI[b], band=_band_name(b, locale), count=_n(d.counts.get(b, 0)))
         for b in BANDS
     )
-    text = t(locale, "digest.summary", count=_n(len(d.lines)), scored=_n(d.scored), bands=bands)
+    text = t(locale, "digest.summary", count=_n(d.total), scored=_n(d.scored), bands=bands)
     if d.arr_at_risk or d.without_arr:
         amounts = _amounts(d.arr_at_risk, locale) or "—"
         if d.without_arr:
@@ -311,7 +311,7 @@ def digest_parts(d: Digest, locale: str) -> list[Part]:
     rest = ranked[FIRST_CUSTOMERS:]
     chunks = [rest[i : i + PART_CUSTOMERS] for i in range(0, len(rest), PART_CUSTOMERS)][:MAX_REPLIES]
     listed = sum(len(c) for c in chunks)
-    not_listed = len(rest) - listed
+    not_listed = d.total - len(ranked[:FIRST_CUSTOMERS]) - listed  # lines beyond MAX_LINES were never built
     parts = [first_part(d, locale, ranked, listed)]
     total = 1 + len(chunks)
     for i, chunk in enumerate(chunks):

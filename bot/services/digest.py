@@ -11,12 +11,14 @@ The digest describes the fire's local day (a digest sent late during its week st
 said on time; a manual run describes now). Mutes never hide anyone here: they silence reminders only.
 """
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, func, tuple_
+from sqlalchemy import and_, func, or_, tuple_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
@@ -25,7 +27,7 @@ from bot.services import health, health_state, onboarding
 from bot.services.health_config import HealthRules
 from bot.services.schedules import Context
 from bot.signals import SIGNALS, canonical_signal
-from bot.viewdata.digest import SCORE_WINDOW_DAYS, Crossing, Digest, Driver, Line
+from bot.viewdata.digest import MAX_LINES, SCORE_WINDOW_DAYS, Crossing, Digest, Driver, Line
 
 NAME = "digest"
 KIND = "digest"
@@ -275,14 +277,22 @@ def week_crossings(
     state scored through `end` has a row on `end` whenever it has one earlier in the week (a score, once there,
     stays), so nobody else can have crossed."""
     hs = HealthScore.__table__
-    conn = db.connection()
-
-    def bands(on: date) -> dict[int, str]:
-        stmt = sa_select(hs.c.customer_id, hs.c.band).where(hs.c.team_id == team_id, hs.c.day == on)
-        return dict(conn.execute(stmt).all())
-
-    before, after = bands(start - timedelta(days=1)), bands(end)
-    maybe = {cid for cid, band in after.items() if before.get(cid) != band} | set(unsure)
+    before = hs.alias("before")
+    changed = (
+        sa_select(hs.c.customer_id)
+        .select_from(
+            hs.outerjoin(
+                before,
+                and_(
+                    before.c.team_id == hs.c.team_id,
+                    before.c.customer_id == hs.c.customer_id,
+                    before.c.day == start - timedelta(days=1),
+                ),
+            )
+        )
+        .where(hs.c.team_id == team_id, hs.c.day == end, or_(before.c.band.is_(None), before.c.band != hs.c.band))
+    )
+    maybe = set(db.connection().execute(changed).scalars()) | set(unsure)
     return health.band_crossings(db, team_id, start, end, maybe) if maybe else []
 
 
@@ -298,45 +308,66 @@ def _net_crossings(rows: list[tuple[int, str, str, date]]) -> dict[int, tuple[st
 # --- the digest ----------------------------------------------------------------------------------------------
 
 
-# What a line needs of a customer (not the whole row: at 100,000 customers tens of thousands are listed).
+# What ranking needs of every customer At risk or worse (tens of thousands at 100,000 customers), and what a
+# shown line needs besides.
+_RANK_COLUMNS = tuple(Customer.__table__.c[name] for name in ("id", "team_id", "stage", "name", "arr", "currency"))
 _LINE_COLUMNS = tuple(
-    Customer.__table__.c[name]
-    for name in (
-        "id", "team_id", "stage", "name", "segment", "owner_user_id", "owner_email", "arr", "currency", "renewal_date"
-    )
-)  # fmt: skip
+    Customer.__table__.c[name] for name in ("id", "segment", "owner_user_id", "owner_email", "renewal_date")
+)
+
+
+def _columns(db: Session, ids: Sequence[int], columns: tuple) -> dict[int, Any]:
+    out = {}
+    for chunk in _chunks(ids):
+        out.update((c.id, c) for c in db.connection().execute(sa_select(*columns).where(columns[0].in_(chunk))))
+    return out
 
 
 def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
     """The digest for `day` (the team's local date): scores as stored on or before it, change against the
-    score a week before, crossings of the 7 days ending on it, onboarding items overdue on it."""
+    score a week before, crossings of the 7 days ending on it, onboarding items overdue on it.
+
+    Every customer At risk or worse is ranked and counted (bands, ARR), but only the first MAX_LINES, all the
+    digest shows, get a line: their week-ago score, top driver, owner and renewal are read for them alone."""
     current, stored_drivers, unsure = current_scores(db, team_id, day, day - timedelta(days=SCORE_WINDOW_DAYS), rules)
     bad = {cid: v for cid, v in current.items() if v[2] in BAD}
-    ids = sorted(bad)
-    week_ago = day - timedelta(days=WEEK)
-    previous = scores_before(db, team_id, ids, week_ago, week_ago - timedelta(days=PREVIOUS_WINDOW_DAYS))
     crossing_rows = week_crossings(db, team_id, day - timedelta(days=WEEK - 1), day, unsure)
     net = _net_crossings(crossing_rows)
-    wanted = sorted(set(ids) | set(net))
-    customers: dict[int, Customer] = {}
-    for chunk in _chunks(wanted):
-        for c in db.connection().execute(sa_select(*_LINE_COLUMNS).where(Customer.__table__.c.id.in_(chunk))):
-            if c.team_id == team_id and c.stage != "churned":
-                customers[c.id] = c
-    drivers = dict(stored_drivers)
+    customers = {
+        cid: c
+        for cid, c in _columns(db, sorted(set(bad) | set(net)), _RANK_COLUMNS).items()
+        if c.team_id == team_id and c.stage != "churned"
+    }
+    listed = [cid for cid in bad if cid in customers]
+    counts = dict.fromkeys(BAD, 0)
+    arr: dict[str, Decimal] = defaultdict(Decimal)
+    per_currency: dict[str, int] = defaultdict(int)
+    without = 0
+    ranks = {}
+    for cid in listed:
+        c, band, score = customers[cid], bad[cid][2], bad[cid][1]
+        counts[band] += 1
+        currency = (c.currency or "").strip().upper() or None
+        amount = Decimal(c.arr) if c.arr is not None else None
+        if amount is None or not currency:
+            without += 1
+        else:
+            arr[currency] += amount
+            per_currency[currency] += 1
+        ranks[cid] = (BAD.index(band), score, -(amount or 0), c.name.casefold(), cid)
+    shown = heapq.nsmallest(MAX_LINES, listed, key=ranks.__getitem__)
+    week_ago = day - timedelta(days=WEEK)
+    previous = scores_before(db, team_id, shown, week_ago, week_ago - timedelta(days=PREVIOUS_WINDOW_DAYS))
+    details = _columns(db, shown, _LINE_COLUMNS)
+    drivers = {cid: stored_drivers[cid] for cid in shown if cid in stored_drivers}
     drivers.update(
         top_drivers(
-            db,
-            team_id,
-            {cid: (bad[cid][0], customers[cid].segment) for cid in ids if cid in customers and cid not in drivers},
-            rules,
+            db, team_id, {cid: (bad[cid][0], details[cid].segment) for cid in shown if cid not in drivers}, rules
         )
     )
     lines = []
-    for cid in ids:
-        c = customers.get(cid)
-        if c is None:
-            continue
+    for cid in shown:
+        c, more = customers[cid], details[cid]
         score_day, score, band = bad[cid]
         before = previous.get(cid)
         change = round(score - before[1], 1) if before is not None and before[0] < score_day else None
@@ -348,24 +379,13 @@ def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
                 score=score,
                 change=change,
                 driver=drivers.get(cid),
-                owner_user_id=c.owner_user_id,
-                owner_email=c.owner_email,
+                owner_user_id=more.owner_user_id,
+                owner_email=more.owner_email,
                 arr=Decimal(c.arr) if c.arr is not None else None,
                 currency=(c.currency or "").strip().upper() or None,
-                days_to_renewal=(c.renewal_date - day).days if c.renewal_date else None,
+                days_to_renewal=(more.renewal_date - day).days if more.renewal_date else None,
             )
         )
-    lines.sort(key=lambda x: (BAD.index(x.band), x.score, -(x.arr or 0), x.name.casefold(), x.customer_id))
-    counts = {band: sum(1 for x in lines if x.band == band) for band in BAD}
-    arr: dict[str, Decimal] = defaultdict(Decimal)
-    per_currency: dict[str, int] = defaultdict(int)
-    without = 0
-    for x in lines:
-        if x.arr is None or not x.currency:
-            without += 1
-        else:
-            arr[x.currency] += x.arr
-            per_currency[x.currency] += 1
     crossings = sorted(
         (
             Crossing(cid, customers[cid].name, before, after, when)

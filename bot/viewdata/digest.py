@@ -6,6 +6,9 @@ from datetime import date
 from decimal import Decimal
 
 SCORE_WINDOW_DAYS = 30  # a stored score older than this is too old to report as "current"
+# The most customers a digest shows: 10 in the channel message and ten thread replies of 100 (bot/blocks/digest.py).
+# All the others are counted in the totals, not drawn, so the service builds lines only for these.
+MAX_LINES = 1_010
 
 
 @dataclass
@@ -58,20 +61,26 @@ class Crossing:
 
 @dataclass(frozen=True)
 class Digest:
-    """Everything one digest shows; `lines` worst first (Unhealthy, then At risk; lowest score first)."""
+    """Everything one digest shows; `lines` worst first (Unhealthy, then At risk; lowest score first), at most
+    MAX_LINES of them; `counts`, `arr_at_risk` and `without_arr` are over every customer At risk or worse."""
 
     day: date
     week: str  # ISO week of `day`, e.g. 2026-W48
     scored: int  # customers with a current score
     lines: tuple[Line, ...]
     counts: dict[str, int]  # band -> customers
-    arr_at_risk: dict[str, Decimal]  # currency -> ARR of the listed customers (most customers first)
-    without_arr: int  # listed customers with no ARR or no currency
+    arr_at_risk: dict[str, Decimal]  # currency -> ARR of the customers At risk or worse (most customers first)
+    without_arr: int  # of those, customers with no ARR or no currency
     newly_at_risk: tuple[Crossing, ...] = ()
     worsened: tuple[Crossing, ...] = ()  # At risk -> Unhealthy
     recovered: tuple[Crossing, ...] = ()
     overdue: tuple[OverdueTask, ...] = ()
     crossings: tuple[Crossing, ...] = field(default=(), repr=False)  # every net crossing (for tests and logs)
+
+    @property
+    def total(self) -> int:
+        """Customers At risk or worse (the lines are the first MAX_LINES of them)."""
+        return sum(self.counts.values())
 
     @property
     def empty(self) -> bool:

@@ -254,3 +254,11 @@ def test_an_empty_week(scored, expected):
     assert part.text == "At-risk digest, week 48: nobody is At risk or Unhealthy"
     assert any(x.startswith("*This week*\n📈 Recovered to Healthy (1): X0001") for x in texts(part.blocks))
     assert not any("accessory" in b for b in part.blocks)
+
+
+def test_the_service_builds_exactly_the_lines_the_blocks_can_show():
+    """The digest service builds lines for MAX_LINES customers only: the message's and the thread replies' room."""
+    from bot.blocks import digest as blocks
+    from bot.viewdata.digest import MAX_LINES
+
+    assert blocks.FIRST_CUSTOMERS + blocks.PART_CUSTOMERS * blocks.MAX_REPLIES == MAX_LINES

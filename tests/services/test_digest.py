@@ -186,6 +186,44 @@ def test_totals_per_band_and_arr_at_risk_per_currency(sessions):
     assert d.without_arr == 2
 
 
+def test_lines_only_for_the_customers_shown_totals_over_everyone(sessions, monkeypatch):
+    """Beyond MAX_LINES customers At risk or worse (all the digest draws) only the worst get a line, ranked as
+    before; the counts and the ARR cover every one of them, and the blocks count the rest as not listed."""
+    from bot.blocks import digest as blocks
+
+    monkeypatch.setattr(digest, "MAX_LINES", 5)
+    monkeypatch.setattr(blocks, "FIRST_CUSTOMERS", 2)
+    monkeypatch.setattr(blocks, "PART_CUSTOMERS", 1)
+    monkeypatch.setattr(blocks, "MAX_REPLIES", 3)
+    with sessions.begin() as db:
+        for i in range(12):
+            c = Customer(team_id=TEAM, name=f"C{i:02d}", name_key=f"c{i:02d}", arr=Decimal(1000 + i), currency="USD")
+            db.add(c)
+            db.flush()
+            db.add(HealthScore(team_id=TEAM, customer_id=c.id, day=ago(7), score=80, band=health.HEALTHY))
+            score = 20 + (i % 6) * 10  # 20..70: Unhealthy and At risk, ties broken by ARR
+            db.add(
+                HealthScore(
+                    team_id=TEAM, customer_id=c.id, day=TODAY, score=score, band=health.band_for(score, RULES.default)
+                )
+            )
+    d = build(sessions)
+    assert [(x.name, x.score, x.change) for x in d.lines] == [
+        ("C06", 20, -60),
+        ("C00", 20, -60),
+        ("C07", 30, -50),
+        ("C01", 30, -50),
+        ("C08", 40, -40),
+    ]
+    assert d.counts == {"unhealthy": 4, "at_risk": 6} and d.total == 10  # 70 points is Healthy
+    assert d.arr_at_risk == {"USD": sum(Decimal(1000 + i) for i in range(12) if i % 6 != 5)}
+    assert d.without_arr == 0
+    parts = blocks.digest_parts(d, "en")
+    assert len(parts) == 4  # the message (2 lines) and 3 replies of 1
+    assert "*10 of 12* scored customers" in str(parts[0].blocks)
+    assert "… and 5 more not listed here" in str(parts[-1].blocks)  # 10 - 2 - 3
+
+
 def test_nobody_at_risk_and_no_scores_at_all(sessions):
     """With only healthy customers the digest is empty but knows how many were scored; with no stored score
     in the window it says none were scored."""
