@@ -76,6 +76,53 @@ def test_upgrade_from_empty_matches_the_models(empty_url):
     assert _drift(empty_url) == []
 
 
+def test_snapshot_key_reordered_by_day_keeps_every_row(empty_url):
+    """0008 orders the snapshots' unique key by day before signal (the model's order); the rows and their ids
+    survive the swap (SQLite rebuilds the table), and going down restores the old order."""
+    cfg = alembic_config(empty_url)
+    command.upgrade(cfg, "0007")
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO customers (id, team_id, name, name_key, stage, created_at, updated_at) "
+                    "VALUES (7, 'T1', 'Acme', 'acme', 'onboarding', :now, :now)"
+                ),
+                {"now": "2026-12-01 00:00:00"},
+            )
+            for i, (signal, day) in enumerate([("nps", "2026-12-01"), ("logins", "2026-12-01"), ("nps", "2026-12-02")]):
+                conn.execute(
+                    text(
+                        "INSERT INTO health_snapshots (id, team_id, customer_id, signal, as_of, value, source, "
+                        "created_at) VALUES (:id, 'T1', 7, :signal, :day, :value, 'csv', '2026-12-02 00:00:00')"
+                    ),
+                    {"id": 100 + i, "signal": signal, "day": day, "value": float(i)},
+                )
+
+        def key() -> list[str]:
+            (uq,) = inspect(engine).get_unique_constraints("health_snapshots")
+            return uq["column_names"]
+
+        def rows() -> list[tuple]:
+            with engine.connect() as conn:
+                return [
+                    tuple(r) for r in conn.execute(text("SELECT id, signal, value FROM health_snapshots ORDER BY id"))
+                ]
+
+        before = rows()
+        assert key() == ["team_id", "customer_id", "signal", "as_of", "source"]
+        command.upgrade(cfg, "0008")
+        engine.dispose()
+        assert key() == ["team_id", "customer_id", "as_of", "signal", "source"]
+        assert rows() == before
+        command.downgrade(cfg, "0007")
+        engine.dispose()
+        assert key() == ["team_id", "customer_id", "signal", "as_of", "source"] and rows() == before
+    finally:
+        engine.dispose()
+
+
 def test_downgrade_to_base_and_upgrade_again(empty_url):
     """Downgrading to base leaves no Baton table behind; upgrading again rebuilds the same schema."""
     migrate(empty_url)

@@ -13,8 +13,10 @@ class HealthSnapshot(SQLModel, table=True):
 
     __tablename__ = "health_snapshots"
     __table_args__ = (
-        # Also the index for reading one customer's history (team_id, customer_id prefix).
-        UniqueConstraint("team_id", "customer_id", "signal", "as_of", "source", name="uq_health_snapshots_key"),
+        # Also the index for reading one customer's history (team_id, customer_id prefix) from a day on. Ordered by
+        # day before signal so a day's signals of a customer share a leaf: the morning export's new day touches one
+        # leaf per customer (by signal first it was one per customer and signal, 800,000 at 100,000 customers).
+        UniqueConstraint("team_id", "customer_id", "as_of", "signal", "source", name="uq_health_snapshots_key"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
