@@ -37,7 +37,9 @@ class HealthScore(SQLModel, table=True):
     __tablename__ = "health_scores"
     __table_args__ = (
         UniqueConstraint("team_id", "customer_id", "day", name="uq_health_scores_day"),
-        Index("ix_health_scores_team_day", "team_id", "day"),  # one day of every customer (digest, crossings)
+        # One day of every customer (digest, crossings), read from the index alone: a day's rows are spread over as
+        # many table pages as there are customers (a rebuild or an import writes each customer's days together).
+        Index("ix_health_scores_team_day", "team_id", "day", "customer_id", "band", "score"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -187,25 +187,20 @@ def top_drivers(
 
 def _states_on(
     db: Session, team_id: str, day: date, since: date
-) -> tuple[dict[int, tuple[date, float, str]], dict[int, Driver], list[int], list[int]]:
-    """The customers with a health state: their score of `day` from the daily rows (one indexed read of that day,
-    the top driver stored with it), skipping churned customers and those whose latest snapshot is older than
-    `since`. Also returned: the states not scored through `day` yet (scored from their signals by the caller), and
-    the customers without a state whose scores are read the old way (rows stored before states existed)."""
+) -> tuple[dict[int, tuple[date, float, str]], list[int], list[int]]:
+    """The customers with a health state: their score of `day` from the daily rows (one read of that day from the
+    `(team, day, customer, band, score)` index), skipping churned customers and those whose latest snapshot is
+    older than `since`. Also returned: the states not scored through `day` yet (scored from their signals by the
+    caller), and the customers without a state whose scores are read the old way (rows from before states)."""
     hs, st, cust = HealthScore.__table__, HealthState.__table__, Customer.__table__
     conn = db.connection()
     stmt = (
-        sa_select(hs.c.customer_id, hs.c.score, hs.c.band, hs.c.driver_signal, hs.c.driver_value)
+        sa_select(hs.c.customer_id, hs.c.score, hs.c.band)
         .join(st, and_(st.c.team_id == hs.c.team_id, st.c.customer_id == hs.c.customer_id))
         .join(cust, cust.c.id == hs.c.customer_id)
         .where(hs.c.team_id == team_id, hs.c.day == day, st.c.data_through >= since, cust.c.stage != "churned")
     )
-    current: dict[int, tuple[date, float, str]] = {}
-    drivers: dict[int, Driver] = {}
-    for cid, score, band, signal, value in conn.execute(stmt):
-        current[cid] = (day, score, band)
-        if signal is not None:
-            drivers[cid] = Driver(signal, value)
+    current = {cid: (day, score, band) for cid, score, band in conn.execute(stmt)}
     behind = list(
         conn.execute(
             sa_select(st.c.customer_id)
@@ -229,7 +224,19 @@ def _states_on(
             sa_select(cust.c.id).where(cust.c.team_id == team_id, cust.c.stage != "churned", ~has_state, has_rows)
         ).scalars()
     )
-    return current, drivers, behind, legacy
+    return current, behind, legacy
+
+
+def _stored_drivers(db: Session, team_id: str, ids: Sequence[int], day: date) -> dict[int, Driver]:
+    """The top driver stored with these customers' daily rows of `day` (At risk and Unhealthy days have one)."""
+    hs = HealthScore.__table__
+    out = {}
+    for chunk in _chunks(ids):
+        stmt = sa_select(hs.c.customer_id, hs.c.driver_signal, hs.c.driver_value).where(
+            hs.c.team_id == team_id, hs.c.customer_id.in_(chunk), hs.c.day == day, hs.c.driver_signal.is_not(None)
+        )
+        out.update((cid, Driver(signal, value)) for cid, signal, value in db.connection().execute(stmt))
+    return out
 
 
 def _latest_of(db: Session, team_id: str, ids: Sequence[int], day: date, since: date) -> dict:
@@ -254,18 +261,18 @@ def _latest_of(db: Session, team_id: str, ids: Sequence[int], day: date, since: 
 
 def current_scores(
     db: Session, team_id: str, day: date, since: date, rules: HealthRules
-) -> tuple[dict[int, tuple[date, float, str]], dict[int, Driver], list[int]]:
-    """Each live customer's score for the digest of `day` ({id: (score day, score, band)}) and, where stored, its
-    top driver: from the health state's daily rows; for states not scored through `day` yet, from their signals;
-    for customers without a state, their latest stored score in [since, day] (as before states existed). Also
-    the ids of those last two kinds."""
-    current, drivers, behind, legacy = _states_on(db, team_id, day, since)
+) -> tuple[dict[int, tuple[date, float, str]], list[int]]:
+    """Each live customer's score for the digest of `day` ({id: (score day, score, band)}): from the health
+    state's daily rows; for states not scored through `day` yet, from their signals; for customers without a
+    state, their latest stored score in [since, day] (as before states existed). Also the ids of those last two
+    kinds (their stored rows, if any, are not `day`'s)."""
+    current, behind, legacy = _states_on(db, team_id, day, since)
     if behind:
         for cid, (score, band) in health_state.current_scores(db, team_id, behind, day, rules).items():
             current[cid] = (day, score, band)
     if legacy:
         current.update(_latest_of(db, team_id, legacy, day, since))
-    return current, drivers, [*behind, *legacy]
+    return current, [*behind, *legacy]
 
 
 def week_crossings(
@@ -329,7 +336,7 @@ def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
 
     Every customer At risk or worse is ranked and counted (bands, ARR), but only the first MAX_LINES, all the
     digest shows, get a line: their week-ago score, top driver, owner and renewal are read for them alone."""
-    current, stored_drivers, unsure = current_scores(db, team_id, day, day - timedelta(days=SCORE_WINDOW_DAYS), rules)
+    current, unsure = current_scores(db, team_id, day, day - timedelta(days=SCORE_WINDOW_DAYS), rules)
     bad = {cid: v for cid, v in current.items() if v[2] in BAD}
     crossing_rows = week_crossings(db, team_id, day - timedelta(days=WEEK - 1), day, unsure)
     net = _net_crossings(crossing_rows)
@@ -359,7 +366,8 @@ def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
     week_ago = day - timedelta(days=WEEK)
     previous = scores_before(db, team_id, shown, week_ago, week_ago - timedelta(days=PREVIOUS_WINDOW_DAYS))
     details = _columns(db, shown, _LINE_COLUMNS)
-    drivers = {cid: stored_drivers[cid] for cid in shown if cid in stored_drivers}
+    not_stored = set(unsure)  # scored from signals, or a stored row of another day
+    drivers = _stored_drivers(db, team_id, [cid for cid in shown if cid not in not_stored], day)
     drivers.update(
         top_drivers(
             db, team_id, {cid: (bad[cid][0], details[cid].segment) for cid in shown if cid not in drivers}, rules
