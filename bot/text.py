@@ -22,6 +22,64 @@ def escape_mrkdwn(text: str) -> str:
     return _BROADCAST_RE.sub("@" + ZWJ, text)
 
 
+# ------------------------------------------------------------------------------------------- emphasis
+
+ZWSP = "\u200b"
+"""Zero-width space: Slack bolds `*x*` only when no letter touches the markers (`*Acme*의` shows the asterisks);
+a zero-width space between them keeps the bold and shows nothing."""
+
+_OPAQUE_RE = re.compile(r"\{[^{}]*\}|<[^<>]*>|`[^`]*`")  # placeholders, links and mentions, code: not markup
+_MARKERS = "*_"
+
+
+def _touches(ch: str, marker: str) -> bool:
+    """Whether `ch` next to an emphasis marker stops Slack from reading it as one (a letter or digit, or a
+    placeholder whose value may start or end with one). `_` between ASCII letters is a snake_case name, not
+    italics, and stays as it is."""
+    if marker == "_" and ch.isascii() and ch not in "{}":
+        return False
+    return ch.isalnum() or ch in "{}"
+
+
+def seal_emphasis(template: str) -> str:
+    """`template` with a zero-width space between each `*bold*` or `_italic_` and a letter, digit or placeholder
+    touching it from outside: `*{customer}*의` -> `*{customer}*\u200b의`, `총*3곳*` -> `총\u200b*3곳*`.
+
+    Markers pair up within a line as Slack pairs them (an opener followed by a non-space, a closer preceded by
+    one); markers inside placeholders, links and code spans are not markup. For catalog templates and builder
+    markup, before user text is filled in (user text is never sealed: its `*` are not Baton's)."""
+    lines = []
+    for line in template.split("\n"):
+        opaque = [m.span() for m in _OPAQUE_RE.finditer(line)]
+        inside = {i for a, b in opaque for i in range(a, b)}
+        before: set[int] = set()  # insert a ZWSP before these positions
+        after: set[int] = set()
+        for marker in _MARKERS:
+            opener = None
+            for i, ch in enumerate(line):
+                if ch != marker or i in inside:
+                    continue
+                nxt = line[i + 1] if i + 1 < len(line) else " "
+                prev = line[i - 1] if i else " "
+                if opener is not None and not prev.isspace() and prev != marker:
+                    if opener and _touches(line[opener - 1], marker):
+                        before.add(opener)
+                    if _touches(nxt, marker):
+                        after.add(i)
+                    opener = None
+                elif not nxt.isspace() and nxt != marker:
+                    opener = i
+        out = []
+        for i, ch in enumerate(line):
+            if i in before:
+                out.append(ZWSP)
+            out.append(ch)
+            if i in after:
+                out.append(ZWSP)
+        lines.append("".join(out))
+    return "\n".join(lines)
+
+
 def clean_quote(text: str | None) -> str:
     """Someone's words as Baton keeps and prefills them: trimmed, Unicode NFC (a length limit is the caller's)."""
     return unicodedata.normalize("NFC", (text or "").strip())

@@ -19,9 +19,13 @@ from bot.i18n import (
     voc_en,
     voc_ko,
 )
+from bot.text import seal_emphasis
 
 # One module per feature and language, merged; the catalog test checks both languages have the same keys.
-EN: dict[str, str] = {
+# Each template's bold and italics are sealed (`*{customer}*의` -> `*{customer}*` ZWSP `의`) so Slack renders them
+# whatever letter follows; every builder's text goes through here, and tests/blocks/test_emphasis.py checks the
+# builders' own markup too.
+_EN: dict[str, str] = {
     **en.MESSAGES,
     **customer_en.MESSAGES,
     **voc_en.MESSAGES,
@@ -30,7 +34,7 @@ EN: dict[str, str] = {
     **reminders_en.MESSAGES,
     **nudges_en.MESSAGES,
 }
-KO: dict[str, str] = {
+_KO: dict[str, str] = {
     **ko.MESSAGES,
     **customer_ko.MESSAGES,
     **voc_ko.MESSAGES,
@@ -39,6 +43,8 @@ KO: dict[str, str] = {
     **reminders_ko.MESSAGES,
     **nudges_ko.MESSAGES,
 }
+EN: dict[str, str] = {key: seal_emphasis(text) for key, text in _EN.items()}
+KO: dict[str, str] = {key: seal_emphasis(text) for key, text in _KO.items()}
 CATALOGS: dict[str, dict[str, str]] = {"en": EN, "ko": KO}
 SUPPORTED = tuple(CATALOGS)
 

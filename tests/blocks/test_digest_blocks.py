@@ -153,7 +153,7 @@ def test_header_totals_in_korean_use_korean_units():
     parts = db_.digest_parts(digest(1, 1), "ko")
     summary = texts(parts[0].blocks)[1]
     assert summary == (
-        "헬스 스코어가 있는 고객 10,000곳 중 *2곳*에 주의가 필요합니다: 🔴 위험 *1* · 🟠 주의 *1*\n"
+        "헬스 스코어가 있는 고객 10,000곳 중 *2곳*\u200b에 주의가 필요합니다: 🔴 위험 *1* · 🟠 주의 *1*\n"
         "*위험 ARR:* ₩309억 · $62.5M"
     )
     assert parts[0].blocks[0]["text"]["text"] == "2026년 48주차 이탈 위험 고객 다이제스트"

@@ -430,7 +430,7 @@ def test_voc_command_with_one_customer_logs_and_confirms(baton, slack, ids):
 def test_voc_command_in_korean_with_a_full_width_colon(baton, slack, ids):
     """`/voc 삼성：...` from a Korean user logs for 삼성전자 and answers in Korean."""
     reply = command(baton, slack, "삼성：대시보드를 엑셀로 내보내고 싶어요", user="U_KO")
-    assert "*삼성전자*의 고객의 목소리(VoC)로 기록했습니다" in blocks_text(reply["blocks"])
+    assert "*삼성전자*\u200b의 고객의 목소리(VoC)로 기록했습니다" in blocks_text(reply["blocks"])
     [note] = baton.all(VocNote)
     assert note.customer_id == ids["삼성전자"] and note.quote == "대시보드를 엑셀로 내보내고 싶어요"
 
