@@ -49,6 +49,8 @@ PICK = "voc_pick"  # /voc with an ambiguous customer: one button per customer (v
 OPEN_DRAFT = "voc_open_draft"  # the reaction prompt's Log as VoC (value: DraftRef)
 VIEW = cb.VOC_VIEW  # View full note (value: the note id)
 OPEN_CUSTOMER = cb.PICK  # Open customer reuses the customer card's pick button (value: CardRef)
+EDIT = "voc_edit"  # Edit on a confirmation, for the note's first reporter (value: the note id)
+EDIT_MODAL = "voc_edit_modal"
 CUSTOMER_BLOCK = "customer"  # the modal's block ids are the fields `services.voc.validate` names in errors
 QUOTE_BLOCK = "quote"
 CATEGORY_BLOCK = "category"
@@ -88,6 +90,30 @@ class VocMeta(BaseModel):
         return kit.metadata(self.model_dump_json(exclude_defaults=True))
 
 
+class EditMeta(BaseModel):
+    """What the Edit VoC modal carries: the note, and where the confirmation it came from is (to replace it)."""
+
+    voc_id: int
+    locale: str = "en"
+    channel: str | None = None
+    response_url: str | None = None
+
+    def dump(self) -> str:
+        return kit.metadata(self.model_dump_json(exclude_defaults=True))
+
+
+@dataclass(frozen=True)
+class EditableNote:
+    """A note as its reporter may change it (the customer and the source stay)."""
+
+    voc_id: int
+    customer: str
+    quote: str
+    category: str
+    importance: str
+    product_area: str | None
+
+
 class PickRef(BaseModel):
     """A /voc pick button: the waiting text and the customer it is for."""
 
@@ -124,6 +150,7 @@ class Confirmation:
     permalink: str | None = None
     item: str | None = None  # the roadmap item it was tagged to
     channel: str | None = None  # where Open customer's card may offer Share in channel
+    edited: bool = False  # the reporter changed it through Edit
 
 
 @dataclass(frozen=True)
@@ -262,35 +289,72 @@ def _customer_and_quote(locale: str, quote: str) -> list[InputBlock]:
     return [customer, text]
 
 
-def _detail_inputs(locale: str) -> list[InputBlock]:
-    """The category and importance selects (importance preset to the default) and the optional product area."""
+def _detail_inputs(
+    locale: str, category: str | None = None, importance: str = DEFAULT_IMPORTANCE, area: str | None = None
+) -> list[InputBlock]:
+    """The category and importance selects (preset to `category`, if any, and `importance`) and the optional
+    product area (`area` in it)."""
     categories = [_option(c, cb.voc_label("category", c, locale)) for c in CATEGORIES]
     importances = [_option(i, cb.voc_label("importance", i, locale)) for i in reversed(IMPORTANCES)]
-    category = InputBlock(
+    category_input = InputBlock(
         block_id=CATEGORY_BLOCK,
         label=_plain(t(locale, "voc.modal.category"), 2000),
-        element=StaticSelectElement(action_id=VALUE, options=categories),
+        element=StaticSelectElement(
+            action_id=VALUE,
+            options=categories,
+            initial_option=next((o for o in categories if o.value == category), None),
+        ),
     )
-    importance = InputBlock(
+    importance_input = InputBlock(
         block_id=IMPORTANCE_BLOCK,
         label=_plain(t(locale, "voc.modal.importance"), 2000),
         element=StaticSelectElement(
             action_id=VALUE,
             options=importances,
-            initial_option=next(o for o in importances if o.value == DEFAULT_IMPORTANCE),
+            initial_option=next((o for o in importances if o.value == importance), importances[0]),
         ),
     )
-    area = InputBlock(
+    area_input = InputBlock(
         block_id=AREA_BLOCK,
         label=_plain(t(locale, "voc.modal.area"), 2000),
         element=PlainTextInputElement(
             action_id=VALUE,
             max_length=MAX_AREA,
+            initial_value=(area or "")[:MAX_AREA] or None,
             placeholder=_plain(t(locale, "voc.modal.area_placeholder"), 150),
         ),
         optional=True,
     )
-    return [category, importance, area]
+    return [category_input, importance_input, area_input]
+
+
+def edit_modal(locale: str, meta: EditMeta, note: EditableNote) -> View:
+    """Edit VoC: the note's quote (when it fits the input: a longer one, logged whole from a message, stays as
+    it is), category, importance and product area, for the customer it was logged for."""
+    blocks: list[Block] = [ContextBlock(elements=[_mrkdwn(t(locale, "voc.edit.for", customer=_name(note.customer)))])]
+    if len(note.quote) <= INPUT_MAX:
+        blocks.append(
+            InputBlock(
+                block_id=QUOTE_BLOCK,
+                label=_plain(t(locale, "voc.modal.quote"), 2000),
+                element=PlainTextInputElement(
+                    action_id=VALUE, multiline=True, max_length=INPUT_MAX, initial_value=note.quote or None
+                ),
+            )
+        )
+    else:
+        kept = t(locale, "voc.edit.long_quote", length=_number(len(note.quote)))
+        blocks.append(ContextBlock(elements=[_mrkdwn(kept)]))
+    blocks += _detail_inputs(locale, note.category, note.importance, note.product_area)
+    return View(
+        type="modal",
+        callback_id=EDIT_MODAL,
+        title=_plain(t(locale, "voc.edit.title"), 24),
+        submit=_plain(t(locale, "voc.edit.submit"), 24),
+        close=_plain(t(locale, "voc.modal.cancel"), 24),
+        private_metadata=meta.dump(),
+        blocks=blocks,
+    )
 
 
 def _roadmap_input(locale: str, items: Sequence[tuple[int, str]], selected_item: int | None) -> InputBlock:
@@ -331,8 +395,8 @@ def _meta_line(locale: str, category: str, importance: str, permalink: str | Non
 def confirmation(locale: str, c: Confirmation) -> tuple[list[Block], str]:
     """After logging: for which customer, the quote, a link to the source, who logged it first when it already
     existed, the roadmap item when tagged; Tag to roadmap and Open customer."""
-    head = t(locale, "voc.logged", customer=_name(c.customer))
-    if not c.created:
+    head = t(locale, "voc.edited" if c.edited else "voc.logged", customer=_name(c.customer))
+    if not c.created and not c.edited:
         if c.first_reporter != c.user:
             head += "\n" + t(locale, "voc.logged.existing", user=f"<@{c.first_reporter}>")
         else:
@@ -353,6 +417,11 @@ def confirmation(locale: str, c: Confirmation) -> tuple[list[Block], str]:
                     text=_plain(t(locale, "voc.button.open_customer")),
                     action_id=OPEN_CUSTOMER,
                     value=cb.CardRef(customer_id=c.customer_id, channel=c.channel).dump(),
+                ),
+                *(
+                    [ButtonElement(text=_plain(t(locale, "voc.button.edit")), action_id=EDIT, value=str(c.voc_id))]
+                    if c.first_reporter == c.user  # the note's own: category, importance, area and words to fix
+                    else []
                 ),
             ],
         )

@@ -17,11 +17,13 @@ from slack_sdk.webhook import WebhookClient
 from bot.blocks import customer as cb
 from bot.blocks import customer_modals as cm
 from bot.blocks.handoff import dumps_blocks
+from bot.blocks.help import help_message
 from bot.deps import Deps
 from bot.handlers.handoff import state_values
 from bot.handlers.messages import (
     answer_privately,
     error_text,
+    is_help,
     modal_errors,
     open_modal,
     read_action,
@@ -38,7 +40,6 @@ log = logging.getLogger("baton.customer")
 COMMAND = "/customer"
 # The word that makes a DM or an @mention a lookup: `customer acme`, `고객 삼성`.
 KEYWORDS = frozenset({"customer", "customers", "고객", "고객사"})
-HELP_WORDS = frozenset({"help", "?", "도움말", "도움"})
 DM_EVENT = "message.im"  # the manifest's name for DM messages (im:history)
 _MENTION_RE = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _LINK_RE = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")  # Slack links a typed domain: <http://acme.com|acme.com>
@@ -93,7 +94,7 @@ def reply_to_mention(deps: Deps, client: WebClient, team_id: str, event: dict) -
     lookup (the caller answers with help)."""
     query = lookup_text(event.get("text") or "")
     user, channel = event.get("user"), event.get("channel")
-    if query is None or not user or not channel:
+    if query is None or is_help(query) or not user or not channel:
         return False
     locale = deps.users.locale(team_id, user)
     blocks, text = answer(deps, team_id, query, locale, channel)
@@ -119,7 +120,10 @@ def handle_customer_command(ack: Ack, command: dict, respond: Respond, deps: Dep
     """`/customer NAME`: the card, the customers to pick from or the closest names, for the asker only."""
     ack()
     locale = deps.users.locale(team_id, user_id)
-    blocks, text = answer(deps, team_id, command.get("text") or "", locale, command.get("channel_id"))
+    if is_help(command.get("text")):
+        blocks, text = help_message(locale)
+    else:
+        blocks, text = answer(deps, team_id, command.get("text") or "", locale, command.get("channel_id"))
     respond(blocks=dumps_blocks(blocks), text=text, response_type="ephemeral")
 
 
@@ -226,14 +230,13 @@ def handle_customer_health_submission(
 
 
 def handle_customer_dm(event: dict, client: WebClient, deps: Deps, team_id: str) -> None:
-    """A DM to Baton: `customer acme` (or just `acme`) gets the card in that DM."""
+    """A DM to Baton: `customer acme` (or just `acme`) gets the card in that DM; `help`, `?` or `도움말` help."""
     user, text = event.get("user"), event.get("text") or ""
     query = lookup_text(text)
     if query is None:
         query = plain_text(text)
-        query = "" if query.casefold() in HELP_WORDS else query
     locale = deps.users.locale(team_id, user)
-    blocks, reply = answer(deps, team_id, query, locale, None)
+    blocks, reply = help_message(locale) if is_help(query) else answer(deps, team_id, query, locale, None)
     try:
         client.chat_postMessage(channel=event["channel"], blocks=dumps_blocks(blocks), text=reply)
     except (SlackApiError, SlackRequestError) as exc:

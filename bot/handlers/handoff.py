@@ -9,11 +9,13 @@ from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
 from bot.blocks import handoff as hb
+from bot.blocks.help import help_message
 from bot.deps import Deps
 from bot.handlers.messages import (
     answer_privately,
     bad_button,
     error_text,
+    is_help,
     modal_errors,
     open_modal,
     read_meta,
@@ -58,9 +60,14 @@ def form_values(view: dict) -> dict[str, str | None]:
 def handle_handoff_command(
     ack: Ack, body: dict, client: WebClient, respond: Respond, deps: Deps, team_id: str, user_id: str
 ) -> None:
-    """`/handoff [NAME]`: the form, prefilled from that customer's open draft when there is one."""
+    """`/handoff [NAME]`: the form, prefilled from that customer's open draft when there is one; `/handoff help`
+    answers with help (never a form for a customer named "help")."""
     ack()
     name = (body.get("text") or "").strip()
+    if is_help(name):
+        blocks, text = help_message(deps.users.locale(team_id, user_id))
+        respond(blocks=hb.dumps_blocks(blocks), text=text, response_type="ephemeral")
+        return
     _open_form(deps, client, respond, body["trigger_id"], team_id, user_id, name=name)
 
 

@@ -19,6 +19,8 @@ from bot.text import escape_mrkdwn, truncate
 log = logging.getLogger("baton.messages")
 
 MODAL_ERROR_LIMIT = 150  # what Slack shows under an input
+# What asks for help in every command, DM and mention (`/customer help`, `/handoff ?`, `/voc 도움말`).
+HELP_WORDS = frozenset({"help", "?", "？", "도움말", "도움", "헬프"})
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -27,6 +29,11 @@ def error_text(locale: str, error: UserError, *, mrkdwn: bool = True) -> str:
     typed, are escaped; a modal's inline errors are plain text and shown as typed."""
     params = {k: escape_mrkdwn(v) if mrkdwn and isinstance(v, str) else v for k, v in error.params.items()}
     return t(locale, error.key, **params)
+
+
+def is_help(text: str | None) -> bool:
+    """Whether `text` (a command's text, a DM with its mentions removed) asks for help."""
+    return (text or "").strip().casefold().rstrip("!.") in HELP_WORDS
 
 
 def answer_privately(

@@ -15,12 +15,14 @@ from bot.blocks import voc as vb
 from bot.blocks.handoff import dumps_blocks
 from bot.deps import Deps
 from bot.errors import UserError
-from bot.handlers.messages import error_text, open_modal, read_action
+from bot.handlers.messages import error_text, is_help, open_modal, read_action
 from bot.handlers.registry import Registry
 from bot.handlers.voc_modal import (
     confirmation,
     dm,
     handle_voc_customer_options,
+    handle_voc_edit,
+    handle_voc_edit_submission,
     handle_voc_message_shortcut,
     handle_voc_open_draft,
     handle_voc_submission,
@@ -45,7 +47,8 @@ _COLON_RE = re.compile(r"[:：](?!//)")
 
 @dataclass(frozen=True)
 class Command:
-    """What `/voc ...` asks for: `form` (nothing typed), `list` [customer], `log` customer: quote, or `usage`."""
+    """What `/voc ...` asks for: `form` (with what was typed, if anything), `list` [customer], `log` customer:
+    quote, `help`, or `usage` (a name and a colon with nothing said)."""
 
     kind: str
     customer: str = ""
@@ -53,26 +56,32 @@ class Command:
 
 
 def parse_command(text: str) -> Command:
-    """Read `/voc` text: ``, `list [NAME]`, `NAME: what they said` (or `NAME： ...`); anything else is usage."""
+    """Read `/voc` text: ``, `list [NAME]`, `NAME: what they said` (or `NAME： ...`), `help`; text without a
+    customer (no colon, or nothing before it) opens the form with that text in it, never discarded."""
     raw = quote_text(text)
     if not raw:
         return Command("form")
+    if is_help(raw):
+        return Command("help")
     parts = _COLON_RE.split(raw, maxsplit=1)
     if len(parts) == 1:
         words = raw.split(maxsplit=1)
         if words[0].casefold() in LIST_WORDS:
             return Command("list", customer=words[1].strip() if len(words) > 1 else "")
-        return Command("usage")
+        return Command("form", quote=raw)
     name, quote = parts[0].strip(), parts[1].strip()
-    if not normalize_key(name) or not quote:
+    if not quote:
         return Command("usage")
+    if not normalize_key(name):
+        return Command("form", quote=quote)
     return Command("log", customer=name, quote=quote)
 
 
 def handle_voc_command(
     ack: Ack, body: dict, client: WebClient, respond: Respond, deps: Deps, team_id: str, user_id: str
 ) -> None:
-    """`/voc`: the form, `list [NAME]`, `NAME: text` logged at once, or how to use it."""
+    """`/voc`: the form (with the text typed, if any), `list [NAME]`, `NAME: text` logged at once, or how to use
+    it."""
     ack()
     channel = body.get("channel_id")
     locale = deps.users.locale(team_id, user_id)
@@ -80,7 +89,7 @@ def handle_voc_command(
     if command.kind == "form":
         meta = vb.VocMeta(locale=locale, reply_channel=channel, response_url=body.get("response_url"))
         with deps.sessions.begin() as db:
-            view = log_modal(deps, db, team_id, user_id, meta, "", None, None)
+            view = log_modal(deps, db, team_id, user_id, meta, command.quote, None, None)
         open_modal(client, respond, body["trigger_id"], view, locale)
         return
     try:
@@ -237,6 +246,8 @@ def register(reg: Registry) -> None:
     reg.event(REACTION_EVENT, matchers=[is_voc_reaction])(handle_voc_reaction)  # other reactions fall through
     reg.action(vb.OPEN_DRAFT)(handle_voc_open_draft)
     reg.action(vb.VIEW)(handle_voc_view)
+    reg.action(vb.EDIT)(handle_voc_edit)
+    reg.view(vb.EDIT_MODAL)(handle_voc_edit_submission)
 
 
 def _fetch_message(client: WebClient, channel: str, ts: str) -> dict | None:

@@ -22,7 +22,17 @@ from sqlmodel import Session
 from bot.blocks import voc as vb
 from bot.blocks.handoff import dumps_blocks
 from bot.deps import Deps
-from bot.handlers.messages import answer_privately, error_text, modal_errors, open_modal, read_action, read_meta
+from bot.handlers.messages import (
+    answer_privately,
+    bad_button,
+    error_text,
+    modal_errors,
+    open_modal,
+    read_action,
+    read_meta,
+    stale_form,
+)
+from bot.handlers.payload import action_int
 from bot.i18n import t
 from bot.services import customer as cs
 from bot.services import roadmap, voc
@@ -252,6 +262,93 @@ def handle_voc_open_draft(
         answer_privately(respond, t(locale, "voc.draft.expired", emoji=deps.settings.voc_emoji))
         return
     open_modal(client, respond, body["trigger_id"], view, locale)
+
+
+# --- Edit (the first reporter's) -----------------------------------------------------------------------------
+
+
+def handle_voc_edit(
+    ack: Ack, body: dict, client: WebClient, respond: Respond, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """Edit on a confirmation: the form with the note's words and details, for the one who logged it."""
+    ack()
+    locale = deps.users.locale(team_id, user_id)
+    voc_id = action_int(body)
+    if voc_id is None:
+        bad_button(respond, locale)
+        return
+    editable, owner = None, None
+    with deps.sessions.begin() as db:
+        note = voc.get_note(db, team_id, voc_id)
+        if note is not None:
+            owner = note.created_by
+            editable = vb.EditableNote(
+                voc_id=note.id,
+                customer=cs.get_customer(db, team_id, note.customer_id).name,
+                quote=note.quote,
+                category=note.category,
+                importance=note.importance,
+                product_area=note.product_area,
+            )
+    if editable is None:
+        answer_privately(respond, t(locale, "voc.err.note_gone"))
+        return
+    if owner != user_id:
+        answer_privately(respond, t(locale, "voc.err.not_yours", user=f"<@{owner}>"))
+        return
+    meta = vb.EditMeta(
+        voc_id=voc_id,
+        locale=locale,
+        channel=(body.get("channel") or {}).get("id"),
+        response_url=body.get("response_url"),
+    )
+    open_modal(client, respond, body["trigger_id"], vb.edit_modal(locale, meta, editable), locale)
+
+
+def handle_voc_edit_submission(ack: Ack, view: dict, client: WebClient, deps: Deps, team_id: str, user_id: str) -> None:
+    """Edit VoC submitted: checked and saved before the ack (a refusal shows under its field, nothing is half
+    changed), then the confirmation it was opened from is replaced with the note as it is now."""
+    meta = read_meta(vb.EditMeta, view)
+    if meta is None:
+        ack(**stale_form(view, deps.users.locale(team_id, user_id)))
+        return
+    locale = meta.locale
+    values, _labels = form_values(view)
+    has_quote = vb.QUOTE_BLOCK in values  # a quote too long for the input is not in the form and stays
+    fields, problems = voc.validate(
+        0,
+        values.get(vb.QUOTE_BLOCK) if has_quote else "kept",
+        values.get(vb.CATEGORY_BLOCK),
+        values.get(vb.IMPORTANCE_BLOCK),
+        values.get(vb.AREA_BLOCK),
+    )
+    if problems:
+        errors = {field: vb.error_text(locale, code, params) for field, (code, params) in problems.items()}
+        ack(**modal_errors(view, errors, locale))
+        return
+    try:
+        with deps.sessions.begin() as db:
+            note = voc.edit_note(
+                db,
+                team_id,
+                meta.voc_id,
+                user_id,
+                quote=fields["quote"] if has_quote else None,
+                category=fields["category"],
+                importance=fields["importance"],
+                product_area=fields["product_area"],
+                now=deps.clock(),
+            )
+            logged = voc.Logged(note, True, voc.reporters(db, team_id, note.id))
+            done = replace(confirmation(db, team_id, logged, user_id, channel=meta.channel), edited=True)
+    except (voc.VocError, cs.CustomerNotFound) as exc:
+        block = vb.QUOTE_BLOCK if has_quote else vb.CATEGORY_BLOCK
+        ack(**modal_errors(view, {block: error_text(locale, exc, mrkdwn=False)}, locale))
+        return
+    ack()
+    blocks, text = vb.confirmation(locale, done)
+    tell = vb.VocMeta(locale=locale, reply_channel=meta.channel, response_url=meta.response_url, replace=True)
+    _tell(client, tell, user_id, blocks, text)
 
 
 # --- telling the reporter ------------------------------------------------------------------------------------

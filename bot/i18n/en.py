@@ -20,10 +20,13 @@ MESSAGES: dict[str, str] = {
         "• `/handoff [customer]`: fill the sales → CS handoff (also the *Start a handoff* shortcut)\n"
         "• When a deal closes in the CRM, its owner gets a DM with a *Fill handoff* button\n"
         "• On the handoff card, CSMs can *Accept*, *Ask AE* in the thread, or *Flag bad fit*\n"
-        "• `/customer [name]`: one customer's status, only for you (also `@Baton customer acme`)\n"
+        "• `/customer [name]`: one customer's status, only for you (also `@Baton customer acme`, or a name in a "
+        "DM to Baton)\n"
         "• `/voc acme: what they said`, the *Log as VoC* message shortcut or a :bulb: reaction: "
         "log the customer's voice\n"
-        "• `/roadmap`: roadmap items by the ARR asking for them; `/roadmap new TITLE` adds one"
+        "• `/roadmap`: roadmap items by the ARR asking for them; `/roadmap new TITLE` adds one (also the "
+        "*Make roadmap item* message shortcut)\n"
+        "• Help any time: `/baton`, or `help`, `?` or `도움말` in any command"
     ),
     # the form
     "handoff.modal.title": "Sales → CS handoff",

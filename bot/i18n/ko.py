@@ -17,12 +17,15 @@ MESSAGES: dict[str, str] = {
     "help.fallback": "Baton이 할 수 있는 일입니다.",
     "help.text": (
         "*Baton은 고객을 영업에서 고객 성공팀으로 빠짐없이 넘겨 줍니다.*\n"
-        "• `/handoff [고객명]`: 영업 → CS 인계(핸드오프) 작성 (*인계 시작* 바로가기도 가능)\n"
+        "• `/handoff [고객명]`: 영업 → CS 인계(핸드오프) 작성 (바로가기 메뉴의 *Start a handoff*도 가능)\n"
         "• CRM에서 딜이 성사되면 담당자에게 *인계 작성* 버튼이 있는 DM을 보냅니다\n"
-        "• 인계 카드에서 CSM은 *수락*, 스레드에서 *AE에게 질문*, *부적합 고객 표시*를 할 수 있습니다\n"
-        "• `/customer [고객명]`: 고객 현황을 나에게만 보여 줍니다 (`@Baton customer 삼성`도 가능)\n"
-        "• `/voc 삼성: 고객이 한 말`, *Log as VoC* 메시지 바로가기 또는 :bulb: 반응: 고객의 목소리(VoC) 기록\n"
-        "• `/roadmap`: 요청 고객의 ARR 순 로드맵 항목; `/roadmap new 제목`으로 추가"
+        "• 인계 카드에서 CSM은 *수락*하거나, 스레드에서 *AE에게 질문*하거나, *부적합 고객 표시*를 할 수 있습니다\n"
+        "• `/customer [고객명]`: 고객 현황을 나에게만 보여 줍니다 "
+        "(`@Baton customer 삼성` 또는 Baton DM에 고객명도 가능)\n"
+        "• `/voc 삼성: 고객이 한 말`, 메시지 메뉴의 *Log as VoC* 바로가기 또는 :bulb: 반응: 고객의 목소리(VoC) 기록\n"
+        "• `/roadmap`: 요청 고객의 ARR 순 로드맵 항목, `/roadmap new 제목`으로 추가 "
+        "(메시지 메뉴의 *Make roadmap item*도 가능)\n"
+        "• 도움말은 언제든 `/baton`, 또는 어느 명령에서나 `help`·`?`·`도움말`"
     ),
     # the form
     "handoff.modal.title": "영업 → CS 인계",

@@ -6,7 +6,7 @@ MESSAGES: dict[str, str] = {
         "*로드맵: 제품 결정의 근거가 되는 고객의 목소리(VoC)* (나에게만 보임)\n"
         "• `/roadmap`: 진행 중인 항목을 요청한 고객의 ARR이 큰 순서로 보기\n"
         "• `/roadmap new 제목`: 새 항목을 만들어 {channel}에 게시 (요청한 고객 집계가 실시간으로 갱신됨)\n"
-        "• *로드맵 항목 만들기* (메시지의 ⋮ 메뉴): 그 메시지로 새 항목 만들기\n"
+        "• 메시지의 ⋮ 메뉴에서 *Make roadmap item*: 그 메시지로 새 항목 만들기\n"
         "• VoC를 항목에 태그: VoC 노트의 *로드맵에 태그* 버튼, 또는 항목 스레드에 VoC로 기록된 메시지의 링크를 "
         "답글로 달기\n"
         "• 상태 (계획됨 → 진행 중 → 출시됨): 항목의 버튼으로 제품 매니저가 변경. 출시되면 요청한 고객의 "
@@ -72,7 +72,8 @@ MESSAGES: dict[str, str] = {
     "roadmap.list.head": "진행 중인 로드맵 항목 (요청한 고객의 ARR 순)",
     "roadmap.list.line": "{status} · 고객 {customers}곳 · ARR {arr}",
     "roadmap.list.empty": (
-        "아직 진행 중인 로드맵 항목이 없습니다. `/roadmap new 제목` 또는 메시지의 *로드맵 항목 만들기*로 만들어 보세요."
+        "아직 진행 중인 로드맵 항목이 없습니다. `/roadmap new 제목` 또는 "
+        "메시지 메뉴의 *Make roadmap item*으로 만들어 보세요."
     ),
     "roadmap.list.text": "진행 중인 로드맵 항목",
     # modals

@@ -61,7 +61,8 @@ MESSAGES: dict[str, str] = {
     "voc.usage": (
         "*Log what a customer said (VoC)*\n"
         "• `/voc acme: Needs SSO before the rollout` logs it for ACME (a full-width colon `：` works too)\n"
-        "• `/voc` opens the form: customer, category, importance, product area and roadmap item\n"
+        "• `/voc` opens the form: customer, category, importance, product area and roadmap item "
+        "(`/voc what they said`, without a colon, opens it with the text in)\n"
         "• `/voc list` shows the team's latest notes; `/voc list acme` shows ACME's\n"
         "• On any message, choose *Log as VoC* in its ⋯ menu, or react with :{emoji}:"
     ),
@@ -94,4 +95,13 @@ MESSAGES: dict[str, str] = {
     "voc.view.customer": "*{customer}*",
     "voc.view.area": "Product area: {area}",
     "voc.view.gone": "This note is no longer in Baton.",
+    # Edit on a confirmation
+    "voc.button.edit": "Edit",
+    "voc.edit.title": "Edit VoC",
+    "voc.edit.submit": "Save",
+    "voc.edit.for": "For *{customer}*",
+    "voc.edit.long_quote": "The quote ({length} characters, logged whole from its message) stays as it is.",
+    "voc.edited": "✏️ Updated the VoC for *{customer}*.",
+    "voc.err.note_gone": "This note is no longer in Baton.",
+    "voc.err.not_yours": "Only {user}, who logged this note, can edit it.",
 }

@@ -61,9 +61,10 @@ MESSAGES: dict[str, str] = {
     "voc.usage": (
         "*고객이 한 말을 고객의 목소리(VoC)로 기록하기*\n"
         "• `/voc 삼성: 도입 전에 SSO가 꼭 필요함` 삼성의 VoC로 기록합니다 (전각 콜론 `：`도 됩니다)\n"
-        "• `/voc` 입력 양식을 엽니다: 고객, 분류, 중요도, 제품 영역, 로드맵 항목\n"
+        "• `/voc` 입력 양식을 엽니다: 고객, 분류, 중요도, 제품 영역, 로드맵 항목 "
+        "(`/voc 고객이 한 말`처럼 콜론 없이 쓰면 그 내용이 채워진 양식이 열립니다)\n"
         "• `/voc list`는 팀의 최근 VoC를, `/voc list 삼성`은 삼성의 최근 VoC를 보여 줍니다\n"
-        "• 메시지의 ⋯ 메뉴에서 *VoC로 기록*을 고르거나, 메시지에 :{emoji}: 반응을 달아도 됩니다"
+        "• 메시지의 ⋯ 메뉴에서 *Log as VoC*를 고르거나, 메시지에 :{emoji}: 반응을 달아도 됩니다"
     ),
     "voc.usage.text": "/voc 사용 방법",
     "voc.candidates": "“{query}”에 해당하는 고객이 여러 곳입니다. 어느 고객의 말인가요?",
@@ -92,4 +93,13 @@ MESSAGES: dict[str, str] = {
     "voc.view.customer": "*{customer}*",
     "voc.view.area": "제품 영역: {area}",
     "voc.view.gone": "이 VoC는 더 이상 Baton에 없습니다.",
+    # Edit on a confirmation
+    "voc.button.edit": "수정",
+    "voc.edit.title": "VoC 수정",
+    "voc.edit.submit": "저장",
+    "voc.edit.for": "고객: *{customer}*",
+    "voc.edit.long_quote": "원문({length}자, 메시지 전체를 기록)은 그대로 둡니다.",
+    "voc.edited": "✏️ *{customer}*의 VoC를 수정했습니다.",
+    "voc.err.note_gone": "이 VoC는 더 이상 Baton에 없습니다.",
+    "voc.err.not_yours": "이 VoC를 기록한 {user}님만 수정할 수 있습니다.",
 }

@@ -167,6 +167,36 @@ def set_permalink(db: Session, team_id: str, voc_id: int, permalink: str) -> Non
     )
 
 
+def edit_note(
+    db: Session,
+    team_id: str,
+    voc_id: int,
+    user_id: str,
+    *,
+    quote: str | None,
+    category: str,
+    importance: str,
+    product_area: str | None,
+    now: datetime,
+) -> VocNote:
+    """The first reporter's Edit: the quote (None keeps it), category, importance and product area, checked by
+    `validate` before. The customer, the source and the identity (`source_key`) stay: logging the original text
+    again still joins this note. VocError("note_gone") for a note that is not the team's, VocError("not_yours",
+    user=...) for anyone but the one who logged it. The row is locked while it is changed."""
+    note = db.exec(select(VocNote).where(VocNote.id == voc_id, VocNote.team_id == team_id).with_for_update()).first()
+    if note is None:
+        raise VocError("note_gone")
+    if note.created_by != user_id:
+        raise VocError("not_yours", user=f"<@{note.created_by}>")
+    if quote is not None:
+        note.quote = quote[:MAX_QUOTE]
+    note.category, note.importance, note.product_area = category, importance, product_area
+    note.updated_at = now
+    db.add(note)
+    db.flush()
+    return note
+
+
 def reporters(db: Session, team_id: str, voc_id: int) -> tuple[str, ...]:
     """Who logged the note, first reporter first."""
     rows = db.exec(

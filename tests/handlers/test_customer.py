@@ -435,11 +435,11 @@ def test_dm_with_a_domain_slack_linked_finds_the_customer(baton, slack, acme):
     assert post["blocks"][0]["text"]["text"] == "🏢 ACME Corp."
 
 
-def test_dm_without_a_customer_explains_usage(baton, slack, acme):
-    """`help` in a DM explains how to look customers up."""
+def test_dm_asking_for_help_gets_help(baton, slack, acme):
+    """`help` in a DM answers with what Baton can do (not a lookup of a customer named "help")."""
     baton.slack(p.event_callback(dm("help")))
     [post] = slack.messages("DU_CSM")
-    assert "/customer acme" in blocks_text(post["blocks"])
+    assert "`/customer [name]`" in blocks_text(post["blocks"]) and "`/baton`" in blocks_text(post["blocks"])
 
 
 def test_mention_answers_only_the_mentioner(baton, slack, acme):

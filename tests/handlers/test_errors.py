@@ -173,6 +173,14 @@ def _modals() -> dict[str, tuple[dict, dict]]:
             vb.log_modal("en", vb.VocMeta(draft_id=999, cut="0" * 24), quote="They need SSO"),
             {vb.CUSTOMER_BLOCK: {"c": p.static_value("999")}, vb.QUOTE_BLOCK: _text("They need SSO")},
         ),
+        vb.EDIT_MODAL: (
+            vb.edit_modal(
+                "en",
+                vb.EditMeta(voc_id=999),
+                vb.EditableNote(999, "ACME", "They need SSO", "feature_request", "important", None),
+            ),
+            {vb.QUOTE_BLOCK: _text("They need SSO")},
+        ),
         rb.ITEM_MODAL: (
             rb.item_modal("en", rb.ItemFormMeta(channel="C_GENERAL", ts="1.000001"), "SSO", "U_AE"),
             {rb.TITLE_BLOCK: _text("SSO")},

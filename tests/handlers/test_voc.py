@@ -182,14 +182,17 @@ def reaction(msg: dict, user: str = "U_CSM", emoji: str = "bulb", channel: str =
         ("list", "list", "", ""),
         ("list umbrella health", "list", "umbrella health", ""),
         ("목록 삼성", "list", "삼성", ""),
-        ("acme needs sso", "usage", "", ""),
+        ("acme needs sso", "form", "", "acme needs sso"),
         ("acme:", "usage", "", ""),
-        (": text", "usage", "", ""),
-        ("help", "usage", "", ""),
+        (": text", "form", "", "text"),
+        ("help", "help", "", ""),
+        ("?", "help", "", ""),
+        ("도움말", "help", "", ""),
     ],
 )
 def test_voc_command_text_is_parsed(text, kind, customer, quote):
-    """`NAME: text` (or a full-width colon), `list [NAME]`, nothing (the form); the rest is usage."""
+    """`NAME: text` (or a full-width colon), `list [NAME]`, help words; text with no customer opens the form
+    with it; a name with nothing said is usage."""
     assert parse_command(text) == Command(kind, customer, quote)
 
 
@@ -250,6 +253,7 @@ def test_shortcut_opens_the_prefilled_modal_and_submission_logs_and_confirms(bat
     assert {b["action_id"]: b["value"] for b in buttons(confirm["blocks"])} == {
         vb.TAG: str(note.id),
         vb.OPEN_CUSTOMER: cb.CardRef(customer_id=ids["ACME Corp."], channel=SALES).dump(),
+        vb.EDIT: str(note.id),
     }
     assert [m["ts"] for m in slack.messages(SALES)] == [msg["ts"]]  # nothing public from Baton
 
@@ -422,7 +426,7 @@ def test_voc_command_with_one_customer_logs_and_confirms(baton, slack, ids):
         "command",
         None,
     )
-    assert {b["action_id"] for b in buttons(reply["blocks"])} == {vb.TAG, vb.OPEN_CUSTOMER}
+    assert {b["action_id"] for b in buttons(reply["blocks"])} == {vb.TAG, vb.OPEN_CUSTOMER, vb.EDIT}
     again = command(baton, slack, "ACME:   needs SSO before  the rollout", user="U_CSM2")
     assert "<@U_CSM> had already logged this" in blocks_text(again["blocks"]) and len(baton.all(VocNote)) == 1
 
@@ -502,8 +506,8 @@ def test_voc_alone_opens_the_empty_form_and_confirms_in_the_channel(baton, slack
 
 @pytest.mark.parametrize(("user", "expected"), [("U_CSM", "/voc acme: Needs SSO"), ("U_KO", "/voc 삼성: 도입 전에")])
 def test_malformed_voc_explains_usage_in_the_users_language(baton, slack, ids, user, expected):
-    """`/voc acme needs sso` (no colon) or `/voc help` answer with examples, in the user's language."""
-    for text in ("acme needs sso", "help"):
+    """`/voc acme:` (nothing said) or `/voc help` answer with examples, in the user's language."""
+    for text in ("acme:", "help"):
         reply = command(baton, slack, text, user=user)
         assert expected in blocks_text(reply["blocks"]) and ":bulb:" in blocks_text(reply["blocks"])
     assert baton.all(VocNote) == []
@@ -691,3 +695,93 @@ def test_card_shows_latest_voc_and_view_full_note_opens_the_whole_quote(baton, s
 
     click(baton, slack, {"action_id": vb.VIEW, "value": str(note_id)}, user="U_OTHER", team="T999")
     assert "no longer in Baton" in blocks_text(last_view(slack)["blocks"])
+
+
+# --- text without a customer, and Edit --------------------------------------------------------------------------
+
+
+def test_voc_text_without_a_colon_opens_the_form_with_it(baton, slack, ids):
+    """`/voc they want SSO` is not thrown away: the form opens with that text in it, and logs it once submitted."""
+    req = p.slash_command(
+        "/voc", "고객이 SSO를 원합니다", user_id="U_KO", channel_id=GENERAL, response_url=slack.new_response_url()
+    )
+    assert baton.slack(req).status_code == 200
+    view = last_view(slack)
+    assert view["callback_id"] == vb.LOG_MODAL and initial_quote(view) == "고객이 SSO를 원합니다"
+    assert slack.responses() == [] and baton.all(VocNote) == []
+    assert submit(baton, view, state(ids["삼성전자"], initial_quote(view)), user="U_KO") == {}
+    [note] = baton.all(VocNote)
+    assert (note.customer_id, note.quote) == (ids["삼성전자"], "고객이 SSO를 원합니다")
+
+
+def edit_view(baton, slack, reply: dict, user: str = "U_CSM") -> dict | None:
+    """Click Edit on a confirmation; the modal it opened, or None."""
+    [edit] = [b for b in buttons(reply["blocks"]) if b["action_id"] == vb.EDIT]
+    opened = len(slack.calls_to("views.open"))
+    click(baton, slack, edit, user=user)
+    return last_view(slack) if len(slack.calls_to("views.open")) > opened else None
+
+
+def submit_edit(baton, view: dict, values: dict, user: str = "U_CSM") -> dict:
+    req = p.view_submission(vb.EDIT_MODAL, values, user_id=user, private_metadata=view["private_metadata"])
+    resp = baton.slack(req)
+    assert resp.status_code == 200, resp.text
+    return ack_body(resp)
+
+
+def edit_state(quote: str | None, category: str | None, importance: str | None, area: str | None = None) -> dict:
+    values = state(None, quote, category, importance, area)
+    del values[vb.CUSTOMER_BLOCK]
+    return values
+
+
+def test_fast_voc_offers_edit_and_edit_changes_the_note_in_place(baton, slack, ids):
+    """`/voc acme: text` logs at once with the default details; Edit opens them prefilled and saving changes the
+    note (not a second one) and replaces the confirmation with the note as it is now."""
+    reply = command(baton, slack, "acme: needs SSO before rollout")
+    view = edit_view(baton, slack, reply)
+    assert view["callback_id"] == vb.EDIT_MODAL and initial_quote(view) == "needs SSO before rollout"
+    assert block(view, vb.IMPORTANCE_BLOCK)["element"]["initial_option"]["value"] == "important"
+    assert block(view, vb.CATEGORY_BLOCK)["element"]["initial_option"]["value"] == "other"  # the fast path's
+    assert "ACME Corp." in blocks_text(view["blocks"])
+    ack = submit_edit(baton, view, edit_state("Needs Okta SSO before the rollout", "feature_request", "blocker", "SSO"))
+    assert ack == {}
+    [note] = baton.all(VocNote)
+    assert (note.quote, note.category, note.importance, note.product_area, note.source_kind) == (
+        "Needs Okta SSO before the rollout",
+        "feature_request",
+        "blocker",
+        "SSO",
+        "command",
+    )
+    done = slack.responses()[-1]
+    assert done["replace_original"] is True
+    assert "Updated the VoC for *ACME Corp.*" in blocks_text(done["blocks"]) and "Blocker" in blocks_text(
+        done["blocks"]
+    )
+    again = command(baton, slack, "acme: needs SSO before rollout", user="U_CSM2")  # the original words join it
+    assert len(baton.all(VocNote)) == 1 and vb.EDIT not in {b["action_id"] for b in buttons(again["blocks"])}
+
+
+def test_edit_is_the_first_reporters_alone_and_checked(baton, slack, ids):
+    """Someone else's click on Edit opens nothing; a forged submission changes nothing; a bad field is refused
+    under it and nothing is half saved."""
+    reply = command(baton, slack, "acme: needs SSO")
+    assert edit_view(baton, slack, reply, user="U_CSM2") is None
+    assert "Only <@U_CSM>, who logged this note, can edit it." in slack.responses()[-1]["text"]
+    view = edit_view(baton, slack, reply)
+    forged = submit_edit(baton, view, edit_state("hijacked", "bug", "critical"), user="U_CSM2")
+    assert "errors" in forged
+    bad = submit_edit(baton, view, edit_state("   ", "bug", "critical"))
+    assert bad["errors"] == {vb.QUOTE_BLOCK: "Write down what the customer said."}
+    [note] = baton.all(VocNote)
+    assert (note.quote, note.category, note.importance) == ("needs SSO", "other", "important")
+
+
+def test_edit_in_korean(baton, slack, ids):
+    """The Edit modal and its confirmation speak the user's language."""
+    reply = command(baton, slack, "삼성：대시보드 내보내기", user="U_KO")
+    view = edit_view(baton, slack, reply, user="U_KO")
+    assert view["title"]["text"] == "VoC 수정" and view["submit"]["text"] == "저장"
+    assert submit_edit(baton, view, edit_state("대시보드 내보내기", "bug", "critical"), user="U_KO") == {}
+    assert "*삼성전자*\u200b의 VoC를 수정했습니다" in blocks_text(slack.responses()[-1]["blocks"])
