@@ -218,8 +218,10 @@ def _digits(value: Decimal, currency: str) -> str:
     return f"{q:,.2f}"
 
 
-def _wrap(negative: bool, currency: str, number: str) -> str:
+def _wrap(negative: bool, currency: str, number: str, locale: str = "en") -> str:
     sign = "-" if negative else ""
+    if currency == "KRW" and _lang(locale) == "ko":  # as Koreans write won: 39.7억 원, 1억 5,000만 원, 9,000원
+        return f"{sign}{number}{' 원' if number[-1] in '만억조' else '원'}"
     symbol = SYMBOLS.get(currency)
     if symbol:
         return f"{sign}{symbol}{number}"
@@ -239,7 +241,7 @@ def _korean_units(n: int) -> str:
 
 
 def format_amount(amount: Decimal, currency: str, locale: str) -> str:
-    """Full amount for display: en `$1,500.50`, `₩150,000,000`; ko KRW `₩1억 5,000만`; else `1,234 XYZ`."""
+    """Full amount for display: en `$1,500.50`, `₩150,000,000`; ko KRW `1억 5,000만 원`; else `1,234 XYZ`."""
     value = _to_decimal(amount)
     currency = (currency or "").strip().upper()
     negative = value < 0
@@ -250,7 +252,7 @@ def format_amount(amount: Decimal, currency: str, locale: str) -> str:
         number = _digits(value, currency)
     if number == "0":
         negative = False
-    return _wrap(negative, currency, number)
+    return _wrap(negative, currency, number, locale)
 
 
 _EN_UNITS = ((Decimal(10**12), "T"), (Decimal(10**9), "B"), (Decimal(10**6), "M"), (Decimal(10**3), "K"))
@@ -278,7 +280,7 @@ def _round_scaled(scaled: Decimal) -> Decimal:
 
 
 def format_amount_short(amount: Decimal, currency: str, locale: str) -> str:
-    """Compact amount for tallies: en `$1.2M`, `$120K`, `₩150M`; ko KRW `₩1.5억`, `₩5,000만`."""
+    """Compact amount for tallies: en `$1.2M`, `$120K`, `₩150M`; ko KRW `1.5억 원`, `5,000만 원`."""
     value = _to_decimal(amount)
     currency = (currency or "").strip().upper()
     negative = value < 0
@@ -289,4 +291,4 @@ def format_amount_short(amount: Decimal, currency: str, locale: str) -> str:
         number = _compact(value, units)
     if number is None:
         return format_amount(-value if negative else value, currency, locale)
-    return _wrap(negative, currency, number)
+    return _wrap(negative, currency, number, locale)

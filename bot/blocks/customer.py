@@ -89,13 +89,6 @@ def _number(value: float) -> str:
     return f"{value:,.1f}"
 
 
-def _signed(value: float | None) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:+.1f}"
-    return text[:-2] if text.endswith(".0") else text
-
-
 def _user(user_id: str | None, email: str | None, locale: str) -> str:
     if user_id:
         return f"<@{user_id}>"
@@ -257,7 +250,7 @@ def _facts(status: CustomerStatus, locale: str, hidden: frozenset[str]) -> list[
                 locale,
                 "customer.card.score_value",
                 emoji=BAND_EMOJI.get(band, "⚪"),
-                score=_number(health.score.score),
+                score=kit.points(health.score.score),
                 band=band_label(band, locale),
             )
             fields.append(_field(locale, "customer.card.score", score))
@@ -267,8 +260,8 @@ def _facts(status: CustomerStatus, locale: str, hidden: frozenset[str]) -> list[
                 locale,
                 "customer.card.trend_value",
                 sparkline=spark,
-                delta_7d=_signed(trend.delta_7d),
-                delta_30d=_signed(trend.delta_30d),
+                delta_7d=kit.signed_points(trend.delta_7d),
+                delta_30d=kit.signed_points(trend.delta_30d),
             )
             fields.append(_field(locale, "customer.card.trend", value))
     return fields[:10]

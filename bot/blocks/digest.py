@@ -15,9 +15,9 @@ from decimal import Decimal
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
 
 from bot.blocks import customer as cb
-from bot.blocks.kit import SECTION_LIMIT, mrkdwn, plain, section
+from bot.blocks.kit import SECTION_LIMIT, mrkdwn, plain, points, section
 from bot.blocks.reminders import open_card_button
-from bot.i18n import format_date, t
+from bot.i18n import format_date, t, t_count
 from bot.money import format_amount_short
 from bot.text import escape_mrkdwn, truncate
 from bot.viewdata import health
@@ -54,34 +54,31 @@ def _owner(user_id: str | None, email: str | None, locale: str) -> str:
     return t(locale, "digest.no_owner")
 
 
-def _number(value: float) -> str:
-    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
-
-
 def _change(change: float | None) -> str:
-    """` ▼12`, ` ▲3.5`, ` ±0`; empty when there was no score a week before."""
+    """` ▼12`, ` ▲4`, ` ±0` in whole points; empty when there was no score a week before."""
     if change is None:
         return ""
-    if change == 0:
+    shown = points(abs(change))
+    if shown == "0":
         return " ±0"
-    return f" {'▲' if change > 0 else '▼'}{_number(abs(change))}"
+    return f" {'▲' if change > 0 else '▼'}{shown}"
 
 
 def _renewal(days: int | None, locale: str) -> str | None:
     if days is None:
         return None
     if days > 0:
-        return t(locale, "digest.renewal.in", days=days)
+        return t_count(locale, "digest.renewal.in", days, days=days)
     if days == 0:
         return t(locale, "digest.renewal.today")
-    return t(locale, "digest.renewal.past", days=-days)
+    return t_count(locale, "digest.renewal.past", -days, days=-days)
 
 
 def customer_line(line: Line, locale: str) -> str:
     """One customer: name, score and change, top driver, owner, ARR, days to renewal (at most LINE_LIMIT)."""
     pieces = [
         f"*{_name(line.name)}*",
-        t(locale, "digest.score", score=_number(line.score), change=_change(line.change)),
+        t(locale, "digest.score", score=points(line.score), change=_change(line.change)),
     ]
     if line.driver is not None:
         pieces.append(

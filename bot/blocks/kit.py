@@ -1,4 +1,7 @@
-"""Small Block Kit pieces every feature's builders use: texts cut to Slack's limits and plain sections."""
+"""Small Block Kit pieces every feature's builders use: texts cut to Slack's limits, plain sections, and health
+scores as people read them (whole points)."""
+
+import math
 
 from slack_sdk.models.blocks import MarkdownTextObject, PlainTextObject, SectionBlock
 from slack_sdk.models.views import View
@@ -10,6 +13,19 @@ SECTION_LIMIT = 3000  # a section's text
 PLAIN_LIMIT = 75  # button texts and option labels
 METADATA_LIMIT = 3000  # a view's private_metadata
 VALUE_LIMIT = 2000  # a button's value
+
+
+def points(value: float) -> str:
+    """A health score or a change of one in whole points, halves rounded away from zero: 44.5 -> `45`."""
+    return f"{int(math.copysign(math.floor(abs(value) + 0.5), value)):,}"
+
+
+def signed_points(value: float | None) -> str:
+    """A change in whole points with its sign: `+3`, `-12`, `±0` (`—` when there is none)."""
+    if value is None:
+        return "—"
+    text = points(value)
+    return "±0" if text in ("0", "-0") else (text if text.startswith("-") else f"+{text}")
 
 
 def plain(text: str, limit: int = PLAIN_LIMIT) -> PlainTextObject:

@@ -14,9 +14,9 @@ from decimal import Decimal
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
 
 from bot.blocks import reminders as rb
-from bot.blocks.kit import SECTION_LIMIT, mrkdwn, plain, section
+from bot.blocks.kit import SECTION_LIMIT, mrkdwn, plain, points, section
 from bot.blocks.nudges import _dicts, _link, _name, plural
-from bot.i18n import format_date, t
+from bot.i18n import format_date, format_time, t
 from bot.money import format_amount_short
 from bot.text import escape_mrkdwn, truncate
 from bot.viewdata.meeting import (
@@ -105,7 +105,7 @@ def _risk_line(item: RiskItem, locale: str) -> str:
         renews = t(locale, "nudges.meeting.renews", date=format_date(item.renewal_date, locale))
     return _dot(
         f"*{_name(item.name)}*",
-        f"{_band(item.band, locale)} ({item.score:.0f})",
+        f"{_band(item.band, locale)} ({points(item.score)})",
         _amount(item.arr, item.currency, locale),
         renews,
         _mention(item.owner, locale),
@@ -282,14 +282,24 @@ def _task_rows(agenda: Agenda, locale: str) -> list[Block | dict]:
     )
 
 
+def _header(agenda: Agenda, locale: str, day: str) -> str:
+    """`Cross-team meeting today` / `tomorrow` / `on Thu, Mar 12, 2026`, counted from the day it is read."""
+    ahead = (agenda.meeting.date() - agenda.today).days if agenda.today else None
+    if ahead == 0:
+        return t(locale, "nudges.meeting.header.today")
+    if ahead == 1:
+        return t(locale, "nudges.meeting.header.tomorrow")
+    return t(locale, "nudges.meeting.header", day=day)
+
+
 def meeting_agenda(agenda: Agenda, locale: str) -> tuple[list[dict], str]:
     """The reminder posted the day before the meeting: when it is, then accounts at risk, handoffs waiting
     for acceptance, top requests by ARR, renewals in 90 days, overdue promises and overdue onboarding tasks,
     each row linking to its card; one message, within 50 blocks whatever the data."""
     day = meeting_day(agenda.meeting.date(), locale)
-    clock = agenda.meeting.strftime("%H:%M")
+    clock = format_time(agenda.meeting, locale)
     blocks: list[Block | dict] = [
-        HeaderBlock(text=plain(t(locale, "nudges.meeting.header"), HEADER_LIMIT)),
+        HeaderBlock(text=plain(_header(agenda, locale, day), HEADER_LIMIT)),
         ContextBlock(elements=[mrkdwn(t(locale, "nudges.meeting.when", day=day, time=clock, tz=agenda.tz))]),
         DividerBlock(),
         *_risk_rows(agenda, locale),

@@ -222,15 +222,11 @@ def _field(locale: str, key: str, value: str) -> dict:
     return _md(f"*{t(locale, key)}*\n{value}", FIELD_LIMIT)
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}"
-
-
 def _delta(value: float | None, locale: str) -> str:
-    if value is None or round(value) == 0:
+    if value is None or kit.points(abs(value)) == "0":
         return t(locale, "reminders.trend.flat") if value is not None else ""
     arrow = "▲" if value > 0 else "▼"
-    return t(locale, "reminders.trend.change", arrow=arrow, points=_number(abs(value)))
+    return t(locale, "reminders.trend.change", arrow=arrow, points=kit.points(abs(value)))
 
 
 def _health(state: RenewalState, locale: str) -> str:
@@ -241,7 +237,7 @@ def _health(state: RenewalState, locale: str) -> str:
         "reminders.health.value",
         emoji=BAND_EMOJI.get(state.band or "", "⚪"),
         band=band_label(state.band, locale),
-        score=_number(state.score),
+        score=kit.points(state.score),
     )
     trend = _delta(state.delta_30d, locale)
     return f"{text} {trend}".strip()

@@ -1,7 +1,8 @@
 """Message catalog: every user-facing string, in English and Korean."""
 
+import re
 import string
-from datetime import date
+from datetime import date, datetime, time
 
 from bot.i18n import (
     customer_en,
@@ -59,15 +60,65 @@ def normalize_locale(locale: str | None, default: str = "en") -> str:
 
 
 def t(locale: str, key: str, /, **params: object) -> str:
-    """The message `key` in `locale` with `params` filled in; falls back to English, never raises."""
+    """The message `key` in `locale` with `params` filled in; falls back to English, never raises. In Korean a
+    particle written for either ending (`{customer}이(가)`) becomes the one the word before it takes."""
     catalog = CATALOGS.get(locale, EN)
     template = catalog.get(key) or EN.get(key)
     if template is None:
         raise KeyError(f"message {key!r} is in no catalog")
     try:
-        return template.format(**params)
+        out = template.format(**params)
     except (KeyError, IndexError, ValueError):
         return EN[key].format(**params) if key in EN else template
+    return with_particles(out) if catalog is KO and "(" in out else out
+
+
+def t_count(locale: str, key: str, count: int, /, **params: object) -> str:
+    """`key` for `count` things: `key.one` when `count` is 1 (English "renews tomorrow", not "in 1 days"),
+    otherwise `key`; `count` is passed as `{count}` unless the params name it otherwise."""
+    chosen = f"{key}.one" if count == 1 and has(f"{key}.one") else key
+    return t(locale, chosen, **{"count": count, **params})
+
+
+# Korean particles whose form depends on whether the word before ends in a consonant (받침):
+# written `이(가)` in a template, resolved against the filled-in word.
+_PARTICLES = {"이(가)": ("이", "가"), "을(를)": ("을", "를"), "은(는)": ("은", "는"), "와(과)": ("과", "와")}
+_PARTICLE_RE = re.compile(r"([^\W_]{1,2})(\.?[*_\u200b'’”\")\]]*)(이\(가\)|을\(를\)|은\(는\)|와\(과\)|\(으\)로)")
+# 영 일 이 삼 사 오 육 칠 팔 구
+_DIGIT_BATCHIM = dict(zip("0123456789", (True, True, False, True, False, False, True, True, True, False), strict=True))
+_DIGIT_RIEUL = {"1", "7", "8"}  # 일 칠 팔: ㄹ, which takes 로, not 으로
+
+
+def _ending(tail: str) -> tuple[bool, bool]:
+    """(ends in a consonant, that consonant is ㄹ) for a word ending in `tail` (its last one or two letters) as
+    Koreans read it: a Hangul syllable's final, a digit's Korean name, a Latin word's usual transliteration
+    (…l, …le, …m, …n, …ng end in 받침: Google 구글, Zoom 줌; the rest mostly in a vowel: Acme 애크미)."""
+    ch = tail[-1]
+    if "가" <= ch <= "힣":
+        final = (ord(ch) - 0xAC00) % 28
+        return final != 0, final == 8
+    if ch in _DIGIT_BATCHIM:
+        return _DIGIT_BATCHIM[ch], ch in _DIGIT_RIEUL
+    low = tail.lower()
+    if low.endswith("le"):
+        return True, True
+    return low[-1] in "lmn", low[-1] == "l"
+
+
+def with_particles(text: str) -> str:
+    """`text` with each `이(가)`, `을(를)`, `은(는)`, `와(과)` and `(으)로` after a word made the one that word
+    takes: `삼성전자이(가)` -> `삼성전자가`, `Acme Corp.을(를)` reads the last letter, skipping closing marks."""
+
+    def pick(m: re.Match) -> str:
+        last, marks, particle = m.group(1), m.group(2), m.group(3)  # `Corp.`: the letter before the dot decides
+        batchim, rieul = _ending(last)
+        if particle == "(으)로":
+            chosen = "으로" if batchim and not rieul else "로"
+        else:
+            chosen = _PARTICLES[particle][0 if batchim else 1]
+        return last + marks + chosen
+
+    return _PARTICLE_RE.sub(pick, text)
 
 
 def has(key: str) -> bool:
@@ -78,6 +129,15 @@ def has(key: str) -> bool:
 def placeholders(template: str) -> set[str]:
     """Names used as {name} in a template (for the catalog consistency test)."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def format_time(moment: time | datetime, locale: str) -> str:
+    """A clock time as people write it: `3:00 PM` (12-hour, as en-US reads it) / `오후 3:00`."""
+    hour, minute = moment.hour, moment.minute
+    twelve = hour % 12 or 12
+    if locale == "ko":
+        return f"{'오전' if hour < 12 else '오후'} {twelve}:{minute:02d}"
+    return f"{twelve}:{minute:02d} {'AM' if hour < 12 else 'PM'}"
 
 
 def format_date(d: date | None, locale: str) -> str:

@@ -30,9 +30,11 @@ MESSAGES: dict[str, str] = {
     "digest.driver": "Top driver: {signal} {value}",
     "digest.no_owner": "no owner",
     "digest.arr_value": "ARR {amount}",
-    "digest.renewal.in": "renews in {days} d",
+    "digest.renewal.in": "renews in {days} days",
+    "digest.renewal.in.one": "renews tomorrow",
     "digest.renewal.today": "renews today",
-    "digest.renewal.past": "renewal date {days} d ago",
+    "digest.renewal.past": "renewal date {days} days ago",
+    "digest.renewal.past.one": "renewal date yesterday",
     "digest.thread_more": "🧵 {count} more in the thread, worst first.",
     "digest.part": "Part {part} of {parts} · open a card with `/customer NAME`",
     "digest.not_listed": "… and {count} more not listed here (all counted in the totals above). "

@@ -17,7 +17,7 @@ MESSAGES: dict[str, str] = {
     "help.fallback": "Baton이 할 수 있는 일입니다.",
     "help.text": (
         "*Baton은 고객을 영업에서 고객 성공팀으로 빠짐없이 넘겨 줍니다.*\n"
-        "• `/handoff [고객명]`: 영업 → CS 인계(핸드오프) 작성 (바로가기 메뉴의 *Start a handoff*도 가능)\n"
+        "• `/handoff [고객명]`: 영업 → CS 인계 작성 (바로가기 메뉴의 *Start a handoff*도 가능)\n"
         "• CRM에서 딜이 성사되면 담당자에게 *인계 작성* 버튼이 있는 DM을 보냅니다\n"
         "• 인계 카드에서 CSM은 *수락*하거나, 스레드에서 *AE에게 질문*하거나, *부적합 고객 표시*를 할 수 있습니다\n"
         "• `/customer [고객명]`: 고객 현황을 나에게만 보여 줍니다 "
@@ -46,7 +46,7 @@ MESSAGES: dict[str, str] = {
     "handoff.field.contract_start.placeholder": "날짜 선택",
     "handoff.field.term_months": "계약 기간(개월)",
     "handoff.field.term_months.placeholder": "12",
-    "handoff.field.renewal_date": "재계약일",
+    "handoff.field.renewal_date": "갱신일",
     "handoff.field.renewal_date.placeholder": "날짜 선택",
     "handoff.field.why_bought": "구매 이유와 시점",
     "handoff.field.why_bought.placeholder": "고객의 문제, 계기, 검토했다가 버린 대안",
@@ -90,7 +90,7 @@ MESSAGES: dict[str, str] = {
     "handoff.card.header": "🤝 인계: {customer}",
     "handoff.card.text": "새 인계: {customer} ({amount})",
     "handoff.card.arr": "ARR",
-    "handoff.card.renewal": "재계약",
+    "handoff.card.renewal": "갱신",
     "handoff.card.term": "({months}개월)",
     "handoff.card.ae": "AE",
     "handoff.card.se": "SE",
@@ -136,7 +136,7 @@ MESSAGES: dict[str, str] = {
     "err.amount_too_large": "금액이 너무 큽니다.",
     "err.amount_currency_conflict": "통화 기호와 통화 코드가 서로 다릅니다.",
     "err.bad_date": "올바른 날짜가 아닙니다.",
-    "err.renewal_before_start": "재계약일은 계약 시작일({start}) 이후여야 합니다.",
+    "err.renewal_before_start": "갱신일은 계약 시작일({start}) 이후여야 합니다.",
     "err.bad_term": "계약 기간은 1~120 사이의 개월 수로 입력해 주세요.",
     "err.bad_choice": "보기 중 하나를 골라 주세요.",
     "err.bad_user": "사람을 선택해 주세요.",

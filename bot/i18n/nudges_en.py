@@ -24,7 +24,9 @@ MESSAGES: dict[str, str] = {
     "nudges.promise.as_owner": "The promise has no owner, so this goes to you as the customer's owner.",
     "nudges.promise.card": "Handoff card",
     # the meeting reminder
-    "nudges.meeting.header": "📋 Cross-team meeting tomorrow: agenda",
+    "nudges.meeting.header": "📋 Cross-team meeting on {day}: agenda",
+    "nudges.meeting.header.today": "📋 Cross-team meeting today: agenda",
+    "nudges.meeting.header.tomorrow": "📋 Cross-team meeting tomorrow: agenda",
     "nudges.meeting.when": "{day} at {time} ({tz}) · built from Baton's data · each item opens its card",
     "nudges.meeting.day": "{weekday}, {date}",
     "nudges.meeting.text": "📋 Cross-team meeting {day} at {time}: {at_risk} accounts at risk, {handoffs} handoffs "

@@ -22,10 +22,12 @@ MESSAGES: dict[str, str] = {
     # overdue promises
     "nudges.promise.text": "⏰ *{customer}*에 한 약속의 기한이 지났습니다: “{promise}”. "
     "기한은 {due}였습니다({age} 전).",
-    "nudges.promise.as_owner": "약속 담당자가 없어 고객 담당자인 회원님께 보냅니다.",
+    "nudges.promise.as_owner": "약속 담당자가 정해지지 않아 고객 담당자께 보냅니다.",
     "nudges.promise.card": "인계 카드",
     # the meeting reminder
-    "nudges.meeting.header": "📋 내일 부서 간 협업 회의 안건",
+    "nudges.meeting.header": "📋 {day} 부서 간 협업 회의 안건",
+    "nudges.meeting.header.today": "📋 오늘 부서 간 협업 회의 안건",
+    "nudges.meeting.header.tomorrow": "📋 내일 부서 간 협업 회의 안건",
     "nudges.meeting.when": "{day} {time} ({tz}) · Baton 데이터로 만든 안건 · 항목마다 카드를 열 수 있습니다",
     "nudges.meeting.day": "{date} ({weekday})",
     "nudges.meeting.text": "📋 부서 간 협업 회의 {day} {time}: 위험 고객 {at_risk}곳, 수락 대기 인계 {handoffs}건, "

@@ -12,15 +12,15 @@ MESSAGES: dict[str, str] = {
     "reminders.menu.pause_kind": "{kind} {days}일 동안 일시 중지",
     "reminders.kind.renewal": "갱신 알림",
     "reminders.kind.onboarding": "온보딩 알림",
-    "reminders.kind.nudge": "독촉 알림",
-    "reminders.kind.nudge.draft": "핸드오프 초안 알림",
-    "reminders.kind.nudge.lead": "핸드오프 초안 알림",
-    "reminders.kind.nudge.accept": "핸드오프 수락 알림",
+    "reminders.kind.nudge": "리마인더",
+    "reminders.kind.nudge.draft": "인계 초안 알림",
+    "reminders.kind.nudge.lead": "인계 초안 알림",
+    "reminders.kind.nudge.accept": "인계 수락 알림",
     "reminders.kind.nudge.promise": "약속 알림",
     "reminders.kind.meeting": "회의 알림",
     "reminders.kind.other": "이 알림",
     # the customer's state
-    "reminders.field.health": "건강도",
+    "reminders.field.health": "헬스 스코어",
     "reminders.field.arr": "ARR",
     "reminders.field.renewal": "갱신",
     "reminders.field.promises": "약속",
@@ -32,9 +32,9 @@ MESSAGES: dict[str, str] = {
     "reminders.trend.flat": "(30일간 변동 없음)",
     "reminders.renewal.on": "{date} ({days}일 남음)",
     "reminders.renewal.on_today": "{date} (오늘)",
-    "reminders.promises.none": "진행 중인 약속 없음",
-    "reminders.promises.open": "진행 중 {open}건",
-    "reminders.promises.late": "진행 중 {open}건 · ⚠️ 기한 지남 {late}건",
+    "reminders.promises.none": "미완료 약속 없음",
+    "reminders.promises.open": "미완료 {open}건",
+    "reminders.promises.late": "미완료 {open}건 · ⚠️ 기한 초과 {late}건",
     "reminders.nobody": "지정된 사람 없음",
     "reminders.voc": "💬 고객의 최근 의견 ({date}): “{quote}”",
     # the renewal ladder
@@ -46,15 +46,15 @@ MESSAGES: dict[str, str] = {
     "reminders.renewal.lead_ae": "갱신일 {date}. 담당 CSM도 알림을 받았습니다. 딜에 필요한 부분을 함께 챙겨 주세요.",
     "reminders.renewal.again": "⏰ 다시 알림 시간이 되었습니다.",
     "reminders.renewal.csp": (
-        "📋 *갱신 {days}일 전:* 고객에게 고객 성공 계획(Customer Success Plan)을 공유하고 갱신 일정(날짜, "
+        "📋 *갱신 D-{days}:* 고객에게 고객 성공 계획(Customer Success Plan)을 공유하고 갱신 일정(날짜, "
         "의사결정자, 계약 서류)을 확정하세요."
     ),
-    "reminders.renewal.risk": "⚠️ 건강도가 *{band}* 상태입니다. 갱신 논의 전에 개선 계획을 세우세요.",
-    "reminders.renewal.why_csm": "{name}의 담당 CSM이라 받는 알림입니다 · 갱신 {step}일 전 알림",
-    "reminders.renewal.why_ae": "{name}의 AE라 받는 알림입니다 · 갱신 {step}일 전 알림",
+    "reminders.renewal.risk": "⚠️ 헬스 스코어가 *{band}* 상태입니다. 갱신 논의 전에 개선 계획을 세우세요.",
+    "reminders.renewal.why_csm": "{name}의 담당 CSM이라 받는 알림입니다 · 갱신 D-{step} 알림",
+    "reminders.renewal.why_ae": "{name}의 AE라 받는 알림입니다 · 갱신 D-{step} 알림",
     "reminders.handed.title": "🤝 {by} 님이 *{name}* 갱신을 넘겼습니다",
     "reminders.handed.text": "갱신 건을 넘겨받았습니다: {name}",
-    "reminders.handed.why": "갱신 {step}일 전 알림에서 넘겨받음 · 갱신일 {date}",
+    "reminders.handed.why": "갱신 D-{step} 알림에서 넘겨받음 · 갱신일 {date}",
     # onboarding
     "reminders.milestone.kickoff": "킥오프",
     "reminders.milestone.activation": "제품 활성화",
@@ -69,10 +69,10 @@ MESSAGES: dict[str, str] = {
     "reminders.onboarding.playbook": "*온보딩 플레이북*",
     "reminders.onboarding.item_done": "✅ {milestone}: 완료",
     "reminders.onboarding.item_open": "⬜ {milestone}: 기한 {date}",
-    "reminders.onboarding.item_late": "⚠️ {milestone}: {date}부터 기한 지남",
-    "reminders.onboarding.criteria": "*핸드오프의 성공 기준*",
+    "reminders.onboarding.item_late": "⚠️ {milestone}: {date}부터 기한 초과",
+    "reminders.onboarding.criteria": "*인계 때 합의한 성공 기준*",
     "reminders.onboarding.why": (
-        "핸드오프 수락 {date} · 담당자라 받는 알림입니다. 기한 당일, 다음 날, 이후 완료될 때까지 매주 알려 드립니다."
+        "인계 수락 {date} · 담당자라 받는 알림입니다. 기한 당일, 다음 날, 이후 완료될 때까지 매주 알려 드립니다."
     ),
     # after a click
     "reminders.note.acknowledged": "✅ {by} 님이 확인함 · {when}",

@@ -4,7 +4,7 @@ MESSAGES: dict[str, str] = {
     # /roadmap
     "roadmap.usage": (
         "*로드맵: 제품 결정의 근거가 되는 고객의 목소리(VoC)* (나에게만 보임)\n"
-        "• `/roadmap`: 진행 중인 항목을 요청한 고객의 ARR이 큰 순서로 보기\n"
+        "• `/roadmap`: 출시 전 항목을 요청한 고객의 ARR이 큰 순서로 보기\n"
         "• `/roadmap new 제목`: 새 항목을 만들어 {channel}에 게시 (요청한 고객 집계가 실시간으로 갱신됨)\n"
         "• 메시지의 ⋮ 메뉴에서 *Make roadmap item*: 그 메시지로 새 항목 만들기\n"
         "• VoC를 항목에 태그: VoC 노트의 *로드맵에 태그* 버튼, 또는 항목 스레드에 VoC로 기록된 메시지의 링크를 "
@@ -42,7 +42,7 @@ MESSAGES: dict[str, str] = {
     "roadmap.parent.status": "상태",
     "roadmap.parent.customers": "요청한 고객",
     "roadmap.parent.arr": "해당 고객 ARR 합계",
-    "roadmap.parent.renewing": "90일 안에 재계약",
+    "roadmap.parent.renewing": "90일 안에 갱신",
     "roadmap.parent.health": "헬스 스코어",
     "roadmap.parent.health_value": "🟠 주의: {at_risk} · 🔴 위험: {unhealthy}",
     "roadmap.parent.notes": "VoC 노트",
@@ -69,13 +69,13 @@ MESSAGES: dict[str, str] = {
     "roadmap.shipped.thread_link": "항목 스레드",
     "roadmap.shipped.text": "출시: {title}. 담당 고객 {count}곳이 요청했던 기능입니다.",
     # /roadmap (the list)
-    "roadmap.list.head": "진행 중인 로드맵 항목 (요청한 고객의 ARR 순)",
+    "roadmap.list.head": "출시 전 로드맵 항목 (요청한 고객의 ARR 순)",
     "roadmap.list.line": "{status} · 고객 {customers}곳 · ARR {arr}",
     "roadmap.list.empty": (
-        "아직 진행 중인 로드맵 항목이 없습니다. `/roadmap new 제목` 또는 "
+        "아직 출시 전 로드맵 항목이 없습니다. `/roadmap new 제목` 또는 "
         "메시지 메뉴의 *Make roadmap item*으로 만들어 보세요."
     ),
-    "roadmap.list.text": "진행 중인 로드맵 항목",
+    "roadmap.list.text": "출시 전 로드맵 항목",
     # modals
     "roadmap.modal.title": "로드맵",
     "roadmap.modal.close": "닫기",
@@ -89,12 +89,12 @@ MESSAGES: dict[str, str] = {
     "roadmap.tag.submit": "태그",
     "roadmap.tag.intro": "*{customer}*의 이 VoC는 어떤 로드맵 항목의 근거인가요?",
     "roadmap.tag.label": "로드맵 항목",
-    "roadmap.tag.placeholder": "진행 중인 항목 선택",
+    "roadmap.tag.placeholder": "출시 전 항목 선택",
     "roadmap.tag.newest": "가장 최근 항목 {count}개만 표시됩니다.",
     "roadmap.tag.pick": "로드맵 항목을 선택하세요.",
     "roadmap.tag.none": (
-        "태그할 수 있는 진행 중인 로드맵 항목이 아직 없습니다. `/roadmap new 제목`(또는 메시지의 *로드맵 항목 "
-        "만들기*)으로 항목을 만든 뒤 다시 태그하세요."
+        "태그할 수 있는 출시 전 로드맵 항목이 아직 없습니다. `/roadmap new 제목`(또는 메시지 메뉴의 *Make roadmap "
+        "item*)으로 항목을 만든 뒤 다시 태그하세요."
     ),
     "roadmap.tag.done": "*{title}*에 태그했습니다. {channel}의 항목 스레드에 노트가 게시되고 집계가 갱신됩니다.",
     "roadmap.tag.already": "이 노트는 이미 *{title}*에 태그되어 있어 바뀐 것이 없습니다.",

@@ -48,7 +48,7 @@ MESSAGES: dict[str, str] = {
     "voc.err.bad_category": "목록에서 분류를 선택하세요.",
     "voc.err.bad_importance": "목록에서 중요도를 선택하세요.",
     "voc.err.area_too_long": "제품 영역은 {max}자 이내로 입력하세요(현재 {length}자).",
-    "voc.err.unknown_item": "이 로드맵 항목은 더 이상 진행 중이 아닙니다. 다른 항목을 선택하거나 비워 두세요.",
+    "voc.err.unknown_item": "이 로드맵 항목은 이미 출시되었거나 삭제되었습니다. 다른 항목을 선택하거나 비워 두세요.",
     "voc.err.draft_expired": "이 메시지의 전체 내용이 만료되었습니다. 보이는 내용을 고쳐서 기록하세요.",
     # the confirmation
     "voc.logged": "✅ *{customer}*의 고객의 목소리(VoC)로 기록했습니다.",

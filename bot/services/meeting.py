@@ -251,6 +251,7 @@ def agenda(db: Session, cfg: TeamConfig, today: date, meeting: datetime, rules) 
     return vm.Agenda(
         meeting=meeting,
         tz=cfg.raw("timezone"),
+        today=today,
         at_risk=at_risk,
         handoffs=handoffs,
         themes=themes,

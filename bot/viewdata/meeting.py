@@ -86,6 +86,7 @@ class Agenda:
 
     meeting: datetime  # local, in the team's zone
     tz: str
+    today: date | None = None  # the team's local date the agenda was read on (the header says today/tomorrow)
     at_risk: Sequence[RiskItem] = ()  # by ARR
     handoffs: Sequence[HandoffItem] = ()  # longest waiting first
     themes: Sequence[ThemeItem] = ()  # by ARR

@@ -424,7 +424,7 @@ def test_composed_keys_exist_in_both_languages(key):
         ("customer.band.healthy", "양호"),
         ("customer.band.at_risk", "주의"),
         ("customer.band.unhealthy", "위험"),
-        ("customer.card.renewal", "재계약"),
+        ("customer.card.renewal", "갱신"),
         ("customer.card.voc", "고객의 목소리(VoC)"),
     ],
 )

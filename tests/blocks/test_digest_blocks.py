@@ -110,9 +110,9 @@ def test_worst_case_500_customers_long_names_fits_and_lists_everyone_once(locale
     assert listed_ids(parts[:1]) == first
     assert [len(listed_ids([parts[0], p])) - 10 for p in parts[1:]] == [100, 100, 100, 100, 90]
     part2 = "\n".join(texts(parts[1].blocks))
-    assert ("Part 2 of 6" if locale == "en" else "6개 중 2번째") in part2
+    assert ("Part 2 of 6" if locale == "en" else "2/6") in part2
     assert parts[1].text == (
-        "At-risk digest, week 48 (part 2 of 6)" if locale == "en" else "48주차 이탈 위험 다이제스트 (6개 중 2번째)"
+        "At-risk digest, week 48 (part 2 of 6)" if locale == "en" else "48주차 이탈 위험 다이제스트 (2/6)"
     )
 
 
@@ -154,7 +154,7 @@ def test_header_totals_in_korean_use_korean_units():
     summary = texts(parts[0].blocks)[1]
     assert summary == (
         "헬스 스코어가 있는 고객 10,000곳 중 *2곳*\u200b에 주의가 필요합니다: 🔴 위험 *1* · 🟠 주의 *1*\n"
-        "*위험 ARR:* ₩309억 · $62.5M"
+        "*위험 ARR:* 309억 원 · $62.5M"
     )
     assert parts[0].blocks[0]["text"]["text"] == "2026년 48주차 이탈 위험 고객 다이제스트"
 
@@ -172,7 +172,8 @@ def test_customer_line_content():
         driver=Driver("nps", 3.0),
     )
     assert db_.customer_line(x, "en") == (
-        "*Acme &lt;Labs&gt; &amp; Co* · Score 52 ▼12.5 · Top driver: NPS 3/10 · <@U_CSM> · ARR ₩123M · renews in 45 d"
+        "*Acme &lt;Labs&gt; &amp; Co* · Score 52 ▼13 · Top driver: NPS 3/10 · <@U_CSM> · ARR ₩123M · "
+        "renews in 45 days"
     )
     y = line(
         4,
@@ -188,7 +189,7 @@ def test_customer_line_content():
     )
     assert (
         db_.customer_line(y, "ko")
-        == "*한빛소프트* · 스코어 44.5 ▲4 · 주요 원인: 라이선스 사용률 33% · 담당자 없음 · 재계약일 3일 지남"
+        == "*한빛소프트* · 스코어 45 ▲4 · 주요 원인: 라이선스 사용률 33% · 담당자 없음 · 갱신일 3일 지남"
     )
     z = line(5, "at_risk", name="Zed", change=None, driver=None, days_to_renewal=None, owner_user_id="U1")
     assert db_.customer_line(z, "en").startswith("*Zed* · Score 45 · <@U1> · ARR")

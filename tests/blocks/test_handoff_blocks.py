@@ -431,7 +431,7 @@ def test_korean_card_uses_korean_labels_and_units():
     blocks, text = hb.handoff_card(d, "ko")
     raw = check_message(blocks, text)
     dumped = json.dumps(raw, ensure_ascii=False)
-    assert "₩1억 5,000만" in dumped and "₩1억 5,000만" in text
+    assert "1억 5,000만 원" in dumped and "1억 5,000만 원" in text
     for key in ("handoff.card.renewal", "handoff.card.completeness", "handoff.card.promises", "handoff.card.kickoff"):
         assert t("ko", key) in dumped
     assert {b["text"]["text"] for b in buttons(raw).values()} == {

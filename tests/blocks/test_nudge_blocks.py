@@ -144,8 +144,8 @@ def test_agenda_rows_link_to_their_cards():
     assert "*Acme* · Kickoff · due Feb 27, 2026 (5 days overdue) · <@U_CSM>" in raw
     buttons = [json.loads(b["accessory"]["value"])["c"] for b in blocks if "accessory" in b]
     assert buttons == [7, 8, 7]
-    assert text.startswith("📋 Cross-team meeting Thu, Mar 5, 2026 at 15:00: 1 accounts at risk")
-    assert "Thu, Mar 5, 2026 at 15:00 (Asia/Seoul)" in raw
+    assert text.startswith("📋 Cross-team meeting Thu, Mar 5, 2026 at 3:00 PM: 1 accounts at risk")
+    assert "Thu, Mar 5, 2026 at 3:00 PM (Asia/Seoul)" in raw
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -227,3 +227,34 @@ def test_promise_nudge_within_limits(locale):
 def test_age_text(hours, en, ko):
     """Whole hours under two days, whole days after, in both languages."""
     assert nb.age_text(hours, "en") == en and nb.age_text(hours, "ko") == ko
+
+
+@pytest.mark.parametrize(
+    ("days_ahead", "en", "ko"),
+    [
+        (0, "📋 Cross-team meeting today: agenda", "📋 오늘 부서 간 협업 회의 안건"),
+        (1, "📋 Cross-team meeting tomorrow: agenda", "📋 내일 부서 간 협업 회의 안건"),
+        (3, "📋 Cross-team meeting on Sat, Mar 7, 2026: agenda", "📋 2026년 3월 7일 (토) 부서 간 협업 회의 안건"),
+    ],
+)
+def test_agenda_header_counts_the_days_from_when_it_is_read(days_ahead, en, ko):
+    """The header says today, tomorrow or the date, from the day the agenda was read (it said "tomorrow" for any
+    date); the time is 12-hour in English, 오전/오후 in Korean."""
+    meeting = datetime(2026, 3, 4, 15, 30, tzinfo=ZoneInfo("Asia/Seoul")) + timedelta(days=days_ahead)
+    agenda = vm.Agenda(meeting=meeting, tz="Asia/Seoul", today=TODAY)
+    for locale, header, clock in (("en", en, "3:30 PM"), ("ko", ko, "오후 3:30")):
+        blocks, text = mb.meeting_agenda(agenda, locale)
+        assert blocks[0]["text"]["text"] == header
+        assert clock in json.dumps(blocks, ensure_ascii=False) and clock in text
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "en", "ko"),
+    [(0, 5, "12:05 AM", "오전 12:05"), (9, 0, "9:00 AM", "오전 9:00"), (12, 0, "12:00 PM", "오후 12:00"),
+     (23, 59, "11:59 PM", "오후 11:59")],
+)  # fmt: skip
+def test_format_time(hour, minute, en, ko):
+    from bot.i18n import format_time
+
+    moment = datetime(2026, 3, 4, hour, minute)
+    assert (format_time(moment, "en"), format_time(moment, "ko")) == (en, ko)

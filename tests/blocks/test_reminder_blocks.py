@@ -93,7 +93,7 @@ def test_renewal_reminder_without_data_says_so(locale):
     )
     raw = json.dumps(check(blocks, text), ensure_ascii=False)
     expected = {"en": ("No score yet", "None open", "Nobody on record", "renews today"),
-                "ko": ("아직 점수 없음", "진행 중인 약속 없음", "지정된 사람 없음", "오늘 갱신")}[locale]  # fmt: skip
+                "ko": ("아직 점수 없음", "미완료 약속 없음", "지정된 사람 없음", "오늘 갱신")}[locale]  # fmt: skip
     for bit in expected:
         assert bit in raw, bit
 
@@ -119,7 +119,8 @@ def test_renewal_reminder_korean_content():
     blocks, text = rb.renewal_reminder(s, "ko", key=KEY, step=90, role="ae", csp=True)
     raw = json.dumps(blocks, ensure_ascii=False)
     assert text == "삼성 갱신까지 90일"
-    for bit in ("2026년 12월 31일 (90일 남음)", "건강", "(30일간 변동 없음)", "₩1억 5,000만", "고객 성공 계획", "AE라"):
+    bits = ("2026년 12월 31일 (90일 남음)", "헬스 스코어", "(30일간 변동 없음)", "1억 5,000만 원", "고객 성공 계획")
+    for bit in (*bits, "AE라"):
         assert bit in raw, bit
     assert actions(blocks) == [rb.ACK, rb.SNOOZE, rb.OPEN_CARD, rb.MENU]
 
@@ -197,7 +198,7 @@ def test_controls_without_a_customer_only_offer_the_pause():
     """No customer (e.g. a handoff nudge in a channel): only "Pause ... for 7 days", with the kind's name."""
     block = rb.controls("nudge.accept:12", "ko", customer_id=None, kind="nudge.accept")
     (menu,) = block["elements"]
-    assert [o["text"]["text"] for o in menu["options"]] == ["핸드오프 수락 알림 7일 동안 일시 중지"]
+    assert [o["text"]["text"] for o in menu["options"]] == ["인계 수락 알림 7일 동안 일시 중지"]
 
 
 @pytest.mark.parametrize(("kind", "label"), [("onboarding.kickoff", "onboarding reminders"), ("nudge.x", "nudges"),

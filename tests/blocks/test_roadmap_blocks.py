@@ -190,7 +190,7 @@ def test_parent_in_korean_formats_won_the_korean_way():
     tally = Tally(1, 1, (("KRW", Decimal("150000000")),), 0, 0, 0, ())
     raw = dumps(rb.parent_message(item("shipped", description=None), tally, "ko")[0])
     text = json.dumps(raw, ensure_ascii=False)
-    assert "₩1억 5,000만" in text and "출시됨 · 2026년 11월 20일" in text and "아직 태그된 VoC가 없습니다" in text
+    assert "1억 5,000만 원" in text and "출시됨 · 2026년 11월 20일" in text and "아직 태그된 VoC가 없습니다" in text
 
 
 # --- the thread post ---------------------------------------------------------------------------------------

@@ -641,7 +641,7 @@ def test_fill_request_not_sent_once_the_handoff_was_submitted(baton, slack, hubs
 
 @pytest.mark.parametrize("via", ["hubspot", "generic"])
 def test_korean_owner_gets_dm_in_korean_with_korean_won_units(baton, slack, hubspot, via):
-    """An owner whose Slack locale is ko-KR gets the DM in Korean, ₩150,000,000 written as ₩1억 5,000만."""
+    """An owner whose Slack locale is ko-KR gets the DM in Korean, ₩150,000,000 written as 1억 5,000만 원."""
     if via == "hubspot":
         add_deal(hubspot, owner_email="minsu@example.co.kr", amount="150000000", currency="KRW", company="삼성전자")
         assert post_hubspot(baton, CAPTURED_BODY).status_code == 200
@@ -652,7 +652,7 @@ def test_korean_owner_gets_dm_in_korean_with_korean_won_units(baton, slack, hubs
     [h] = baton.all(Handoff)
     assert (h.arr, h.currency, h.ae_user_id) == (Decimal("150000000"), "KRW", "U_KO")
     [dm] = dm_messages(slack, "U_KO")
-    assert "₩1억 5,000만" in dm["text"] and "성사되었습니다" in dm["text"] and "삼성전자" in dm["text"]
+    assert "1억 5,000만 원" in dm["text"] and "성사되었습니다" in dm["text"] and "삼성전자" in dm["text"]
     [button] = buttons(dm)
     assert button["text"]["text"] == "인계 작성" and button["action_id"] == hb.FILL
     assert dm_messages(slack, "U_AE") == []

@@ -189,13 +189,13 @@ def test_every_way_of_naming_the_customer_opens_its_card(baton, slack, acme, que
 
 
 def test_korean_user_gets_the_card_in_korean(baton, slack, acme):
-    """A ko-KR user reads the card in Korean (헬스 스코어, 재계약, 약속 사항, 위험 신호)."""
+    """A ko-KR user reads the card in Korean (헬스 스코어, 갱신, 약속 사항, 위험 신호)."""
     reply = command(baton, slack, "acme", user="U_KO")
     text = blocks_text(reply["blocks"])
     for expected in (
         "헬스 스코어",
-        "재계약",
-        "약속 사항 (진행 중 2건, 기한 초과 1건)",
+        "갱신",
+        "약속 사항 (미완료 2건, 기한 초과 1건)",
         "위험 신호",
         "60일 남음",
         "채널에 공유",

@@ -98,7 +98,7 @@ def test_500_customers_in_korean_one_message_per_channel_with_replies_in_order(b
         assert message["text"] == "48주차 이탈 위험 다이제스트: 위험 300곳, 주의 200곳"
         assert message["blocks"][0]["text"]["text"] == "2026년 48주차 이탈 위험 고객 다이제스트"
         assert reply_texts(slack, channel, message["ts"]) == [
-            f"48주차 이탈 위험 다이제스트 (6개 중 {n}번째)" for n in range(2, 7)
+            f"48주차 이탈 위험 다이제스트 ({n}/6)" for n in range(2, 7)
         ]
         [occ] = baton.all(Occurrence, Occurrence.key == f"digest:2026-W48:{channel}")
         assert (occ.status, occ.ts, occ.channel) == ("sent", message["ts"], channel)

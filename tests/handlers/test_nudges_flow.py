@@ -231,7 +231,7 @@ def test_meeting_reminder_posts_the_agenda_the_day_before_once(baton, slack, clo
     assert run(baton, meeting_job.SCHEDULE, cfg).queued == 1
     [post] = slack.messages("C0MEET")
     text = blocks_text(post["blocks"])
-    assert "Cross-team meeting tomorrow: agenda" in text and "Thu, Mar 5, 2026 at 15:00 (Asia/Seoul)" in text
+    assert "Cross-team meeting tomorrow: agenda" in text and "Thu, Mar 5, 2026 at 3:00 PM (Asia/Seoul)" in text
     assert "*Hooli* · Unhealthy (31) · $250K · renews Apr 20, 2026 · <@U_CSM>" in text
     assert "<https://slack.com/archives/C0CS/p1772000000000100|Hooli>" in text
     cards = [e for e in elements(post) if e["action_id"] == rb.OPEN_CARD]

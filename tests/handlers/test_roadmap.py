@@ -765,7 +765,7 @@ def test_shipping_dms_each_owner_once_with_their_customers_and_quotes(rm, slack)
     [ae] = dms(slack, "U_AE")
     assert "Initech" in blocks_text(ae["blocks"]) and "ACME" not in blocks_text(ae["blocks"])
     [ko] = dms(slack, "U_KO")
-    assert "출시되었습니다" in blocks_text(ko["blocks"]) and "₩1억 5,000만" in blocks_text(ko["blocks"])
+    assert "출시되었습니다" in blocks_text(ko["blocks"]) and "1억 5,000만 원" in blocks_text(ko["blocks"])
     assert dms(slack, "U_PM") == []
 
 

@@ -242,7 +242,7 @@ def test_plan_posts_one_agenda_in_the_meeting_channel(sessions):
         [m] = meeting_job.plan(db, Context(cfg=cfg, fire=fire, now=fire))
     assert (m.key, m.kind, m.channel, m.subject) == ("meeting:2026-03-05:C0MEET", "meeting", "C0MEET", "2026-03-05")
     text = json.dumps(m.parts[0].blocks, ensure_ascii=False)
-    assert "내일 부서 간 협업 회의" in text and "2026년 3월 5일 (목)" in text and "15:00" in text
+    assert "내일 부서 간 협업 회의" in text and "2026년 3월 5일 (목)" in text and "오후 3:00" in text
     assert "Big Risk" in text and "SSO for everyone" in text
     assert len(m.parts) == 1 and len(m.parts[0].blocks) <= 50
 
