@@ -85,3 +85,21 @@ def test_counts_pick_the_singular_where_english_has_one():
     assert t_count("en", "digest.renewal.in", 60, days=60) == "renews in 60 days"
     assert t_count("ko", "digest.renewal.in", 60, days=60) == "갱신 D-60"
     assert t_count("ko", "digest.renewal.past", 1, days=1) == "갱신일 하루 지남"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "en", "ko"),
+    [
+        ((2026, 11, 30), (2026, 12, 6), "Nov 30 – Dec 6, 2026", "2026년 11월 30일 – 12월 6일"),
+        ((2026, 12, 1), (2026, 12, 7), "Dec 1 – 7, 2026", "2026년 12월 1일 – 7일"),
+        ((2026, 12, 28), (2027, 1, 3), "Dec 28, 2026 – Jan 3, 2027", "2026년 12월 28일 – 2027년 1월 3일"),
+    ],
+)
+def test_a_week_is_written_as_its_dates(start, end, en, ko):
+    """The digest names its week by its dates ("week of Nov 30 – Dec 6"), not an ISO week number."""
+    from datetime import date
+
+    from bot.i18n import format_range
+
+    assert format_range(date(*start), date(*end), "en") == en
+    assert format_range(date(*start), date(*end), "ko") == ko

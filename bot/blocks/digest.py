@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlo
 from bot.blocks import customer as cb
 from bot.blocks.kit import SECTION_LIMIT, mrkdwn, plain, points, section
 from bot.blocks.reminders import open_card_button
-from bot.i18n import format_date, t, t_count
+from bot.i18n import format_date, format_range, t, t_count
 from bot.money import format_amount_short
 from bot.text import escape_mrkdwn, truncate
 from bot.viewdata import health
@@ -204,13 +204,13 @@ def _summary(d: Digest, locale: str) -> list[Block]:
     return [section(text)]
 
 
-def _week(d: Digest) -> tuple[int, int]:
-    year, week, _ = d.day.isocalendar()
-    return week, year
+def _week(d: Digest, locale: str, *, year: bool = True) -> str:
+    """The seven days the digest looks back over, ending on its day: `Nov 30 – Dec 6, 2026`."""
+    return format_range(d.day - timedelta(days=6), d.day, locale, year=year)
 
 
 def _text(d: Digest, locale: str) -> str:
-    week, _ = _week(d)
+    week = _week(d, locale, year=False)
     if d.empty:
         return t(locale, "digest.text.none", week=week)
     return t(
@@ -243,8 +243,7 @@ def _ranked(lines: Sequence[Line]) -> list[tuple[int, Line]]:
 
 
 def first_part(d: Digest, locale: str, ranked: Sequence[tuple[int, Line]], in_thread: int) -> Part:
-    week, year = _week(d)
-    blocks: list[Block] = [HeaderBlock(text=plain(t(locale, "digest.header", week=week, year=year), HEADER_LIMIT))]
+    blocks: list[Block] = [HeaderBlock(text=plain(t(locale, "digest.header", week=_week(d, locale)), HEADER_LIMIT))]
     blocks += _summary(d, locale)
     if d.scored:
         as_of = t(
@@ -278,7 +277,7 @@ def first_part(d: Digest, locale: str, ranked: Sequence[tuple[int, Line]], in_th
 def thread_part(
     d: Digest, locale: str, items: Sequence[tuple[int, Line]], number: int, parts: int, not_listed: int
 ) -> Part:
-    week, _ = _week(d)
+    week = _week(d, locale, year=False)
     blocks: list[Block] = [ContextBlock(elements=[mrkdwn(t(locale, "digest.part", part=number, parts=parts))])]
     for band, group in _groups(items):
         blocks.append(

@@ -140,6 +140,23 @@ def format_time(moment: time | datetime, locale: str) -> str:
     return f"{twelve}:{minute:02d} {'AM' if hour < 12 else 'PM'}"
 
 
+def format_range(start: date, end: date, locale: str, *, year: bool = True) -> str:
+    """Two dates as one span, each part said once: `Nov 30 – Dec 6, 2026`, `Dec 1 – 7, 2026`, `Dec 28, 2026 –
+    Jan 3, 2027` / `2026년 11월 30일 – 12월 6일`, `2026년 12월 1일 – 7일` (without `year`: no year when both are
+    in one)."""
+    same_year = start.year == end.year
+    if locale == "ko":
+        head = f"{start.year}년 " if year or not same_year else ""
+        if not same_year:
+            return f"{head}{start.month}월 {start.day}일 – {end.year}년 {end.month}월 {end.day}일"
+        tail = f"{end.day}일" if start.month == end.month else f"{end.month}월 {end.day}일"
+        return f"{head}{start.month}월 {start.day}일 – {tail}"
+    if not same_year:
+        return f"{start.strftime('%b')} {start.day}, {start.year} – {end.strftime('%b')} {end.day}, {end.year}"
+    tail = f"{end.day}" if start.month == end.month else f"{end.strftime('%b')} {end.day}"
+    return f"{start.strftime('%b')} {start.day} – {tail}" + (f", {end.year}" if year else "")
+
+
 def format_date(d: date | None, locale: str) -> str:
     """A date as people write it: `Dec 1, 2026` / `2026년 12월 1일`."""
     if d is None:

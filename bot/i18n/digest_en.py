@@ -1,10 +1,10 @@
 """English catalog: digest."""
 
 MESSAGES: dict[str, str] = {
-    "digest.header": "At-risk digest: week {week}, {year}",
-    "digest.text": "At-risk digest, week {week}: {unhealthy} Unhealthy, {at_risk} At risk",
-    "digest.text.none": "At-risk digest, week {week}: nobody is At risk or Unhealthy",
-    "digest.text.part": "At-risk digest, week {week} (part {part} of {parts})",
+    "digest.header": "At-risk digest · week of {week}",
+    "digest.text": "At-risk digest, week of {week}: {unhealthy} Unhealthy, {at_risk} At risk",
+    "digest.text.none": "At-risk digest, week of {week}: nobody is At risk or Unhealthy",
+    "digest.text.part": "At-risk digest, week of {week} (part {part} of {parts})",
     "digest.summary": "*{count} of {scored}* scored customers need attention: {bands}",
     "digest.summary.band": "{emoji} {band} *{count}*",
     "digest.arr": "*ARR at risk:* {amounts}",

@@ -1,10 +1,10 @@
 """Korean catalog: digest."""
 
 MESSAGES: dict[str, str] = {
-    "digest.header": "{year}년 {week}주차 이탈 위험 고객 다이제스트",
-    "digest.text": "{week}주차 이탈 위험 다이제스트: 위험 {unhealthy}곳, 주의 {at_risk}곳",
-    "digest.text.none": "{week}주차 이탈 위험 다이제스트: 주의 또는 위험 고객이 없습니다",
-    "digest.text.part": "{week}주차 이탈 위험 다이제스트 ({part}/{parts})",
+    "digest.header": "이탈 위험 고객 다이제스트 · {week}",
+    "digest.text": "이탈 위험 다이제스트 ({week}): 위험 {unhealthy}곳, 주의 {at_risk}곳",
+    "digest.text.none": "이탈 위험 다이제스트 ({week}): 주의 또는 위험 고객이 없습니다",
+    "digest.text.part": "이탈 위험 다이제스트 ({week}, {part}/{parts})",
     "digest.summary": "헬스 스코어가 있는 고객 {scored}곳 중 *{count}곳*에 주의가 필요합니다: {bands}",
     "digest.summary.band": "{emoji} {band} *{count}*",
     "digest.arr": "*위험 ARR:* {amounts}",

@@ -112,7 +112,9 @@ def test_worst_case_500_customers_long_names_fits_and_lists_everyone_once(locale
     part2 = "\n".join(texts(parts[1].blocks))
     assert ("Part 2 of 6" if locale == "en" else "2/6") in part2
     assert parts[1].text == (
-        "At-risk digest, week 48 (part 2 of 6)" if locale == "en" else "48주차 이탈 위험 다이제스트 (2/6)"
+        "At-risk digest, week of Nov 17 – 23 (part 2 of 6)"
+        if locale == "en"
+        else "이탈 위험 다이제스트 (11월 17일 – 23일, 2/6)"
     )
 
 
@@ -138,14 +140,14 @@ def test_header_totals_and_dates_in_english():
     blocks = parts[0].blocks
     assert blocks[0] == {
         "type": "header",
-        "text": {"type": "plain_text", "text": "At-risk digest: week 48, 2026", "emoji": True},
+        "text": {"type": "plain_text", "text": "At-risk digest · week of Nov 17 – 23, 2026", "emoji": True},
     }
     assert texts(blocks)[1] == (
         "*3 of 10,000* scored customers need attention: 🔴 Unhealthy *2* · 🟠 At risk *1*\n"
         "*ARR at risk:* ₩30.9B · $62.5M (1 without ARR)"
     )
     assert texts(blocks)[2] == "Scores as of Nov 23, 2026, change since Nov 16, 2026."
-    assert parts[0].text == "At-risk digest, week 48: 2 Unhealthy, 1 At risk"
+    assert parts[0].text == "At-risk digest, week of Nov 17 – 23: 2 Unhealthy, 1 At risk"
 
 
 def test_header_totals_in_korean_use_korean_units():
@@ -156,7 +158,7 @@ def test_header_totals_in_korean_use_korean_units():
         "헬스 스코어가 있는 고객 10,000곳 중 *2곳*\u200b에 주의가 필요합니다: 🔴 위험 *1* · 🟠 주의 *1*\n"
         "*위험 ARR:* 309억 원 · $62.5M"
     )
-    assert parts[0].blocks[0]["text"]["text"] == "2026년 48주차 이탈 위험 고객 다이제스트"
+    assert parts[0].blocks[0]["text"]["text"] == "이탈 위험 고객 다이제스트 · 2026년 11월 17일 – 23일"
 
 
 def test_customer_line_content():
@@ -172,8 +174,7 @@ def test_customer_line_content():
         driver=Driver("nps", 3.0),
     )
     assert db_.customer_line(x, "en") == (
-        "*Acme &lt;Labs&gt; &amp; Co* · Score 52 ▼13 · Top driver: NPS 3/10 · <@U_CSM> · ARR ₩123M · "
-        "renews in 45 days"
+        "*Acme &lt;Labs&gt; &amp; Co* · Score 52 ▼13 · Top driver: NPS 3/10 · <@U_CSM> · ARR ₩123M · renews in 45 days"
     )
     y = line(
         4,
@@ -252,7 +253,7 @@ def test_an_empty_week(scored, expected):
     [part] = db_.digest_parts(d, "en")
     check_limits([part])
     assert texts(part.blocks)[1].startswith(expected)
-    assert part.text == "At-risk digest, week 48: nobody is At risk or Unhealthy"
+    assert part.text == "At-risk digest, week of Nov 17 – 23: nobody is At risk or Unhealthy"
     assert any(x.startswith("*This week*\n📈 Recovered to Healthy (1): X0001") for x in texts(part.blocks))
     assert not any("accessory" in b for b in part.blocks)
 

@@ -95,10 +95,10 @@ def test_500_customers_in_korean_one_message_per_channel_with_replies_in_order(b
     baton.settle()
     for channel in CHANNELS:
         [message] = slack.messages(channel)
-        assert message["text"] == "48주차 이탈 위험 다이제스트: 위험 300곳, 주의 200곳"
-        assert message["blocks"][0]["text"]["text"] == "2026년 48주차 이탈 위험 고객 다이제스트"
+        assert message["text"] == "이탈 위험 다이제스트 (11월 17일 – 23일): 위험 300곳, 주의 200곳"
+        assert message["blocks"][0]["text"]["text"] == "이탈 위험 고객 다이제스트 · 2026년 11월 17일 – 23일"
         assert reply_texts(slack, channel, message["ts"]) == [
-            f"48주차 이탈 위험 다이제스트 ({n}/6)" for n in range(2, 7)
+            f"이탈 위험 다이제스트 (11월 17일 – 23일, {n}/6)" for n in range(2, 7)
         ]
         [occ] = baton.all(Occurrence, Occurrence.key == f"digest:2026-W48:{channel}")
         assert (occ.status, occ.ts, occ.channel) == ("sent", message["ts"], channel)
@@ -120,7 +120,7 @@ def test_a_digest_missed_during_its_week_is_sent_on_catch_up(baton, slack, clock
     run_schedule(baton.deps, digest_job.SCHEDULE, cfg, clock())
     baton.settle()
     [message] = slack.messages("C0CS")
-    assert message["text"] == "At-risk digest, week 48: 3 Unhealthy, 0 At risk"
+    assert message["text"] == "At-risk digest, week of Nov 17 – 23: 3 Unhealthy, 0 At risk"
     assert "Scores as of Nov 23, 2026" in json.dumps(message["blocks"])
     assert [o.key for o in baton.all(Occurrence, Occurrence.kind == "digest")] == ["digest:2026-W48:C0CS"]
 
@@ -145,7 +145,7 @@ def test_slack_429_and_500_during_the_digest_deliver_each_part_once_in_order(bat
         baton.settle()
     [message] = slack.messages("C0CS")
     assert reply_texts(slack, "C0CS", message["ts"]) == [
-        f"At-risk digest, week 48 (part {n} of 4)" for n in range(2, 5)
+        f"At-risk digest, week of Nov 17 – 23 (part {n} of 4)" for n in range(2, 5)
     ]
     statuses = [c.status for c in slack.calls_to("chat.postMessage")]
     assert statuses == [429, 200, 500, 200, 200]  # the reply behind the 500 is not posted again
@@ -201,7 +201,7 @@ def test_digest_parts_land_once_in_order_under_each_fault(baton, slack, clock, f
         baton.settle()
     [message] = slack.messages("C0CS")
     assert reply_texts(slack, "C0CS", message["ts"]) == [
-        f"At-risk digest, week 48 (part {n} of 4)" for n in range(2, 5)
+        f"At-risk digest, week of Nov 17 – 23 (part {n} of 4)" for n in range(2, 5)
     ]
     rows = baton.all(OutboxMessage, OutboxMessage.method == "scheduled.post")
     assert len(rows) == 4 and {r.status for r in rows} == {"sent"}

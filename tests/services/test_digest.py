@@ -377,7 +377,7 @@ def test_plan_one_message_per_channel_keyed_by_the_local_iso_week(sessions):
         ("digest:2026-W48:C0SALES", "C0SALES", "digest", "2026-W48"),
     ]
     assert all(isinstance(m, Message) for m in planned)
-    assert "위험한 고객" in str(planned[0].parts[0].blocks) and "48주차" in planned[0].parts[0].text
+    assert "위험한 고객" in str(planned[0].parts[0].blocks) and "11월 17일 – 23일" in planned[0].parts[0].text
 
 
 def test_plan_skips_channels_already_sent_and_manual_runs_have_their_own_key(sessions):
