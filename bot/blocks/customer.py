@@ -267,6 +267,39 @@ def _facts(status: CustomerStatus, locale: str, hidden: frozenset[str]) -> list[
     return fields[:10]
 
 
+def _verdict(status: CustomerStatus, locale: str, hidden: frozenset[str]) -> SectionBlock | None:
+    """The card's first line: band, score, this week's change and the one or two reasons that matter most
+    (`🔴 *35* ▼61 this week: Active users down 54% in 14 days (149 → 68) · Support tickets spiked: 1 → 8`)."""
+    health = status.health
+    if "score" in hidden or health is None or health.score.score is None:
+        return None
+    band = health.score.band or ""
+    delta = health.trend.delta_7d
+    shown = kit.points(abs(delta)) if delta is not None else None
+    change = "" if shown is None else ("±0" if shown == "0" else f"{'▲' if delta > 0 else '▼'}{shown}")
+    risks = (
+        []
+        if "risks" in hidden
+        else [r for r in health.risks if not ("renewal" in hidden and r.code == "renewal_soon_not_healthy")]
+    )
+    reasons = [risk_text(r.code, r.params, locale) for r in risks[:2]]
+    if not reasons and "drivers" not in hidden and band != "healthy":
+        reasons = [
+            f"{signal_label(d.signal, locale)}: {signal_value(d.signal, d.value, locale)}"
+            for d in health.score.drivers_down[:2]
+        ]
+    key = "customer.card.verdict" + ("" if change else ".no_change") + ("" if reasons else ".quiet")
+    text = t(
+        locale,
+        key,
+        emoji=BAND_EMOJI.get(band, "⚪"),
+        score=kit.points(health.score.score),
+        change=change,
+        reasons=" · ".join(reasons),
+    )
+    return _section(text)
+
+
 def _drivers(status: CustomerStatus, locale: str) -> SectionBlock | None:
     if status.health is None:
         return None
@@ -431,6 +464,7 @@ def customer_card(
     blocks: list[Block | None] = [
         HeaderBlock(text=_plain(t(locale, "customer.card.header", name=status.name), 150)),
         ContextBlock(elements=[_mrkdwn(" · ".join(context))]),
+        _verdict(status, locale, hidden),
     ]
     facts = _facts(status, locale, hidden)
     if facts:

@@ -126,4 +126,9 @@ MESSAGES: dict[str, str] = {
     "customer.err.rating_required": "Pick a rating from 1 to 5.",
     "customer.err.rating_range": "The rating must be a whole number from {min} to {max}.",
     "customer.err.note_too_long": "Keep the note to {max} characters (it has {length}).",
+    # the verdict line under the card's header
+    "customer.card.verdict": "{emoji} *{score}* {change} this week: {reasons}",
+    "customer.card.verdict.quiet": "{emoji} *{score}* {change} this week · no risk signals",
+    "customer.card.verdict.no_change": "{emoji} *{score}*: {reasons}",
+    "customer.card.verdict.no_change.quiet": "{emoji} *{score}* · no risk signals",
 }

@@ -128,4 +128,9 @@ MESSAGES: dict[str, str] = {
     "customer.err.rating_required": "1~5 중에서 평가를 선택하세요.",
     "customer.err.rating_range": "평가는 {min}~{max} 사이의 정수여야 합니다.",
     "customer.err.note_too_long": "메모는 {max}자 이내로 작성하세요 (현재 {length}자).",
+    # the verdict line under the card's header
+    "customer.card.verdict": "{emoji} *{score}* 이번 주 {change}: {reasons}",
+    "customer.card.verdict.quiet": "{emoji} *{score}* 이번 주 {change} · 위험 신호 없음",
+    "customer.card.verdict.no_change": "{emoji} *{score}*: {reasons}",
+    "customer.card.verdict.no_change.quiet": "{emoji} *{score}* · 위험 신호 없음",
 }

@@ -436,3 +436,37 @@ def test_korean_terms_follow_the_glossary(key, term):
 def test_promises_heading_uses_the_glossary_term():
     """약속 사항 is the Korean term for promises."""
     assert CATALOGS["ko"]["customer.card.promises"].startswith("약속 사항")
+
+
+def _verdict_of(blocks: list) -> str:
+    return dumps(blocks)[2]["text"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "en",
+            "🔴 *12* ▼68 this week: Active users down 75% in 14 days (1,200 → 300) · "
+            "Logins (30 days) down 99.9% in 14 days (90,000 → 100)",
+        ),
+        ("ko", "🔴 *12* 이번 주 ▼68: "),
+    ],
+)
+def test_card_leads_with_a_verdict(locale, expected):
+    """Under the header: band, score, this week's change and the first two reasons, in whole points."""
+    blocks, _ = cb.customer_card(status(), locale)
+    assert _verdict_of(blocks).startswith(expected)
+
+
+def test_verdict_without_risks_or_a_week_ago_score():
+    """A healthy customer with no risk signal says so; no week-ago score leaves the change out; a shared card
+    that hides the score has no verdict."""
+    calm = worst_health()
+    calm = _replace(
+        calm, score=_replace(calm.score, score=81.5, band="healthy"), risks=(), trend=_replace(calm.trend, delta_7d=None)
+    )
+    blocks, _ = cb.customer_card(status(health=calm), "en")
+    assert _verdict_of(blocks) == "🟢 *82* · no risk signals"
+    shared, _ = cb.customer_card(status(redact=frozenset({"score"})), "en", shared_by="U1")
+    assert "this week" not in json.dumps(dumps(shared))
