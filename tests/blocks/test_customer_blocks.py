@@ -463,9 +463,8 @@ def test_verdict_without_risks_or_a_week_ago_score():
     """A healthy customer with no risk signal says so; no week-ago score leaves the change out; a shared card
     that hides the score has no verdict."""
     calm = worst_health()
-    calm = _replace(
-        calm, score=_replace(calm.score, score=81.5, band="healthy"), risks=(), trend=_replace(calm.trend, delta_7d=None)
-    )
+    score = _replace(calm.score, score=81.5, band="healthy")
+    calm = _replace(calm, score=score, risks=(), trend=_replace(calm.trend, delta_7d=None))
     blocks, _ = cb.customer_card(status(health=calm), "en")
     assert _verdict_of(blocks) == "🟢 *82* · no risk signals"
     shared, _ = cb.customer_card(status(redact=frozenset({"score"})), "en", shared_by="U1")
