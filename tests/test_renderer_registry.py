@@ -32,6 +32,7 @@ STORED = {
     "roadmap.voc.delete",
     "roadmap.voc.post",
     "scheduled.post",
+    "views.publish.home",
 }
 
 

@@ -13,10 +13,12 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    CheckboxesElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
+    Option,
     SectionBlock,
 )
 
@@ -49,6 +51,8 @@ VALUE = "value"  # action id of each input element; the block id names the field
 FIELD_LIMIT = 2000
 MAX_BLOCKS = 50
 MAX_PROMISES_SHOWN = 5
+PROMISE_DONE = "card_promise_done"  # a promise's checkbox on the asker's card (option value: the promise id)
+PROMISES_BLOCK = "card_promises_"  # + the customer id: the card to redraw once it is ticked
 MAX_DRIVERS = 3
 MAX_VOC = 3
 VOC_QUOTE = 600  # characters of a VoC quote on the card (after escaping); View full note shows all of it
@@ -372,27 +376,54 @@ def _handoff(status: CustomerStatus, locale: str) -> Block:
     return _section("\n".join(parts))
 
 
-def _promise_line(p: PromiseItem, locale: str) -> str:
-    bits = [("⏰ " if p.overdue else "☐ ") + escape_mrkdwn(truncate(p.text, 200))]
+def _promise_meta(p: PromiseItem, locale: str) -> str:
+    """Who owes a promise and by when: `<@U1> · due Dec 1, 2026`."""
+    bits = []
     if p.owner_user_id:
         bits.append(f"<@{p.owner_user_id}>")
     elif p.owner_name:
-        bits.append(escape_mrkdwn(truncate(p.owner_name, 100)))
+        bits.append(escape_mrkdwn(truncate(p.owner_name, 40)))
     if p.due_date:
         key = "customer.card.promise_overdue" if p.overdue else "customer.card.promise_due"
         bits.append(t(locale, key, date=format_date(p.due_date, locale)))
     return " · ".join(bits)
 
 
-def _promises(status: CustomerStatus, locale: str) -> Block:
+def _promise_line(p: PromiseItem, locale: str) -> str:
+    head = ("⏰ " if p.overdue else "☐ ") + escape_mrkdwn(truncate(p.text, 200))
+    meta = _promise_meta(p, locale)
+    return f"{head} · {meta}" if meta else head
+
+
+def _promises(status: CustomerStatus, locale: str, *, checkable: bool = False) -> list[Block]:
+    """The open promises; on the asker's own card (`checkable`) each shown one is a checkbox: ticking it marks
+    it done (its owner, or the customer's CSM or AE)."""
     if not status.open_promises:
-        return ContextBlock(elements=[_mrkdwn(t(locale, "customer.card.no_promises"))])
+        return [ContextBlock(elements=[_mrkdwn(t(locale, "customer.card.no_promises"))])]
     head = f"*{t(locale, 'customer.card.promises', open=status.open_promises, overdue=status.overdue_promises)}*"
-    lines = [_promise_line(p, locale) for p in status.promises[:MAX_PROMISES_SHOWN]]
-    rest = status.open_promises - len(lines)
-    if rest > 0:
-        lines.append(t(locale, "common.and_more", count=rest))
-    return _section("\n".join([head, *lines]))
+    shown = status.promises[:MAX_PROMISES_SHOWN]
+    rest = status.open_promises - len(shown)
+    more = [t(locale, "common.and_more", count=rest)] if rest > 0 else []
+    if not (checkable and shown and all(p.promise_id for p in shown)):
+        return [_section("\n".join([head, *(_promise_line(p, locale) for p in shown), *more]))]
+    options = [
+        Option(
+            value=str(p.promise_id),
+            text=_mrkdwn(("⏰ " if p.overdue else "") + escape_mrkdwn(truncate(p.text, 60)), 75),
+            description=_mrkdwn(_promise_meta(p, locale), 75) if _promise_meta(p, locale) else None,
+        )
+        for p in shown
+    ]
+    blocks: list[Block] = [
+        _section(head),
+        ActionsBlock(
+            block_id=f"{PROMISES_BLOCK}{status.customer_id}",
+            elements=[CheckboxesElement(action_id=PROMISE_DONE, options=options)],
+        ),
+    ]
+    if more:
+        blocks.append(ContextBlock(elements=[_mrkdwn(more[0])]))
+    return blocks
 
 
 def voc_label(kind: str, value: str | None, locale: str) -> str:
@@ -478,7 +509,7 @@ def customer_card(
     if "handoff" not in hidden:
         blocks.append(_handoff(status, locale))
     if "promises" not in hidden:
-        blocks.append(_promises(status, locale))
+        blocks.extend(_promises(status, locale, checkable=not shared_by))
     if "voc" not in hidden:
         blocks.extend(_voc(status, locale))
     if shared_by:

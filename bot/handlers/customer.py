@@ -22,6 +22,7 @@ from bot.deps import Deps
 from bot.handlers.handoff import state_values
 from bot.handlers.messages import (
     answer_privately,
+    bad_button,
     error_text,
     is_help,
     modal_errors,
@@ -33,6 +34,7 @@ from bot.handlers.messages import (
 from bot.handlers.registry import Registry
 from bot.renderers.handoff import card_data
 from bot.services import customer as cs
+from bot.services import home
 from bot.text import normalize_key
 
 log = logging.getLogger("baton.customer")
@@ -156,6 +158,35 @@ def handle_customer_share(ack: Ack, body: dict, respond: Respond, deps: Deps, te
     deps.outbox.wake()
 
 
+def handle_customer_promise_done(
+    ack: Ack, body: dict, respond: Respond, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """A promise ticked on the asker's card: marked done (its owner, or the customer's CSM or AE) and the card
+    redrawn in place without it; a refusal is told privately and changes nothing."""
+    ack()
+    locale = deps.users.locale(team_id, user_id)
+    try:
+        action = body["actions"][0]
+        customer_id = int(str(action.get("block_id") or "").removeprefix(cb.PROMISES_BLOCK))
+        ids = [int(o["value"]) for o in action.get("selected_options") or []]
+    except (KeyError, IndexError, TypeError, ValueError):
+        bad_button(respond, locale)
+        return
+    if not ids:
+        return
+    now = deps.clock()
+    try:
+        with deps.sessions.begin() as db:
+            for promise_id in ids:
+                home.mark_promise_done(db, team_id, promise_id, user_id, now=now)
+    except home.PromiseError as exc:
+        answer_privately(respond, error_text(locale, exc))
+        return
+    deps.outbox.wake()  # the Home tabs that listed it
+    blocks, text = card_for(deps, team_id, customer_id, locale, _channel(body))
+    answer_privately(respond, text, blocks=dumps_blocks(blocks), replace=True)
+
+
 def handle_customer_open_handoff(
     ack: Ack, body: dict, client: WebClient, respond: Respond, deps: Deps, team_id: str, user_id: str
 ) -> None:
@@ -250,6 +281,7 @@ def register(reg: Registry) -> None:
     reg.action(cb.SHARE)(handle_customer_share)
     reg.action(cb.OPEN_HANDOFF)(handle_customer_open_handoff)
     reg.action(cb.UPDATE_HEALTH)(handle_customer_update_health)
+    reg.action(cb.PROMISE_DONE)(handle_customer_promise_done)
     reg.view(cb.HEALTH_MODAL)(handle_customer_health_submission)
     reg.event("message", matchers=[_is_dm_from_a_person], manifest_name=DM_EVENT)(handle_customer_dm)
 

@@ -10,6 +10,8 @@ from bot.i18n import (
     digest_en,
     digest_ko,
     en,
+    home_en,
+    home_ko,
     ko,
     nudges_en,
     nudges_ko,
@@ -34,6 +36,7 @@ _EN: dict[str, str] = {
     **digest_en.MESSAGES,
     **reminders_en.MESSAGES,
     **nudges_en.MESSAGES,
+    **home_en.MESSAGES,
 }
 _KO: dict[str, str] = {
     **ko.MESSAGES,
@@ -43,6 +46,7 @@ _KO: dict[str, str] = {
     **digest_ko.MESSAGES,
     **reminders_ko.MESSAGES,
     **nudges_ko.MESSAGES,
+    **home_ko.MESSAGES,
 }
 EN: dict[str, str] = {key: seal_emphasis(text) for key, text in _EN.items()}
 KO: dict[str, str] = {key: seal_emphasis(text) for key, text in _KO.items()}

@@ -83,7 +83,9 @@ class Promise(SQLModel, table=True):
     owner_user_id: str | None = Field(default=None, max_length=32)
     owner_name: str | None = Field(default=None, max_length=255)
     due_date: date | None = None
-    status: str = Field(default="open", max_length=16)
+    status: str = Field(default="open", max_length=16)  # open | done
+    done_by: str | None = Field(default=None, max_length=32)  # who marked it done (Mark done in App Home)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

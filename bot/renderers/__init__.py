@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.i18n import normalize_locale
 from bot.outbox import Renderers
-from bot.renderers import customer, events, handoff, roadmap, schedules
+from bot.renderers import customer, events, handoff, home, roadmap, schedules
 from bot.renderers.context import Context
 from bot.services.health_config import HealthRules
 from bot.slack_users import UserDirectory
@@ -32,6 +32,6 @@ def build(
         clock=clock or (lambda: datetime.now(UTC)),
     )
     r = Renderers()
-    for feature in (handoff, events, customer, schedules, roadmap):
+    for feature in (handoff, events, customer, schedules, roadmap, home):
         feature.register(r, ctx)
     return r

@@ -99,7 +99,7 @@ def _promise_statements():
     overdue = case((p.c.due_date < today, 1), else_=0)
     counts = sa_select(func.count(), func.coalesce(func.sum(overdue), 0)).where(*where)
     rows = (
-        sa_select(p.c.text, p.c.owner_user_id, p.c.owner_name, p.c.due_date)
+        sa_select(p.c.text, p.c.owner_user_id, p.c.owner_name, p.c.due_date, p.c.id)
         .where(*where)
         .order_by(p.c.due_date.is_(None), p.c.due_date, p.c.id)  # dated first
         .limit(MAX_PROMISES)
@@ -115,8 +115,8 @@ def _open_promises(db: Session, team_id: str, customer_id: int, today: date) -> 
     params = {"team_id": team_id, "customer_id": customer_id, "today": today}
     total, late = conn.execute(_PROMISE_COUNTS, params).one()
     items = [
-        PromiseItem(text, owner, owner_name, due, due is not None and due < today)
-        for text, owner, owner_name, due in conn.execute(_PROMISE_ROWS, params).all()
+        PromiseItem(text, owner, owner_name, due, due is not None and due < today, pid)
+        for text, owner, owner_name, due, pid in conn.execute(_PROMISE_ROWS, params).all()
     ]
     return items, int(total), int(late)
 

@@ -22,6 +22,7 @@ from bot.services.handoff_form import (  # noqa: F401 - the form's names are the
     parse_crm_ref,
     validate_handoff,
 )
+from bot.services.home_refresh import queue_refresh
 from bot.text import normalize_key
 
 MAX_ARR = Decimal("10000000000000000")  # NUMERIC(18, 2)
@@ -245,6 +246,8 @@ def save_handoff(
         outbox.enqueue(db, team_id, f"handoff:{h.id}:card", HandoffKind.CARD_POST, {"handoff_id": h.id}, now=now)
     else:
         queue_card_update(db, h, now)
+    owners = {p.owner_user_id for p in promises_of(db, h)}
+    queue_refresh(db, team_id, {user_id, h.ae_user_id, h.csm_user_id, customer.owner_user_id, *owners}, now=now)
     return SaveResult(h, customer, created, first)
 
 
@@ -297,6 +300,7 @@ def accept_handoff(db: Session, team_id: str, handoff_id: int, user_id: str, now
         customer.owner_user_id, customer.updated_at = user_id, now
         db.add(customer)
     queue_card_update(db, h, now)
+    queue_refresh(db, team_id, {user_id, h.ae_user_id, h.csm_user_id}, now=now)
     return AcceptOutcome(True, h)
 
 

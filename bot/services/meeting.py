@@ -87,7 +87,7 @@ def next_meeting(cfg: TeamConfig, now: datetime) -> date:
 # --- the agenda ----------------------------------------------------------------------------------------------
 
 
-def _main_currency(db: Session, team_id: str) -> str:
+def main_currency(db: Session, team_id: str) -> str:
     """The currency most of the team's customers are in (roadmap items are ranked by ARR in it)."""
     row = db.exec(
         select(Customer.currency, func.count())
@@ -115,7 +115,7 @@ def latest_bands(db: Session, team_id: str, day: date) -> dict[int, tuple[float,
     return {cid: (score, band) for cid, score, band in db.connection().execute(stmt)}
 
 
-def _rank_arr(main: str):
+def rank_arr(main: str):
     """Sort key: customers in the main currency by ARR first, then the others by ARR, then unknown ARR."""
 
     def key(arr: Decimal | None, currency: str | None) -> tuple:
@@ -237,9 +237,9 @@ def _overdue_promises(db: Session, team: str, today: date) -> list[vm.PromiseIte
 def agenda(db: Session, cfg: TeamConfig, today: date, meeting: datetime, rules) -> vm.Agenda:
     """What the meeting should look at, read on `today` (the team's local date) for the meeting at `meeting`."""
     team = cfg.team_id
-    main = _main_currency(db, team)
+    main = main_currency(db, team)
     bands = latest_bands(db, team, today)
-    at_risk = _at_risk(db, team, bands, _rank_arr(main))
+    at_risk = _at_risk(db, team, bands, rank_arr(main))
     handoffs = _waiting_handoffs(db, cfg, today)
     themes, theme_count = _themes(db, team, main, today, rules)
     renewals = _renewals(db, team, today, bands)

@@ -17,17 +17,33 @@ class OutboxKind(StrEnum):
     the `method` stored in the outbox row, and names exactly one renderer in bot/renderers/."""
 
 
-def enqueue(db: Session, team_id: str, idem_key: str, kind: str, params: dict[str, Any], *, now: datetime) -> bool:
+def enqueue(
+    db: Session,
+    team_id: str,
+    idem_key: str,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> bool:
     """Record a message to send once; a second call with the same key is a no-op. Returns True if new.
 
     `kind` (an `OutboxKind` member) names a renderer in bot/renderers/; `params` are what it needs (ids, not
-    blocks), so the message is drawn from the latest data when it is actually sent.
+    blocks), so the message is drawn from the latest data when it is actually sent; not before `not_before` when
+    given (a debounce: changes until then are drawn by the one send).
     """
-    return enqueue_many(db, team_id, kind, [(idem_key, params)], now=now) == 1
+    return enqueue_many(db, team_id, kind, [(idem_key, params)], now=now, not_before=not_before) == 1
 
 
 def enqueue_many(
-    db: Session, team_id: str, kind: str, messages: list[tuple[str, dict[str, Any]]], *, now: datetime
+    db: Session,
+    team_id: str,
+    kind: str,
+    messages: list[tuple[str, dict[str, Any]]],
+    *,
+    now: datetime,
+    not_before: datetime | None = None,
 ) -> int:
     """Record many messages of one kind, each (idem_key, params), in one executemany; a key recorded before
     is left alone, as with `enqueue`. Returns how many were new."""
@@ -39,7 +55,7 @@ def enqueue_many(
             "payload": json.dumps(params, sort_keys=True, default=str),
             "status": "pending",
             "attempts": 0,
-            "next_attempt_at": now,
+            "next_attempt_at": max(now, not_before) if not_before else now,
             "created_at": now,
         }
         for key, params in messages

@@ -31,6 +31,7 @@ class PromiseItem:
     owner_name: str | None
     due_date: date | None
     overdue: bool
+    promise_id: int = 0  # 0: not one the card can mark done (no id given)
 
 
 @dataclass(frozen=True)

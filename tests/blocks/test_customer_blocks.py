@@ -469,3 +469,13 @@ def test_verdict_without_risks_or_a_week_ago_score():
     assert _verdict_of(blocks) == "🟢 *82* · no risk signals"
     shared, _ = cb.customer_card(status(redact=frozenset({"score"})), "en", shared_by="U1")
     assert "this week" not in json.dumps(dumps(shared))
+
+
+def test_promises_are_checkboxes_on_the_askers_card_only():
+    """The asker's card ticks promises off (option values are the promise ids); a shared card lists them."""
+    promises = tuple(PromiseItem(f"Promise {i}", "U1", None, TODAY, False, 100 + i) for i in range(3))
+    own, _ = cb.customer_card(status(promises=promises, open_promises=3, redact=frozenset()), "en")
+    [box] = [e for b in dumps(own) if b["type"] == "actions" for e in b["elements"] if e["type"] == "checkboxes"]
+    assert [o["value"] for o in box["options"]] == ["100", "101", "102"]
+    shared, _ = cb.customer_card(status(promises=promises, open_promises=3, redact=frozenset()), "en", shared_by="U2")
+    assert "checkboxes" not in json.dumps(dumps(shared)) and "Promise 0" in json.dumps(dumps(shared))

@@ -171,11 +171,16 @@ def test_card_shows_the_whole_picture_only_to_the_asker(baton, slack, acme, cloc
         "Promises (2 open, 1 overdue)",
         "⏰ SSO before launch",
         f"overdue since {(today - timedelta(days=3)).strftime('%b')}",
-        "☐ Quarterly roadmap review",
+        "Quarterly roadmap review",  # a checkbox: ticking it marks it done
     ):
         assert expected in text, expected
     assert "Kickoff deck" not in text  # done promises are not listed
-    assert {b["action_id"] for b in buttons(reply["blocks"])} == {cb.SHARE, cb.OPEN_HANDOFF, cb.UPDATE_HEALTH}
+    assert {b["action_id"] for b in buttons(reply["blocks"])} == {
+        cb.SHARE,
+        cb.OPEN_HANDOFF,
+        cb.UPDATE_HEALTH,
+        cb.PROMISE_DONE,
+    }
     assert slack.messages(CHANNEL) == []  # nothing public
 
 
@@ -395,7 +400,7 @@ def test_dm_gets_the_card_in_the_dm_once(baton, slack, acme):
         assert baton.slack(p.event_callback(dm("customer acme"), event_id="EvDM1", retry_num=retry)).status_code == 200
     [post] = slack.messages("DU_CSM")
     assert "ACME Corp." in blocks_text(post["blocks"])
-    assert {b["action_id"] for b in buttons(post["blocks"])} == {cb.OPEN_HANDOFF, cb.UPDATE_HEALTH}
+    assert {b["action_id"] for b in buttons(post["blocks"])} == {cb.OPEN_HANDOFF, cb.UPDATE_HEALTH, cb.PROMISE_DONE}
 
 
 @pytest.mark.parametrize(
@@ -473,3 +478,33 @@ def test_shared_card_lands_exactly_once_under_each_fault(baton, slack, clock, ac
     [post] = slack.messages(CHANNEL)
     [row] = baton.all(OutboxMessage)
     assert row.status == "sent" and row.sent_ts == post["ts"]
+
+
+def test_ticking_a_promise_on_the_card_marks_it_done_and_redraws_the_card(baton, slack, acme):
+    """A promise's checkbox on the asker's card: its owner (or the customer's CSM) ticks it, it is done and the
+    card is redrawn in place without it; anyone else is refused and nothing changes; a shared card has none."""
+    reply = command(baton, slack, "acme")
+    [box] = [e for e in buttons(reply["blocks"]) if e["action_id"] == cb.PROMISE_DONE]
+    [block] = [b for b in reply["blocks"] if b["type"] == "actions" and box in b["elements"]]
+    sso = next(o for o in box["options"] if "SSO before launch" in o["text"]["text"])
+
+    def tick(user: str) -> None:
+        action = {"type": "checkboxes", "selected_options": [sso], "block_id": block["block_id"]}
+        req = p.block_actions(
+            cb.PROMISE_DONE,
+            user_id=user,
+            block_id=block["block_id"],
+            channel_id=CHANNEL,
+            response_url=slack.new_response_url(),
+            action=action,
+        )
+        assert baton.slack(req).status_code == 200
+
+    tick("U_STRANGER")
+    assert "Only the promise's owner" in slack.responses()[-1]["text"]
+    assert {pr.text for pr in baton.all(Promise, Promise.status == "open")} >= {"SSO before launch"}
+    tick("U_CSM")  # the customer's CSM
+    redrawn = slack.responses()[-1]
+    assert redrawn["replace_original"] is True and "SSO before launch" not in blocks_text(redrawn["blocks"])
+    [done] = baton.all(Promise, Promise.text == "SSO before launch")
+    assert (done.status, done.done_by) == ("done", "U_CSM")

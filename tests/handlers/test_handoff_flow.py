@@ -4,6 +4,7 @@ import json
 
 from bot.blocks import handoff as hb
 from bot.models import ACCEPTED, SUBMITTED, Customer, Handoff, OutboxMessage, Promise, Stakeholder
+from bot.services.home_refresh import HomeKind
 from tests.conftest import HANDOFF_CHANNEL
 from tests.flows import ack_body, blocks_text, card_action, open_handoff, submit_handoff
 
@@ -55,7 +56,10 @@ def test_submit_posts_card_once_and_saves_everything(baton, slack):
 
     baton.settle()  # nothing left to send: no second card
     assert len(slack.messages(HANDOFF_CHANNEL)) == 1
-    assert all(o.status == "sent" for o in baton.all(OutboxMessage))
+    rows = baton.all(OutboxMessage)
+    assert all(o.status == "sent" for o in rows if o.method != HomeKind.PUBLISH)
+    # The people the handoff concerns get their Home tab redrawn once the debounce window ends.
+    assert {json.loads(o.payload)["user"] for o in rows if o.method == HomeKind.PUBLISH} >= {"U_AE"}
 
 
 def test_accept_updates_card_and_second_click_is_told_politely(baton, slack):

@@ -1,0 +1,188 @@
+"""App Home end to end (issue 13 item 8): opening the tab publishes the person's book through the outbox; its
+quick actions open the forms; a customer's card goes to the DM with Baton; Mark done keeps a promise (owner or
+CSM only) and redraws the tab; handoff changes queue a debounced redraw for the people they concern."""
+
+import json
+from datetime import UTC, timedelta
+from decimal import Decimal
+
+import pytest
+
+from bot.blocks import home as hb
+from bot.blocks import voc as vb
+from bot.blocks.handoff import HANDOFF_MODAL
+from bot.models import DRAFT, SUBMITTED, Customer, Handoff, HealthSnapshot, OutboxMessage, Promise
+from bot.services.home_refresh import DEBOUNCE, HomeKind
+from bot.text import normalize_key
+from tests import payloads as p
+from tests.flows import blocks_text, card_action, last_view
+
+
+def add_customer(db, name: str, team: str = "T111", **fields) -> Customer:
+    c = Customer(team_id=team, name=name, name_key=normalize_key(name), **fields)
+    db.add(c)
+    db.flush()
+    return c
+
+
+@pytest.fixture
+def book(baton, clock) -> dict[str, int]:
+    """U_CSM owns ACME (unhealthy signals, renewing in 40 days, two promises: one overdue of U_CSM's, one of
+    U_AE's) and 삼성전자 (healthy, no renewal); U_AE has a CRM draft to fill; another team's customer is U_CSM's
+    too (never shown)."""
+    today = clock().date()
+    ids: dict[str, int] = {}
+    with baton.deps.sessions.begin() as db:
+        acme = add_customer(
+            db,
+            "ACME Corp.",
+            owner_user_id="U_CSM",
+            ae_user_id="U_AE",
+            arr=Decimal("120000"),
+            currency="USD",
+            renewal_date=today + timedelta(days=40),
+        )
+        samsung = add_customer(db, "삼성전자", owner_user_id="U_CSM", arr=Decimal("3970000000"), currency="KRW")
+        add_customer(db, "Secret Co", team="T999", owner_user_id="U_CSM", renewal_date=today + timedelta(days=3))
+        h = Handoff(team_id="T111", customer_id=acme.id, status=SUBMITTED, customer_name=acme.name, ae_user_id="U_AE")
+        draft = Handoff(team_id="T111", status=DRAFT, crm_deal_name="Globex rollout", ae_user_id="U_AE")
+        db.add_all([h, draft])
+        db.flush()
+        for text, owner, due in (("SSO before launch", "U_CSM", -3), ("Roadmap review", "U_AE", 20)):
+            db.add(
+                Promise(
+                    team_id="T111",
+                    handoff_id=h.id,
+                    customer_id=acme.id,
+                    text=text,
+                    owner_user_id=owner,
+                    due_date=today + timedelta(days=due),
+                )
+            )
+        for cid, signal, value in (
+            (acme.id, "active_users", 5),
+            (acme.id, "nps", 0),
+            (acme.id, "license_utilisation", 5),
+            (samsung.id, "active_users", 900),
+            (samsung.id, "nps", 10),
+            (samsung.id, "license_utilisation", 95),
+        ):
+            db.add(HealthSnapshot(team_id="T111", customer_id=cid, signal=signal, as_of=today, value=value, source="t"))
+        ids.update(acme=acme.id, samsung=samsung.id, draft=draft.id)
+    return ids
+
+
+def open_home(baton, slack, user: str = "U_CSM", event_id: str = "EvHome1") -> dict:
+    event = {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home", "event_ts": "1.0"}
+    assert baton.slack(p.event_callback(event, event_id=event_id)).status_code == 200
+    baton.settle()
+    view = slack.home_view(user)
+    assert view is not None and view["type"] == "home"
+    return view
+
+
+def buttons(view: dict) -> list[dict]:
+    found = [b["accessory"] for b in view["blocks"] if b.get("accessory", {}).get("type") == "button"]
+    return found + [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+def test_opening_home_publishes_the_persons_book(baton, slack, book):
+    """At risk by ARR, renewals in 90 days, the promises they owe, each with its actions; the empty sections are
+    one line; another team's customer never appears; the help closes it."""
+    text = blocks_text(open_home(baton, slack)["blocks"])
+    assert "*🚨 At risk in your book* · 1" in text and "*ACME Corp.*" in text and "$120K" in text
+    assert "*📅 Renewing in 90 days* · 1" in text and "renews in 40 days" in text
+    assert "*🤝 Promises you owe* · 1" in text and "“SSO before launch”" in text and "3 days overdue" in text
+    assert "Roadmap review" not in text  # U_AE's, not U_CSM's
+    assert "no handoffs waiting" in text and "no overdue onboarding tasks" in text
+    assert "Secret Co" not in text and "Baton carries each customer" in text
+    kinds = {b["action_id"] for b in buttons(slack.home_view("U_CSM"))}
+    assert {hb.START_HANDOFF, hb.LOG_VOC, hb.LOOKUP, hb.OPEN_CARD, hb.PROMISE_DONE} <= kinds
+    [call] = slack.calls_to("views.publish")
+    assert call.args["user_id"] == "U_CSM"
+
+
+def test_home_in_korean_and_for_the_ae(baton, slack, book):
+    """A Korean user reads it in Korean (won as 39.7억 원); the AE sees the draft waiting to be filled."""
+    with baton.deps.sessions.begin() as db:
+        db.get(Customer, book["samsung"]).owner_user_id = "U_KO"
+        db.get(Customer, book["samsung"]).renewal_date = baton.deps.clock().date() + timedelta(days=1)
+    ko = blocks_text(open_home(baton, slack, user="U_KO")["blocks"])
+    assert "*📅 90일 안에 갱신* · 1곳" in ko and "39.7억 원" in ko and "내일 갱신" in ko
+    ae = open_home(baton, slack, user="U_AE", event_id="EvHome2")
+    assert "*Globex rollout*" in blocks_text(ae["blocks"])
+    fill = [b for b in buttons(ae) if b["action_id"] == hb.FILL]
+    assert [b["value"] for b in fill] == [str(book["draft"])]
+
+
+def test_home_event_retries_publish_once_and_the_messages_tab_draws_nothing(baton, slack, book):
+    open_home(baton, slack)
+    event = {"type": "app_home_opened", "user": "U_CSM", "channel": "DU_CSM", "tab": "home", "event_ts": "1.0"}
+    baton.slack(p.event_callback(event, event_id="EvHome1", retry_num=1))
+    baton.slack(p.event_callback({**event, "tab": "messages"}, event_id="EvHome9"))
+    baton.settle()
+    assert len(slack.calls_to("views.publish")) == 1
+
+
+def test_mark_done_keeps_the_promise_and_redraws_at_once(baton, slack, book):
+    """Mark done by the owner: the promise is done (who, when), the tab is redrawn without it; a second click
+    changes nothing; someone else's click is refused in a notice and changes nothing."""
+    view = open_home(baton, slack)
+    [done] = [b for b in buttons(view) if b["action_id"] == hb.PROMISE_DONE]
+    req = p.block_actions(hb.PROMISE_DONE, done["value"], user_id="U_OTHER", view=view)
+    assert baton.slack(req).status_code == 200
+    assert "Only the promise's owner" in json.dumps(last_view(slack))
+    assert {pr.status for pr in baton.all(Promise)} == {"open"}
+    for _ in range(2):
+        assert (
+            baton.slack(p.block_actions(hb.PROMISE_DONE, done["value"], user_id="U_CSM", view=view)).status_code == 200
+        )
+        baton.settle()
+    [kept] = baton.all(Promise, Promise.id == int(done["value"]))
+    assert (kept.status, kept.done_by) == ("done", "U_CSM") and kept.done_at is not None
+    text = blocks_text(slack.home_view("U_CSM")["blocks"])
+    assert "SSO before launch" not in text and "no open promises" in text
+
+
+def test_lookup_and_card_buttons_send_the_card_to_the_dm(baton, slack, book):
+    """A customer picked in Look up a customer (or a row's Card) arrives as the card in the DM with Baton."""
+    view = open_home(baton, slack)
+    picked = {
+        "type": "external_select",
+        "selected_option": {"value": str(book["acme"]), "text": {"type": "plain_text", "text": "ACME"}},
+    }
+    req = p.block_actions(hb.LOOKUP, user_id="U_CSM", view=view, action=picked)
+    assert baton.slack(req).status_code == 200
+    [card] = slack.messages("DU_CSM")
+    assert "ACME Corp." in blocks_text(card["blocks"])
+    options = baton.slack(p.block_suggestion(hb.LOOKUP, "acme", user_id="U_CSM", block_id=hb.ACTIONS_BLOCK))
+    assert [o["text"]["text"] for o in json.loads(options.text)["options"]] == ["ACME Corp."]
+
+
+def test_quick_actions_open_the_forms(baton, slack, book):
+    view = open_home(baton, slack)
+    baton.slack(p.block_actions(hb.START_HANDOFF, "new", user_id="U_AE", view=view))
+    assert last_view(slack)["callback_id"] == HANDOFF_MODAL
+    baton.slack(p.block_actions(hb.LOG_VOC, "new", user_id="U_CSM", view=view))
+    assert last_view(slack)["callback_id"] == vb.LOG_MODAL
+
+
+def test_handoff_changes_queue_one_debounced_redraw_per_person(baton, slack, book, clock):
+    """Accepting a handoff queues a Home redraw for the accepter and the AE, due when the window ends (several
+    changes in one window are one redraw), then drawn from the data as it is."""
+    [h] = baton.all(Handoff, Handoff.status == SUBMITTED)
+    with baton.deps.sessions.begin() as db:
+        db.get(Handoff, h.id).card_channel, db.get(Handoff, h.id).card_ts = "C0CS", "1700000000.000100"
+    card_action(baton, slack, "handoff_accept", h.id, "U_CSM2", "C0CS", "1700000000.000100")
+    rows = [o for o in baton.all(OutboxMessage) if o.method == HomeKind.PUBLISH]
+    assert sorted(json.loads(o.payload)["user"] for o in rows) == ["U_AE", "U_CSM2"]
+    due = {
+        o.next_attempt_at.replace(tzinfo=UTC) if o.next_attempt_at.tzinfo is None else o.next_attempt_at for o in rows
+    }
+    assert len(due) == 1 and clock() < due.pop() <= clock() + timedelta(seconds=DEBOUNCE)
+    baton.settle()
+    assert slack.calls_to("views.publish") == []  # not before the window ends
+    clock.advance(seconds=DEBOUNCE)
+    baton.settle()
+    assert sorted(c.args["user_id"] for c in slack.calls_to("views.publish")) == ["U_AE", "U_CSM2"]
+    assert "*ACME Corp.*" in blocks_text(slack.home_view("U_CSM2")["blocks"])  # now the CSM's customer
