@@ -31,6 +31,9 @@ STORED = {
     "roadmap.shipped_dm",
     "roadmap.voc.delete",
     "roadmap.voc.post",
+    "handoff.submitted_dm",
+    "handoff.fill_request.done",
+    "handoff.accepted_dm",
     "scheduled.post",
     "views.publish.home",
 }

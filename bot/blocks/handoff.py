@@ -469,3 +469,56 @@ def dumps_blocks(blocks: Sequence[Block]) -> list[dict]:
 
 def view_json(view: View) -> dict:
     return json.loads(json.dumps(view.to_dict()))
+
+
+def _card_link(url: str | None, locale: str) -> str:
+    return f"<{url}|{t(locale, 'handoff.loop.card_link')}>" if url else ""
+
+
+def submitted_confirmation(locale: str, customer: str, channel: str | None, url: str | None) -> tuple[list[Block], str]:
+    """To the one who submitted a handoff, once its card is up: where it is, and that they will hear who takes it."""
+    text = t(
+        locale,
+        "handoff.loop.submitted",
+        customer=escape_mrkdwn(truncate(customer, 255)),
+        channel=f"<#{channel}>" if channel else "—",
+        link=_card_link(url, locale),
+    )
+    return [SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))], truncate(
+        t(locale, "handoff.loop.submitted.text", customer=customer), 3000
+    )
+
+
+def fill_request_done(
+    locale: str, deal: str, customer: str, submitted_by: str | None, url: str | None
+) -> tuple[list[Block], str]:
+    """The fill request, once the handoff is in: ✅ Submitted (its button gone), by whom, with the card's link."""
+    text = t(
+        locale,
+        "handoff.loop.fill_done",
+        deal=escape_mrkdwn(truncate(deal, 255)),
+        customer=escape_mrkdwn(truncate(customer, 255)),
+        user=f"<@{submitted_by}>" if submitted_by else t(locale, "common.unknown"),
+        link=_card_link(url, locale),
+    )
+    return [SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))], truncate(
+        t(locale, "handoff.loop.fill_done.text", customer=customer), 3000
+    )
+
+
+def accepted_notice(
+    locale: str, customer: str, csm: str, kickoff: str | None, url: str | None
+) -> tuple[list[Block], str]:
+    """To the AE: who took the customer and when the kickoff is (`@CSM took Acme · kickoff Dec 10`)."""
+    key = "handoff.loop.accepted" if kickoff else "handoff.loop.accepted.no_kickoff"
+    text = t(
+        locale,
+        key,
+        customer=escape_mrkdwn(truncate(customer, 255)),
+        csm=f"<@{csm}>",
+        kickoff=kickoff or "",
+        link=_card_link(url, locale),
+    )
+    return [SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))], truncate(
+        t(locale, "handoff.loop.accepted.text", customer=customer), 3000
+    )

@@ -159,4 +159,13 @@ MESSAGES: dict[str, str] = {
     "off that customer.",
     "err.crm_deal_taken": "Deal {id} already has a handoff, for {name}. Check the link, or edit that handoff.",
     "err.not_submitted": "This handoff has not been submitted yet.",
+    # closing the loop: the submitter and the AE hear back
+    "handoff.loop.card_link": "Open the card",
+    "handoff.loop.submitted": "✅ Your handoff for *{customer}* is in {channel}. {link} · you will hear who takes it.",
+    "handoff.loop.submitted.text": "Your handoff for {customer} is in",
+    "handoff.loop.fill_done": "✅ Submitted: the handoff of *{deal}* with *{customer}*, by {user}. {link}",
+    "handoff.loop.fill_done.text": "Handoff submitted for {customer}",
+    "handoff.loop.accepted": "✅ {csm} took *{customer}* · kickoff {kickoff}. {link}",
+    "handoff.loop.accepted.no_kickoff": "✅ {csm} took *{customer}* · no kickoff date yet. {link}",
+    "handoff.loop.accepted.text": "A CSM took {customer}",
 }

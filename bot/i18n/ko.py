@@ -158,4 +158,14 @@ MESSAGES: dict[str, str] = {
     "err.crm_deal_taken": "딜 {id}에는 이미 {name}의 인계가 있습니다. 링크를 확인하시거나 기존 인계를 수정해 주세요.",
     "err.not_found": "해당 인계가 더 이상 없습니다.",
     "err.not_submitted": "이 인계는 아직 제출되지 않았습니다.",
+    # closing the loop: the submitter and the AE hear back
+    "handoff.loop.card_link": "카드 열기",
+    "handoff.loop.submitted": "✅ *{customer}* 인계가 {channel}에 올라갔습니다. {link} · "
+    "누가 맡는지 알려 드리겠습니다.",
+    "handoff.loop.submitted.text": "{customer} 인계가 올라갔습니다",
+    "handoff.loop.fill_done": "✅ 제출 완료: *{customer}*의 *{deal}* 인계를 {user}님이 제출했습니다. {link}",
+    "handoff.loop.fill_done.text": "{customer} 인계 제출 완료",
+    "handoff.loop.accepted": "✅ {csm}님이 *{customer}*을(를) 맡았습니다 · 킥오프 {kickoff}. {link}",
+    "handoff.loop.accepted.no_kickoff": "✅ {csm}님이 *{customer}*을(를) 맡았습니다 · 킥오프 날짜 미정. {link}",
+    "handoff.loop.accepted.text": "CSM이 {customer}을(를) 맡았습니다",
 }

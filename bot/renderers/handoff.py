@@ -1,16 +1,22 @@
 """Renderers of the handoff's messages (bot/services/handoff.py `HandoffKind`): the card (posted, then updated
-in place), the questions and bad-fit reasons in its thread, and the fill request for a draft from a CRM deal."""
+in place), the questions and bad-fit reasons in its thread, the fill request for a draft from a CRM deal, and
+the loop closed: the submitter told where the card is, the fill request marked submitted, the AE told who took
+the customer."""
 
-from sqlmodel import Session
+import json
+
+from sqlmodel import Session, select
 
 from bot.blocks import handoff as hb
-from bot.models import Customer, Handoff
+from bot.i18n import format_date
+from bot.models import Customer, Handoff, OutboxMessage
 from bot.money import format_amount
 from bot.outbox import Defer, Drop, Render, Renderers, Send
 from bot.renderers.context import Context
 from bot.services import handoff as hs
 from bot.services.handoff import HandoffKind
 from bot.viewdata.handoff import field_values
+from bot.viewdata.meeting import card_url
 
 
 def card_data(db: Session, h: Handoff) -> hb.CardData:
@@ -158,6 +164,68 @@ class _Handoff:
         )
         return Send("chat.postMessage", {"channel": channel, "blocks": hb.dumps_blocks(blocks), "text": text})
 
+    def _dm(self, user: str) -> str:
+        return self.ctx.client.conversations_open(users=user)["channel"]["id"]
+
+    def submitted_dm(self, db: Session, team_id: str, params: dict) -> Render:
+        h = _load(db, team_id, params)
+        if h is None:
+            return Drop("handoff gone")
+        if not h.card_ts:
+            return Defer(5, "card not posted yet")
+        user = params.get("user")
+        if not user:
+            return Drop("no submitter")
+        locale = self.ctx.users.locale(team_id, user)
+        url = card_url(h.card_channel, h.card_ts)
+        blocks, text = hb.submitted_confirmation(locale, h.customer_name or "", h.card_channel, url)
+        return Send("chat.postMessage", {"channel": self._dm(user), "blocks": hb.dumps_blocks(blocks), "text": text})
+
+    def fill_done(self, db: Session, team_id: str, params: dict) -> Render:
+        h = _load(db, team_id, params)
+        if h is None:
+            return Drop("handoff gone")
+        request = db.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.team_id == team_id, OutboxMessage.idem_key == f"handoff:{h.id}:fill"
+            )
+        ).first()
+        if request is None or request.status in ("pending", "failed", "dropped"):
+            return Drop("no fill request went out", routine=True)  # one still pending drops itself
+        if request.status != "sent" or not request.sent_ts:
+            return Defer(5, "fill request being sent")
+        if not h.card_ts:
+            return Defer(5, "card not posted yet")
+        owner = json.loads(request.payload).get("owner_user_id")
+        locale = self.ctx.users.locale(team_id, owner) if owner else self.ctx.channel_locale
+        blocks, text = hb.fill_request_done(
+            locale,
+            h.crm_deal_name or h.customer_name or "",
+            h.customer_name or "",
+            h.submitted_by,
+            card_url(h.card_channel, h.card_ts),
+        )
+        kwargs = {
+            "channel": request.sent_channel,
+            "ts": request.sent_ts,
+            "blocks": hb.dumps_blocks(blocks),
+            "text": text,
+        }
+        return Send("chat.update", kwargs)
+
+    def accepted_dm(self, db: Session, team_id: str, params: dict) -> Render:
+        h = _load(db, team_id, params)
+        if h is None or not h.accepted_by:
+            return Drop("handoff gone or not accepted")
+        ae = h.ae_user_id or h.submitted_by
+        if not ae or ae == h.accepted_by:
+            return Drop("the AE took it themselves, or there is none", routine=True)
+        locale = self.ctx.users.locale(team_id, ae)
+        kickoff = format_date(h.kickoff_date, locale) if h.kickoff_date else None
+        url = card_url(h.card_channel, h.card_ts)
+        blocks, text = hb.accepted_notice(locale, h.customer_name or "", h.accepted_by, kickoff, url)
+        return Send("chat.postMessage", {"channel": self._dm(ae), "blocks": hb.dumps_blocks(blocks), "text": text})
+
 
 def register(r: Renderers, ctx: Context) -> None:
     h = _Handoff(ctx)
@@ -166,3 +234,6 @@ def register(r: Renderers, ctx: Context) -> None:
     r.register(HandoffKind.ASK_AE)(h.ask_ae)
     r.register(HandoffKind.BAD_FIT)(h.bad_fit)
     r.register(HandoffKind.FILL_REQUEST)(h.fill_request)
+    r.register(HandoffKind.SUBMITTED_DM)(h.submitted_dm)
+    r.register(HandoffKind.FILL_DONE)(h.fill_done)
+    r.register(HandoffKind.ACCEPTED_DM)(h.accepted_dm)

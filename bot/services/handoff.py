@@ -37,6 +37,9 @@ class HandoffKind(outbox.OutboxKind):
     ASK_AE = "handoff.ask_ae"
     BAD_FIT = "handoff.bad_fit"
     FILL_REQUEST = "handoff.fill_request"  # queued by bot/inbox.py for a draft made from a CRM deal
+    SUBMITTED_DM = "handoff.submitted_dm"  # to the submitter, once the card is up: where it is
+    FILL_DONE = "handoff.fill_request.done"  # the fill request DM updated to ✅ Submitted
+    ACCEPTED_DM = "handoff.accepted_dm"  # to the AE: who took the customer, and the kickoff
 
 
 class HandoffError(UserError):
@@ -244,6 +247,12 @@ def save_handoff(
 
     if first:
         outbox.enqueue(db, team_id, f"handoff:{h.id}:card", HandoffKind.CARD_POST, {"handoff_id": h.id}, now=now)
+        params = {"handoff_id": h.id, "user": user_id}
+        outbox.enqueue(db, team_id, f"handoff:{h.id}:submitted_dm", HandoffKind.SUBMITTED_DM, params, now=now)
+        if h.crm_deal_id:  # a CRM draft: its fill request (if it went out) says it is done
+            outbox.enqueue(
+                db, team_id, f"handoff:{h.id}:fill_done", HandoffKind.FILL_DONE, {"handoff_id": h.id}, now=now
+            )
     else:
         queue_card_update(db, h, now)
     owners = {p.owner_user_id for p in promises_of(db, h)}
@@ -300,6 +309,7 @@ def accept_handoff(db: Session, team_id: str, handoff_id: int, user_id: str, now
         customer.owner_user_id, customer.updated_at = user_id, now
         db.add(customer)
     queue_card_update(db, h, now)
+    outbox.enqueue(db, team_id, f"handoff:{h.id}:accepted_dm", HandoffKind.ACCEPTED_DM, {"handoff_id": h.id}, now=now)
     queue_refresh(db, team_id, {user_id, h.ae_user_id, h.csm_user_id}, now=now)
     return AcceptOutcome(True, h)
 

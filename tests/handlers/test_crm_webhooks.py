@@ -245,7 +245,13 @@ def test_hubspot_closed_won_drafts_handoff_dms_owner_and_fill_completes_it(baton
     [card] = slack.messages(HANDOFF_CHANNEL)
     assert "ACME Corp." in blocks_text(card["blocks"]) and "$120,000" in blocks_text(card["blocks"])
     assert (submitted.card_channel, submitted.card_ts) == (HANDOFF_CHANNEL, card["ts"])
-    assert len(dm_messages(slack, "U_AE")) == 1
+    # The loop closes: the fill request now says it is submitted (its button gone), and a DM says where the card is.
+    fill, confirm = dm_messages(slack, "U_AE")
+    assert fill["ts"] == dm["ts"] and "✅ Submitted" in blocks_text(fill["blocks"])
+    assert "by <@U_AE>" in blocks_text(fill["blocks"]) and hb.FILL not in json.dumps(fill["blocks"])
+    link = f"https://slack.com/archives/{HANDOFF_CHANNEL}/p{card['ts'].replace('.', '')}"
+    assert f"<{link}|Open the card>" in blocks_text(fill["blocks"])
+    assert f"is in <#{HANDOFF_CHANNEL}>" in blocks_text(confirm["blocks"]) and link in blocks_text(confirm["blocks"])
 
     # The DM's button, clicked again, does not reopen the submitted handoff as a draft.
     req = p.block_actions(hb.FILL, str(h.id), user_id="U_AE", response_url=slack.new_response_url())
@@ -630,7 +636,8 @@ def test_fill_request_not_sent_once_the_handoff_was_submitted(baton, slack, hubs
     submit_handoff(baton, view, customer_name="ACME Corp.", arr="USD 120,000", contract_start="2026-11-20")
     clock.advance(seconds=5)
     baton.settle()
-    assert dm_messages(slack, "U_AE") == []
+    [confirm] = dm_messages(slack, "U_AE")  # no Fill DM: only where the card is
+    assert "Your handoff for" in blocks_text(confirm["blocks"])
     assert len(slack.messages(HANDOFF_CHANNEL)) == 1
     fill = baton.all(OutboxMessage, OutboxMessage.method == "handoff.fill_request")[0]
     assert fill.status == "dropped"
@@ -854,7 +861,7 @@ def test_deal_closing_after_a_manual_handoff_links_to_it(baton, slack):
     baton.settle()
     [h] = baton.all(Handoff)
     assert h.crm_deal_id == GENERIC_DEAL["deal_id"] and h.status == "submitted"
-    assert dm_messages(slack, "U_AE") == []
+    assert [("Your handoff for" in blocks_text(m["blocks"])) for m in dm_messages(slack, "U_AE")] == [True]
 
 
 # --- control characters (bot/inputs.py: refused in what a CRM sends, removed from what Baton reads) ----------

@@ -15,6 +15,7 @@ from bot.i18n import t
 from bot.models import Handoff
 from bot.services.customer import CustomerNotFound
 from bot.services.handoff import HandoffError
+from bot.services.home import PromiseError
 from bot.services.roadmap import RoadmapError
 from bot.services.voc import VocError
 from tests import payloads as p
@@ -65,6 +66,7 @@ REFUSALS = {
     VocError: lambda: VocError("unknown_customer"),
     RoadmapError: lambda: RoadmapError("unknown_item"),
     CustomerNotFound: lambda: CustomerNotFound(999),
+    PromiseError: lambda: PromiseError("not_yours"),
 }
 
 

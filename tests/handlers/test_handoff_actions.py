@@ -195,3 +195,17 @@ def test_card_update_lands_under_each_fault(baton, slack, clock, card, fault):
     [updated] = slack.messages(HANDOFF_CHANNEL)
     assert updated["ts"] == message["ts"] and hb.ACCEPT not in blocks_text(updated["blocks"])
     assert {o.status for o in baton.all(OutboxMessage)} == {"sent"}
+
+
+def test_the_ae_hears_who_took_the_customer_and_the_kickoff(baton, slack, card):
+    """Accept closes the loop: the AE (who submitted) gets one DM naming the CSM and the kickoff date, with the
+    card's link; a second click sends nothing more."""
+    handoff_id, message = card
+    before = slack.messages(slack.dm_channel("U_AE"))
+    for _ in range(2):
+        card_action(baton, slack, hb.ACCEPT, handoff_id, "U_CSM", HANDOFF_CHANNEL, message["ts"])
+        baton.settle()
+    [notice] = slack.messages(slack.dm_channel("U_AE"))[len(before) :]
+    text = blocks_text(notice["blocks"])
+    assert "✅ <@U_CSM> took *ACME Corp.* · kickoff Dec 3, 2026." in text
+    assert f"https://slack.com/archives/{HANDOFF_CHANNEL}/p{message['ts'].replace('.', '')}" in text

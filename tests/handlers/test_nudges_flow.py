@@ -168,14 +168,15 @@ def test_overdue_promise_reminds_its_owner_on_the_next_weekday(baton, slack, clo
     promise = next(x for x in baton.all(Promise) if x.due_date)
     assert (promise.owner_user_id, promise.due_date) == ("U_AE", date(2027, 1, 15))
     cfg = configure(baton)
-    assert dms(slack, "U_AE") == []
+    [submitted] = dms(slack, "U_AE")  # where the card is: the loop closed for the submitter
+    assert "Your handoff for *ACME Corp.*" in submitted["text"] or "Your handoff for ACME Corp." in submitted["text"]
 
     clock.now = datetime(2027, 1, 16, 9, 0, 30, tzinfo=UTC)  # Saturday: the latest fire is Friday's, stale now
     assert run(baton, PROMISES, cfg).stale
-    assert dms(slack, "U_AE") == []
+    assert dms(slack, "U_AE") == [submitted]
     clock.now = datetime(2027, 1, 18, 9, 0, 30, tzinfo=UTC)  # Monday
     assert run(baton, PROMISES, cfg).queued == 1
-    [dm] = dms(slack, "U_AE")
+    [_, dm] = dms(slack, "U_AE")
     assert (
         "A promise to *ACME Corp.* is overdue: “SSO before launch”. It was due Jan 15, 2027 (3 days ago)"
         in (dm["text"])
@@ -185,7 +186,7 @@ def test_overdue_promise_reminds_its_owner_on_the_next_weekday(baton, slack, clo
     assert [e["action_id"] for e in elements(dm)] == [rb.OPEN_CARD, rb.MENU]
     clock.now = datetime(2027, 1, 19, 9, 0, 30, tzinfo=UTC)
     assert run(baton, PROMISES, cfg).queued == 0
-    assert len(dms(slack, "U_AE")) == 1
+    assert len(dms(slack, "U_AE")) == 2
 
 
 def seed_meeting(baton) -> int:
