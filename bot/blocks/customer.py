@@ -304,6 +304,23 @@ def _verdict(status: CustomerStatus, locale: str, hidden: frozenset[str]) -> Sec
     return _section(text)
 
 
+def _rating(status: CustomerStatus, locale: str, hidden: frozenset[str]) -> ContextBlock | None:
+    """The CSM's own latest rating and its note: `🧑‍💼 CSM rating 4/5 · <@U1> · Dec 1, 2026: “…”`."""
+    r = status.rating
+    if r is None or "score" in hidden:
+        return None
+    key = "customer.card.rating_note" if r.note else "customer.card.rating"
+    text = t(
+        locale,
+        key,
+        rating=r.rating,
+        by=f"<@{r.by}>" if r.by else t(locale, "common.unknown"),
+        date=format_date(r.as_of, locale),
+        note=escape_mrkdwn(truncate(r.note or "", 500)),
+    )
+    return ContextBlock(elements=[_mrkdwn(text)])
+
+
 def _drivers(status: CustomerStatus, locale: str) -> SectionBlock | None:
     if status.health is None:
         return None
@@ -496,6 +513,7 @@ def customer_card(
         HeaderBlock(text=_plain(t(locale, "customer.card.header", name=status.name), 150)),
         ContextBlock(elements=[_mrkdwn(" · ".join(context))]),
         _verdict(status, locale, hidden),
+        _rating(status, locale, hidden),
     ]
     facts = _facts(status, locale, hidden)
     if facts:

@@ -485,7 +485,7 @@ def submitted_confirmation(locale: str, customer: str, channel: str | None, url:
         link=_card_link(url, locale),
     )
     return [SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))], truncate(
-        t(locale, "handoff.loop.submitted.text", customer=customer), 3000
+        t(locale, "handoff.loop.submitted.text", customer=escape_mrkdwn(customer)), 3000
     )
 
 
@@ -502,7 +502,7 @@ def fill_request_done(
         link=_card_link(url, locale),
     )
     return [SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))], truncate(
-        t(locale, "handoff.loop.fill_done.text", customer=customer), 3000
+        t(locale, "handoff.loop.fill_done.text", customer=escape_mrkdwn(customer)), 3000
     )
 
 
@@ -516,9 +516,9 @@ def accepted_notice(
         key,
         customer=escape_mrkdwn(truncate(customer, 255)),
         csm=f"<@{csm}>",
-        kickoff=kickoff or "",
+        kickoff=escape_mrkdwn(kickoff or ""),
         link=_card_link(url, locale),
     )
     return [SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))], truncate(
-        t(locale, "handoff.loop.accepted.text", customer=customer), 3000
+        t(locale, "handoff.loop.accepted.text", customer=escape_mrkdwn(customer)), 3000
     )

@@ -53,7 +53,7 @@ MESSAGES: dict[str, str] = {
     "customer.card.unassigned": "not assigned",
     "customer.card.share": "Share in channel",
     "customer.card.open_handoff": "Open handoff",
-    "customer.card.update_health": "Update health",
+    "customer.card.update_health": "Rate health 1–5",
     "customer.renewal.in_days": "{date} (in {days} days)",
     "customer.renewal.today": "{date} (today)",
     "customer.renewal.past": "{date} ({days} days ago)",
@@ -109,7 +109,7 @@ MESSAGES: dict[str, str] = {
     "customer.handoff_modal.hidden": "The handoff of *{customer}* is not shared on this card.",
     "customer.close": "Close",
     # update health
-    "customer.health_modal.title": "Update health",
+    "customer.health_modal.title": "Rate health 1–5",
     "customer.health_modal.submit": "Save",
     "customer.health_modal.intro": "Your own view of *{customer}*'s health. It is stored as today's CSM rating "
     "and counts in the health score.",
@@ -131,4 +131,6 @@ MESSAGES: dict[str, str] = {
     "customer.card.verdict.quiet": "{emoji} *{score}* {change} this week · no risk signals",
     "customer.card.verdict.no_change": "{emoji} *{score}*: {reasons}",
     "customer.card.verdict.no_change.quiet": "{emoji} *{score}* · no risk signals",
+    "customer.card.rating": "🧑‍💼 CSM rating {rating}/5 · {by} · {date}",
+    "customer.card.rating_note": "🧑‍💼 CSM rating {rating}/5 · {by} · {date}: “{note}”",
 }

@@ -55,7 +55,7 @@ MESSAGES: dict[str, str] = {
     "customer.card.unassigned": "미지정",
     "customer.card.share": "채널에 공유",
     "customer.card.open_handoff": "인계 내용 보기",
-    "customer.card.update_health": "헬스 업데이트",
+    "customer.card.update_health": "헬스 평가(1–5)",
     "customer.renewal.in_days": "{date} ({days}일 남음)",
     "customer.renewal.today": "{date} (오늘)",
     "customer.renewal.past": "{date} ({days}일 지남)",
@@ -111,7 +111,7 @@ MESSAGES: dict[str, str] = {
     "customer.handoff_modal.hidden": "이 카드에서는 *{customer}*의 인계 내용이 공유되지 않습니다.",
     "customer.close": "닫기",
     # update health
-    "customer.health_modal.title": "헬스 업데이트",
+    "customer.health_modal.title": "헬스 평가(1–5)",
     "customer.health_modal.submit": "저장",
     "customer.health_modal.intro": "*{customer}*의 헬스에 대한 나의 평가입니다. 오늘 날짜의 CSM 평가로 저장되어 "
     "헬스 스코어에 반영됩니다.",
@@ -133,4 +133,6 @@ MESSAGES: dict[str, str] = {
     "customer.card.verdict.quiet": "{emoji} *{score}* 이번 주 {change} · 위험 신호 없음",
     "customer.card.verdict.no_change": "{emoji} *{score}*: {reasons}",
     "customer.card.verdict.no_change.quiet": "{emoji} *{score}* · 위험 신호 없음",
+    "customer.card.rating": "🧑‍💼 CSM 평가 {rating}/5 · {by} · {date}",
+    "customer.card.rating_note": "🧑‍💼 CSM 평가 {rating}/5 · {by} · {date}: “{note}”",
 }

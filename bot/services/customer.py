@@ -19,7 +19,16 @@ from bot.errors import UserError
 from bot.models import ACCEPTED, SUBMITTED, Customer, Handoff, HealthSnapshot, Promise
 from bot.services import health_state, outbox, voc
 from bot.services.health_config import HealthRules
-from bot.viewdata.customer import NOTE_MAX, RATING_MAX, RATING_MIN, CustomerStatus, HandoffSummary, PromiseItem, VocNote
+from bot.viewdata.customer import (
+    NOTE_MAX,
+    RATING_MAX,
+    RATING_MIN,
+    CsmRating,
+    CustomerStatus,
+    HandoffSummary,
+    PromiseItem,
+    VocNote,
+)
 
 log = logging.getLogger("baton.customer")
 
@@ -173,10 +182,33 @@ def customer_status(db: Session, team_id: str, customer_id: int, today: date, ru
         voc=latest_voc(db, team_id, customer_id),
         redact=config.redact,
         today=today,
+        rating=latest_rating(db, team_id, customer_id, picture.freshness.get(RATING_SIGNAL) if picture else None),
     )
 
 
 # --- the CSM's own rating -------------------------------------------------------------------------------
+
+
+def latest_rating(db: Session, team_id: str, customer_id: int, day: date | None) -> CsmRating | None:
+    """The CSM's rating of `day` (the health picture's latest `csm_rating`; None: there is none), with its note:
+    one seek of the snapshots' (team, customer, day, signal) key."""
+    if day is None:
+        return None
+    row = db.exec(
+        select(HealthSnapshot.value, HealthSnapshot.note, HealthSnapshot.recorded_by, HealthSnapshot.as_of)
+        .where(
+            HealthSnapshot.team_id == team_id,
+            HealthSnapshot.customer_id == customer_id,
+            HealthSnapshot.as_of == day,
+            HealthSnapshot.signal == RATING_SIGNAL,
+        )
+        .order_by(col(HealthSnapshot.note).is_(None), col(HealthSnapshot.id).desc())  # the one with a note first
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    value, note, by, as_of = row
+    return CsmRating(int(round(value)), note, by, as_of)
 
 
 @dataclass(frozen=True)

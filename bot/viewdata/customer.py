@@ -44,6 +44,16 @@ class HandoffSummary:
 
 
 @dataclass(frozen=True)
+class CsmRating:
+    """The CSM's own latest rating of the customer (Rate health), with its note."""
+
+    rating: int  # 1-5
+    note: str | None
+    by: str | None  # Slack user id
+    as_of: date
+
+
+@dataclass(frozen=True)
 class CustomerStatus:
     customer_id: int
     name: str
@@ -65,3 +75,4 @@ class CustomerStatus:
     voc: tuple[VocNote, ...]
     redact: frozenset[str]  # card fields hidden when the card is shared in a channel
     today: date
+    rating: CsmRating | None = None

@@ -371,13 +371,16 @@ def test_update_health_stores_one_rating_and_confirms(baton, slack, acme, clock)
         confirmation["response_type"] == "ephemeral"
         and "Saved your rating of 2/5 for *ACME Corp.*" in (confirmation["text"])
     )
-    assert "CSM rating: 2/5" in blocks_text(command(baton, slack, "acme")["blocks"])
+    card = blocks_text(command(baton, slack, "acme")["blocks"])
+    assert "CSM rating: 2/5" in card
+    when = clock().date()
+    assert f"🧑‍💼 CSM rating 2/5 · <@U_CSM> · {when:%b} {when.day}, {when.year}: “Champion left last week”" in card
 
 
 def test_update_health_in_korean(baton, slack, acme):
     """The modal and its errors follow the user's locale."""
     view = open_update_health(baton, slack, user="U_KO")
-    assert view["title"]["text"] == "헬스 업데이트"
+    assert view["title"]["text"] == "헬스 평가(1–5)"
     assert submit_rating(baton, view, None, user="U_KO")["errors"][cb.RATING_BLOCK] == "1~5 중에서 평가를 선택하세요."
 
 
