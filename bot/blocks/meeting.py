@@ -319,10 +319,10 @@ def meeting_agenda(agenda: Agenda, locale: str) -> tuple[list[dict], str]:
         "nudges.meeting.text",
         day=day,
         time=clock,
-        at_risk=len(agenda.at_risk),
-        handoffs=len(agenda.handoffs),
-        renewals=len(agenda.renewals),
-        promises=len(agenda.promises),
-        tasks=len(agenda.tasks),
+        at_risk=plural(locale, "at_risk", len(agenda.at_risk)),
+        handoffs=plural(locale, "handoffs", len(agenda.handoffs)),
+        renewals=plural(locale, "renewals", len(agenda.renewals)),
+        promises=plural(locale, "promises", len(agenda.promises)),
+        tasks=plural(locale, "tasks", len(agenda.tasks)),
     )
     return _dicts(blocks), text

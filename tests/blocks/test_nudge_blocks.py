@@ -144,7 +144,10 @@ def test_agenda_rows_link_to_their_cards():
     assert "*Acme* · Kickoff · due Feb 27, 2026 (5 days overdue) · <@U_CSM>" in raw
     buttons = [json.loads(b["accessory"]["value"])["c"] for b in blocks if "accessory" in b]
     assert buttons == [7, 8, 7]
-    assert text.startswith("📋 Cross-team meeting Thu, Mar 5, 2026 at 3:00 PM: 1 accounts at risk")
+    assert text == (
+        "📋 Cross-team meeting Thu, Mar 5, 2026 at 3:00 PM: 1 account at risk, 1 handoff waiting, "
+        "1 renewal in 90 days, 1 overdue promise, 1 overdue onboarding task."
+    )
     assert "Thu, Mar 5, 2026 at 3:00 PM (Asia/Seoul)" in raw
 
 
