@@ -222,24 +222,59 @@ def _text(d: Digest, locale: str) -> str:
     )
 
 
+URGENT = "urgent"  # the group of the customers that need action this week, listed before the bands
+
+
+def _group_of(line: Line) -> str:
+    return URGENT if line.urgent else line.band
+
+
 def _groups(lines: Sequence[tuple[int, Line]]) -> list[tuple[str, list[tuple[int, Line]]]]:
-    """Consecutive runs of one band: [(band, [(rank within band, line), ...]), ...]."""
+    """Consecutive runs of one group (needs action, then each band): [(group, [(rank in it, line), ...]), ...]."""
     out: list[tuple[str, list[tuple[int, Line]]]] = []
     for rank, line in lines:
-        if not out or out[-1][0] != line.band:
-            out.append((line.band, []))
+        if not out or out[-1][0] != _group_of(line):
+            out.append((_group_of(line), []))
         out[-1][1].append((rank, line))
     return out
 
 
 def _ranked(lines: Sequence[Line]) -> list[tuple[int, Line]]:
-    """Each line with its 1-based rank within its band (lines are sorted by band, worst first)."""
+    """Each line with its 1-based rank within its group (needs action first, then the bands, worst first)."""
     seen: dict[str, int] = {}
     out = []
     for line in lines:
-        seen[line.band] = seen.get(line.band, 0) + 1
-        out.append((seen[line.band], line))
+        group = _group_of(line)
+        seen[group] = seen.get(group, 0) + 1
+        out.append((seen[group], line))
     return out
+
+
+def _group_count(d: Digest, group: str) -> int:
+    """How many customers a group has in all: those needing action, or a band's others."""
+    if group == URGENT:
+        return d.urgent
+    return d.counts.get(group, 0) - d.urgent_by_band.get(group, 0)
+
+
+def _group_head(group: str, locale: str, count: int) -> str:
+    if group == URGENT:
+        return t(locale, "digest.urgent", count=_n(count))
+    return t(locale, "digest.band", emoji=EMOJI[group], band=_band_name(group, locale), count=_n(count))
+
+
+def _group_range(group: str, locale: str, first: int, last: int, count: int) -> str:
+    if group == URGENT:
+        return t(locale, "digest.urgent.range", first=_n(first), last=_n(last), count=_n(count))
+    return t(
+        locale,
+        "digest.band.range",
+        emoji=EMOJI[group],
+        band=_band_name(group, locale),
+        first=_n(first),
+        last=_n(last),
+        count=_n(count),
+    )
 
 
 def first_part(d: Digest, locale: str, ranked: Sequence[tuple[int, Line]], in_thread: int) -> Part:
@@ -259,9 +294,8 @@ def first_part(d: Digest, locale: str, ranked: Sequence[tuple[int, Line]], in_th
     shown = ranked[:FIRST_CUSTOMERS]
     if shown:
         blocks.append(DividerBlock())
-    for band, items in _groups(shown):
-        count = _n(d.counts.get(band, 0))
-        blocks.append(section(t(locale, "digest.band", emoji=EMOJI[band], band=_band_name(band, locale), count=count)))
+    for group, items in _groups(shown):
+        blocks.append(section(_group_head(group, locale, _group_count(d, group))))
         for _rank, line in items:
             blocks.append(
                 SectionBlock(
@@ -279,20 +313,8 @@ def thread_part(
 ) -> Part:
     week = _week(d, locale, year=False)
     blocks: list[Block] = [ContextBlock(elements=[mrkdwn(t(locale, "digest.part", part=number, parts=parts))])]
-    for band, group in _groups(items):
-        blocks.append(
-            section(
-                t(
-                    locale,
-                    "digest.band.range",
-                    emoji=EMOJI[band],
-                    band=_band_name(band, locale),
-                    first=_n(group[0][0]),
-                    last=_n(group[-1][0]),
-                    count=_n(d.counts.get(band, 0)),
-                )
-            )
-        )
+    for key, group in _groups(items):
+        blocks.append(section(_group_range(key, locale, group[0][0], group[-1][0], _group_count(d, key))))
         blocks += _sections([f"• {customer_line(line, locale)}" for _rank, line in group])
     if not_listed:
         blocks.append(ContextBlock(elements=[mrkdwn(t(locale, "digest.not_listed", count=_n(not_listed)))]))

@@ -39,4 +39,6 @@ MESSAGES: dict[str, str] = {
     "digest.part": "Part {part} of {parts} · open a card with `/customer NAME`",
     "digest.not_listed": "… and {count} more not listed here (all counted in the totals above). "
     "Look any customer up with `/customer NAME`.",
+    "digest.urgent": "⚡ *Needs action this week* ({count}): worse this week or renewing within 90 days, by ARR",
+    "digest.urgent.range": "⚡ *Needs action this week*: {first}–{last} of {count}",
 }

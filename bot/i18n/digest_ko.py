@@ -39,4 +39,6 @@ MESSAGES: dict[str, str] = {
     "digest.part": "{part}/{parts} · 고객 카드는 `/customer 고객명`으로 열 수 있습니다",
     "digest.not_listed": "… 외 {count}곳은 여기 싣지 않았습니다 (위 합계에는 포함). "
     "`/customer 고객명`으로 조회할 수 있습니다.",
+    "digest.urgent": "⚡ *이번 주 조치 필요* ({count}곳): 이번 주 나빠졌거나 90일 안에 갱신, ARR 순",
+    "digest.urgent.range": "⚡ *이번 주 조치 필요*: {count}곳 중 {first}–{last}",
 }

@@ -317,7 +317,9 @@ def _net_crossings(rows: list[tuple[int, str, str, date]]) -> dict[int, tuple[st
 
 # What ranking needs of every customer At risk or worse (tens of thousands at 100,000 customers), and what a
 # shown line needs besides.
-_RANK_COLUMNS = tuple(Customer.__table__.c[name] for name in ("id", "team_id", "stage", "name", "arr", "currency"))
+_RANK_COLUMNS = tuple(
+    Customer.__table__.c[name] for name in ("id", "team_id", "stage", "name", "arr", "currency", "renewal_date")
+)
 _LINE_COLUMNS = tuple(
     Customer.__table__.c[name] for name in ("id", "segment", "owner_user_id", "owner_email", "renewal_date")
 )
@@ -330,12 +332,27 @@ def _columns(db: Session, ids: Sequence[int], columns: tuple) -> dict[int, Any]:
     return out
 
 
+URGENT_RENEWAL_DAYS = 90
+
+
+def _needs_action(crossing: tuple | None, renewal: date | None, day: date) -> bool:
+    """Whether a customer At risk or worse needs action this week: it got worse this week (crossed into At risk
+    or into Unhealthy), or it renews within URGENT_RENEWAL_DAYS."""
+    if crossing is not None:
+        before, after, _when = crossing
+        if after in BAD and (before == health.HEALTHY or (before == health.AT_RISK and after == health.UNHEALTHY)):
+            return True
+    return renewal is not None and day <= renewal <= day + timedelta(days=URGENT_RENEWAL_DAYS)
+
+
 def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
     """The digest for `day` (the team's local date): scores as stored on or before it, change against the
     score a week before, crossings of the 7 days ending on it, onboarding items overdue on it.
 
     Every customer At risk or worse is ranked and counted (bands, ARR), but only the first MAX_LINES, all the
-    digest shows, get a line: their week-ago score, top driver, owner and renewal are read for them alone."""
+    digest shows, get a line: their week-ago score, top driver, owner and renewal are read for them alone. Those
+    that need action this week (got worse this week, or renew within 90 days) come first, by ARR; then the rest,
+    worst first."""
     current, unsure = current_scores(db, team_id, day, day - timedelta(days=SCORE_WINDOW_DAYS), rules)
     bad = {cid: v for cid, v in current.items() if v[2] in BAD}
     crossing_rows = week_crossings(db, team_id, day - timedelta(days=WEEK - 1), day, unsure)
@@ -361,8 +378,17 @@ def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
         else:
             arr[currency] += amount
             per_currency[currency] += 1
-        ranks[cid] = (BAD.index(band), score, -(amount or 0), c.name.casefold(), cid)
-    shown = heapq.nsmallest(MAX_LINES, listed, key=ranks.__getitem__)
+        ranks[cid] = (BAD.index(band), score, amount, currency, c.name.casefold(), cid)
+    urgent = {cid for cid in listed if _needs_action(net.get(cid), customers[cid].renewal_date, day)}
+    main = max(per_currency, key=lambda cur: (per_currency[cur], cur)) if per_currency else None
+
+    def rank(cid: int) -> tuple:
+        band, score, amount, currency, name, _ = ranks[cid]
+        if cid in urgent:  # needs action this week: by ARR, the main currency's first
+            return (0, 0 if currency == main else 1 if amount is not None else 2, -(amount or 0), name, cid)
+        return (1, band, score, -(amount or 0), name, cid)
+
+    shown = heapq.nsmallest(MAX_LINES, listed, key=rank)
     week_ago = day - timedelta(days=WEEK)
     previous = scores_before(db, team_id, shown, week_ago, week_ago - timedelta(days=PREVIOUS_WINDOW_DAYS))
     details = _columns(db, shown, _LINE_COLUMNS)
@@ -392,6 +418,7 @@ def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
                 arr=Decimal(c.arr) if c.arr is not None else None,
                 currency=(c.currency or "").strip().upper() or None,
                 days_to_renewal=(more.renewal_date - day).days if more.renewal_date else None,
+                urgent=cid in urgent,
             )
         )
     crossings = sorted(
@@ -415,6 +442,8 @@ def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
         recovered=tuple(x for x in crossings if x.before in BAD and x.after == health.HEALTHY),
         overdue=tuple(onboarding.overdue_tasks(db, team_id, day)),
         crossings=tuple(crossings),
+        urgent=len(urgent),
+        urgent_by_band={band: sum(1 for cid in urgent if bad[cid][2] == band) for band in BAD},
     )
 
 

@@ -46,6 +46,7 @@ class Line:
     arr: Decimal | None
     currency: str | None
     days_to_renewal: int | None
+    urgent: bool = False  # needs action this week: got worse this week, or renews within 90 days
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ class Crossing:
 
 @dataclass(frozen=True)
 class Digest:
-    """Everything one digest shows; `lines` worst first (Unhealthy, then At risk; lowest score first), at most
+    """Everything one digest shows; `lines` those needing action this week first (by ARR), then worst first
+    (Unhealthy, then At risk; lowest score first), at most
     MAX_LINES of them; `counts`, `arr_at_risk` and `without_arr` are over every customer At risk or worse."""
 
     day: date
@@ -76,6 +78,8 @@ class Digest:
     recovered: tuple[Crossing, ...] = ()
     overdue: tuple[OverdueTask, ...] = ()
     crossings: tuple[Crossing, ...] = field(default=(), repr=False)  # every net crossing (for tests and logs)
+    urgent: int = 0  # of the customers At risk or worse, how many need action this week (listed first)
+    urgent_by_band: dict[str, int] = field(default_factory=dict)  # band -> of those, how many
 
     @property
     def total(self) -> int:

@@ -103,7 +103,9 @@ def test_500_customers_in_korean_one_message_per_channel_with_replies_in_order(b
         [occ] = baton.all(Occurrence, Occurrence.key == f"digest:2026-W48:{channel}")
         assert (occ.status, occ.ts, occ.channel) == ("sent", message["ts"], channel)
         buttons = [b["accessory"] for b in message["blocks"] if "accessory" in b]
-        assert [json.loads(b["value"])["c"] for b in buttons] == ids[:10]  # scores 10.0..10.9: the worst
+        # The 61 renewing within 90 days need action this week: they lead, by ARR (the largest is the last).
+        assert [json.loads(b["value"])["c"] for b in buttons] == ids[60:50:-1]
+        assert "⚡ *이번 주 조치 필요* (61곳)" in json.dumps(message["blocks"], ensure_ascii=False)
         assert "주요 원인: 라이선스 사용률 31%" in json.dumps(message["blocks"], ensure_ascii=False)
     assert {c.status for c in slack.calls_to("chat.postMessage")} == {200}
     assert len(slack.calls_to("chat.postMessage")) == 12

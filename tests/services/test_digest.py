@@ -187,8 +187,8 @@ def test_totals_per_band_and_arr_at_risk_per_currency(sessions):
 
 
 def test_lines_only_for_the_customers_shown_totals_over_everyone(sessions, monkeypatch):
-    """Beyond MAX_LINES customers At risk or worse (all the digest draws) only the worst get a line, ranked as
-    before; the counts and the ARR cover every one of them, and the blocks count the rest as not listed."""
+    """Beyond MAX_LINES customers At risk or worse (all the digest draws) only the first ranked get a line; the
+    counts and the ARR cover every one of them, and the blocks count the rest as not listed."""
     from bot.blocks import digest as blocks
 
     monkeypatch.setattr(digest, "MAX_LINES", 5)
@@ -208,13 +208,15 @@ def test_lines_only_for_the_customers_shown_totals_over_everyone(sessions, monke
                 )
             )
     d = build(sessions)
-    assert [(x.name, x.score, x.change) for x in d.lines] == [
-        ("C06", 20, -60),
-        ("C00", 20, -60),
-        ("C07", 30, -50),
-        ("C01", 30, -50),
-        ("C08", 40, -40),
+    # Every one of them got worse this week (Healthy a week ago): they all need action, so they rank by ARR.
+    assert [(x.name, x.score, x.change, x.urgent) for x in d.lines] == [
+        ("C10", 60, -20, True),
+        ("C09", 50, -30, True),
+        ("C08", 40, -40, True),
+        ("C07", 30, -50, True),
+        ("C06", 20, -60, True),
     ]
+    assert d.urgent == 10 and d.urgent_by_band == {"unhealthy": 4, "at_risk": 6}
     assert d.counts == {"unhealthy": 4, "at_risk": 6} and d.total == 10  # 70 points is Healthy
     assert d.arr_at_risk == {"USD": sum(Decimal(1000 + i) for i in range(12) if i % 6 != 5)}
     assert d.without_arr == 0
@@ -428,3 +430,31 @@ def test_an_empty_week_still_sends_a_short_digest(sessions, at_risk):
     assert len(planned) == 2 and all(len(m.parts) == 1 for m in planned)
     text = str(planned[0].parts[0].blocks)
     assert ("Nobody is At risk or Unhealthy (customers with a score: 1)" in text) == (at_risk == 0)
+
+
+def test_customers_needing_action_this_week_lead_by_arr_then_the_chronic_worst_first(sessions):
+    """Needs action this week: got worse this week (newly At risk, or At risk -> Unhealthy) or renews within 90
+    days, ranked by ARR; then the others (chronic) worst first. The message heads each group with its count."""
+    from bot.blocks import digest as blocks
+
+    chronic = add_customer(sessions, "Chronic", arr=Decimal(900_000), currency="USD")
+    renewing = add_customer(sessions, "Renewing", arr=Decimal(50_000), currency="USD", renewal_date=ago(-60))
+    later = add_customer(sessions, "Renews later", arr=Decimal(70_000), currency="USD", renewal_date=ago(-200))
+    newly = add_customer(sessions, "Newly", arr=Decimal(80_000), currency="USD")
+    worse = add_customer(sessions, "Worse", arr=Decimal(10_000), currency="USD")
+    scores(sessions, chronic, {7: 10, 0: 10})  # Unhealthy all week
+    scores(sessions, renewing, {7: 55, 0: 55})  # At risk all week, renews in 60 days
+    scores(sessions, later, {7: 50, 0: 50})  # At risk all week, renews in 200 days
+    scores(sessions, newly, {7: 80, 0: 60})  # Healthy -> At risk this week
+    scores(sessions, worse, {7: 50, 0: 30})  # At risk -> Unhealthy this week
+    d = build(sessions)
+    assert [(x.name, x.urgent) for x in d.lines] == [
+        ("Newly", True),
+        ("Renewing", True),
+        ("Worse", True),
+        ("Chronic", False),
+        ("Renews later", False),
+    ]
+    assert (d.urgent, d.urgent_by_band) == (3, {"unhealthy": 1, "at_risk": 2})
+    text = str(blocks.digest_parts(d, "en")[0].blocks)
+    assert text.index("Needs action this week* (3)") < text.index("Unhealthy* (1)") < text.index("At risk* (1)")
