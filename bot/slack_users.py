@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
+from sqlmodel import select
 
 from bot.db import Sessions
 from bot.i18n import normalize_locale
@@ -84,6 +85,17 @@ class UserDirectory:
             return normalize_locale(None, self.default_locale)
         user = self.get(team_id, user_id, unsaved=unsaved)
         return normalize_locale(user.locale if user else None, self.default_locale)
+
+    def find_by_name(self, team_id: str, name: str) -> str | None:
+        """The one Slack user of the team Baton has seen whose name is `name` (case and a leading `@` aside), or
+        None when nobody, or more than one, is called that."""
+        key = name.strip().lstrip("@").casefold()
+        if not key:
+            return None
+        with self.sessions.begin() as db:
+            rows = db.exec(select(SlackUser.user_id, SlackUser.name).where(SlackUser.team_id == team_id)).all()
+        found = {uid for uid, known in rows if known and known.strip().lstrip("@").casefold() == key}
+        return found.pop() if len(found) == 1 else None
 
     def find_by_email(self, email: str) -> str | None:
         """The Slack user id for an email, or None when nobody in the workspace has it."""

@@ -1,11 +1,14 @@
 """Slack listeners for the handoff: open the form, save it, and the card's buttons and small modals."""
 
+import dataclasses
 import logging
+import re
 import uuid
 from collections.abc import Callable
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.models.views import View
 
 from bot.blocks import handoff as hb
@@ -135,6 +138,7 @@ def handle_handoff_submission(ack: Ack, view: dict, deps: Deps, team_id: str, us
     form, errors = hs.validate_handoff(
         form_values(view), default_currency=deps.settings.default_currency, today=deps.clock().date()
     )
+    errors = errors or _resolve_owners(deps, team_id, form)
     if errors:
         ack(**modal_errors(view, _errors(locale, errors), locale))
         return
@@ -304,6 +308,39 @@ def _thread_submission(
         return
     ack()
     deps.outbox.wake()
+
+
+_EMAIL_RE = re.compile(r"[^@\s<>|]+@[^@\s<>|]+\.[^@\s<>|.]+")
+
+
+def _resolve_owners(deps: Deps, team_id: str, form: hs.HandoffForm) -> list[hs.FieldError]:
+    """Each promise's owner as a Slack user, so reminders reach them: an email is looked up in Slack, a name
+    among the team's users Baton knows; one that names nobody is refused next to the field (it used to be kept
+    as text, and its reminders silently went to the customer's owner)."""
+    errors: list[hs.FieldError] = []
+    resolved = []
+    for number, promise in enumerate(form.promises, 1):
+        owner = (promise.owner_name or "").strip()
+        if promise.owner_user_id or not owner:
+            resolved.append(promise)
+            continue
+        if _EMAIL_RE.fullmatch(owner):
+            try:
+                user = deps.users.find_by_email(owner)
+            except (SlackApiError, SlackRequestError) as exc:  # Slack cannot say now: keep the name as typed
+                log.warning("promise owner %s not looked up: %s", number, getattr(exc, "response", exc))
+                resolved.append(promise)
+                continue
+            code = "promise_owner_email"
+        else:
+            user, code = deps.users.find_by_name(team_id, owner), "promise_owner_name"
+        if user is None:
+            errors.append(hs.FieldError("promises", code, {"line": number, "value": owner}))
+        else:
+            resolved.append(dataclasses.replace(promise, owner_user_id=user, owner_name=None))
+    if not errors:
+        form.promises[:] = resolved
+    return errors
 
 
 def _errors(locale: str, errors: list[hs.FieldError]) -> dict[str, str]:

@@ -61,8 +61,10 @@ MESSAGES: dict[str, str] = {
     "handoff.field.stakeholders.hint": "One per line: `Role: Name, Title, email` "
     "(economic buyer, champion, day-to-day contact, technical contact).",
     "handoff.field.promises": "Promises made",
-    "handoff.field.promises.placeholder": "SSO by launch | @owner | 2026-12-15",
-    "handoff.field.promises.hint": "One per line: `what | owner | due date`. Write `none` if nothing was promised.",
+    "handoff.field.promises.placeholder": "SSO by launch | jane@company.com | 2026-12-15",
+    "handoff.field.promises.hint": (
+        "One per line: `what | owner's email | due date`. Write `none` if nothing was promised."
+    ),
     "handoff.field.risks": "Known risks and objections",
     "handoff.field.risks.placeholder": "Budget owner changes in Q1, competitor still in the account…",
     "handoff.field.kickoff_date": "Kickoff date",
@@ -168,4 +170,12 @@ MESSAGES: dict[str, str] = {
     "handoff.loop.accepted": "✅ {csm} took *{customer}* · kickoff {kickoff}. {link}",
     "handoff.loop.accepted.no_kickoff": "✅ {csm} took *{customer}* · no kickoff date yet. {link}",
     "handoff.loop.accepted.text": "A CSM took {customer}",
+    "err.promise_owner_email": (
+        "Promise {line}: no one in this Slack has the email {value}. "
+        "Use a colleague's Slack email, or leave the owner empty."
+    ),
+    "err.promise_owner_name": (
+        "Promise {line}: Baton does not know who “{value}” is. "
+        "Write their Slack email (e.g. jane@company.com), or leave the owner empty."
+    ),
 }

@@ -60,8 +60,10 @@ MESSAGES: dict[str, str] = {
     "handoff.field.stakeholders.hint": "한 줄에 한 명: `역할: 이름, 직함, 이메일` "
     "(경제적 구매자, 챔피언, 실무 담당자, 기술 담당자).",
     "handoff.field.promises": "약속 사항",
-    "handoff.field.promises.placeholder": "런칭 전 SSO 지원 | @담당자 | 2026-12-15",
-    "handoff.field.promises.hint": "한 줄에 하나씩: `내용 | 담당자 | 기한`. 약속한 것이 없으면 `없음`이라고 쓰세요.",
+    "handoff.field.promises.placeholder": "런칭 전 SSO 지원 | minsu@company.co.kr | 2026-12-15",
+    "handoff.field.promises.hint": (
+        "한 줄에 하나씩: `내용 | 담당자 이메일 | 기한`. 약속한 것이 없으면 `없음`이라고 쓰세요."
+    ),
     "handoff.field.risks": "알려진 위험과 반대 의견",
     "handoff.field.risks.placeholder": "1분기에 예산 책임자 변경, 경쟁사가 아직 계정에 있음…",
     "handoff.field.kickoff_date": "킥오프 날짜",
@@ -168,4 +170,12 @@ MESSAGES: dict[str, str] = {
     "handoff.loop.accepted": "✅ {csm}님이 *{customer}*을(를) 맡았습니다 · 킥오프 {kickoff}. {link}",
     "handoff.loop.accepted.no_kickoff": "✅ {csm}님이 *{customer}*을(를) 맡았습니다 · 킥오프 날짜 미정. {link}",
     "handoff.loop.accepted.text": "CSM이 {customer}을(를) 맡았습니다",
+    "err.promise_owner_email": (
+        "약속 {line}: 이 Slack에 {value} 이메일을 쓰는 사람이 없습니다. "
+        "동료의 Slack 이메일을 쓰거나 담당자를 비워 두세요."
+    ),
+    "err.promise_owner_name": (
+        "약속 {line}: “{value}”이(가) 누구인지 Baton이 알 수 없습니다. "
+        "Slack 이메일(예: minsu@company.co.kr)을 쓰거나 담당자를 비워 두세요."
+    ),
 }

@@ -144,3 +144,22 @@ def test_user_text_cannot_ping_channel_or_forge_links(baton, slack):
     text = json.dumps(card["blocks"])
     assert "<!channel>" not in text and "<http://evil" not in text
     assert "&lt;!channel&gt;" in text and "@here" not in text
+
+
+def test_promise_owners_are_slack_users_or_refused(baton, slack):
+    """A promise's owner written as an email becomes that Slack user (reminders reach them); a name Baton knows
+    (a user it has seen) too; an email or a name that is nobody is refused next to the field, nothing saved."""
+    from tests.flows import ack_body
+
+    baton.deps.users.locale("T111", "U_KO")  # Baton has seen 김민수 (cached with the name)
+    view = open_handoff(baton, slack)
+    bad = submit_handoff(baton, view, promises="SSO before launch | nobody@example.com\nTraining | Pat Unknown")
+    assert ack_body(bad)["errors"]["promises"] == (
+        "Promise 1: no one in this Slack has the email nobody@example.com. Use a colleague's Slack email, or "
+        "leave the owner empty."
+    )
+    assert baton.all(Handoff) == []
+    good = submit_handoff(baton, view, promises="SSO before launch | csm@example.com | 2027-01-15\nTraining | 김민수")
+    assert ack_body(good) == {}
+    owners = {p.text: (p.owner_user_id, p.owner_name) for p in baton.all(Promise)}
+    assert owners == {"SSO before launch": ("U_CSM", None), "Training": ("U_KO", None)}
