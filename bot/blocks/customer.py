@@ -39,6 +39,8 @@ PICK = "customer_pick"  # a button of the pick-one list: opens that customer's c
 SHARE = "customer_share"
 OPEN_HANDOFF = "customer_open_handoff"
 UPDATE_HEALTH = "customer_update_health"
+LOG_VOC = "customer_log_voc"  # Log VoC for this customer (value: CardRef): the form with the customer chosen
+ASK_AE = "handoff_ask_ae"  # the handoff card's Ask AE (bot/blocks/handoff.py; value: the handoff id)
 HEALTH_MODAL = "customer_health_submit"
 HANDOFF_VIEW_MODAL = "customer_handoff_view"  # read-only, never submitted
 VOC_VIEW = "voc_view"  # a VoC note's View full note button (listener in handlers/voc.py)
@@ -546,6 +548,13 @@ def customer_card(
     buttons.append(
         ButtonElement(text=_plain(t(locale, "customer.card.update_health")), action_id=UPDATE_HEALTH, value=ref)
     )
+    if not shared_by:
+        buttons.append(ButtonElement(text=_plain(t(locale, "customer.card.log_voc")), action_id=LOG_VOC, value=ref))
+        if status.handoff is not None and status.ae_user_id:  # asked in the handoff card's thread
+            ask = ButtonElement(
+                text=_plain(t(locale, "customer.card.ask_ae")), action_id=ASK_AE, value=str(status.handoff.handoff_id)
+            )
+            buttons.append(ask)
     blocks.append(ActionsBlock(block_id=CARD_ACTIONS_BLOCK, elements=buttons))
     text = truncate(t(locale, "customer.card.text", name=escape_mrkdwn(status.name)), 3000)
     return [b for b in blocks if b is not None][:MAX_BLOCKS], text

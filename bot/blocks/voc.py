@@ -240,14 +240,16 @@ def log_modal(
     full_length: int | None = None,
     items: Sequence[tuple[int, str]] = (),
     selected_item: int | None = None,
+    customer: Match | None = None,
 ) -> View:
-    """The Log as VoC form: customer, the quote (`quote` already cut to fit; `full_length` when it was cut),
-    category, importance, product area and, with open roadmap items, one to tag it to (`selected_item` preset)."""
+    """The Log as VoC form: customer (`customer` chosen, from its card), the quote (`quote` already cut to fit;
+    `full_length` when it was cut), category, importance, product area and, with open roadmap items, one to tag
+    it to (`selected_item` preset)."""
     blocks: list[Block] = []
     source = _source_line(locale, meta.author, meta.channel)
     if source:
         blocks.append(ContextBlock(elements=[_mrkdwn(source)]))
-    blocks += _customer_and_quote(locale, quote)
+    blocks += _customer_and_quote(locale, quote, customer)
     if full_length:
         blocks.append(ContextBlock(elements=[_mrkdwn(t(locale, "voc.modal.cut", length=_number(full_length)))]))
     blocks += _detail_inputs(locale)
@@ -264,8 +266,8 @@ def log_modal(
     )
 
 
-def _customer_and_quote(locale: str, quote: str) -> list[InputBlock]:
-    """The customer select (searched as you type) and the quote, prefilled with `quote`."""
+def _customer_and_quote(locale: str, quote: str, chosen: Match | None = None) -> list[InputBlock]:
+    """The customer select (searched as you type; `chosen` preset) and the quote, prefilled with `quote`."""
     customer = InputBlock(
         block_id=CUSTOMER_BLOCK,
         label=_plain(t(locale, "voc.modal.customer"), 2000),
@@ -273,6 +275,7 @@ def _customer_and_quote(locale: str, quote: str) -> list[InputBlock]:
             action_id=CUSTOMER_SELECT,
             placeholder=_plain(t(locale, "voc.modal.customer_placeholder"), 150),
             min_query_length=1,  # Korean names are often two syllables
+            initial_option=_option(str(chosen.id), chosen.name) if chosen else None,
         ),
     )
     text = InputBlock(

@@ -23,6 +23,7 @@ from bot.handlers.voc_modal import (
     handle_voc_customer_options,
     handle_voc_edit,
     handle_voc_edit_submission,
+    handle_voc_from_card,
     handle_voc_message_shortcut,
     handle_voc_open_draft,
     handle_voc_submission,
@@ -247,6 +248,7 @@ def register(reg: Registry) -> None:
     reg.action(vb.OPEN_DRAFT)(handle_voc_open_draft)
     reg.action(vb.VIEW)(handle_voc_view)
     reg.action(vb.EDIT)(handle_voc_edit)
+    reg.action(cb.LOG_VOC)(handle_voc_from_card)
     reg.view(vb.EDIT_MODAL)(handle_voc_edit_submission)
 
 

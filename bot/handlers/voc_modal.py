@@ -19,6 +19,7 @@ from slack_sdk.models.views import View
 from slack_sdk.webhook import WebhookClient
 from sqlmodel import Session
 
+from bot.blocks import customer as cb
 from bot.blocks import voc as vb
 from bot.blocks.handoff import dumps_blocks
 from bot.deps import Deps
@@ -102,9 +103,11 @@ def log_modal(
     quote: str,
     thread_ts: str | None,
     draft_id: int | None,
+    customer: Match | None = None,
 ) -> View:
-    """The form for `quote`: open roadmap items (the one whose thread the message is in preselected); a text
-    too long for the input waits in a draft (`draft_id`, or a new one) and is logged whole if left as is."""
+    """The form for `quote` (for `customer` when it is opened from a card): open roadmap items (the one whose
+    thread the message is in preselected); a text too long for the input waits in a draft (`draft_id`, or a new
+    one) and is logged whole if left as is."""
     items = roadmap.open_items(db, team)
     item = roadmap.item_for_thread(db, team, meta.channel, thread_ts) if meta.channel and thread_ts else None
     initial, digest = vb.prefill(quote)
@@ -124,6 +127,7 @@ def log_modal(
         full_length=full_length,
         items=[(i.id, i.title) for i in items],
         selected_item=item.id if item is not None else None,
+        customer=customer,
     )
 
 
@@ -260,6 +264,27 @@ def handle_voc_open_draft(
             view = log_modal(deps, db, team_id, user_id, meta, draft.quote, ref.thread_ts, draft.id)
     if view is None:
         answer_privately(respond, t(locale, "voc.draft.expired", emoji=deps.settings.voc_emoji))
+        return
+    open_modal(client, respond, body["trigger_id"], view, locale)
+
+
+def handle_voc_from_card(
+    ack: Ack, body: dict, client: WebClient, respond: Respond, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """Log VoC on a customer card: the form with that customer chosen (confirmed where the card is)."""
+    ack()
+    locale = deps.users.locale(team_id, user_id)
+    ref = read_action(cb.CardRef, body)
+    if ref is None:
+        bad_button(respond, locale)
+        return
+    meta = vb.VocMeta(locale=locale, reply_channel=ref.channel, response_url=body.get("response_url"))
+    try:
+        with deps.sessions.begin() as db:
+            name = cs.get_customer(db, team_id, ref.customer_id).name
+            view = log_modal(deps, db, team_id, user_id, meta, "", None, None, Match(ref.customer_id, name))
+    except cs.CustomerNotFound as exc:
+        answer_privately(respond, error_text(locale, exc))
         return
     open_modal(client, respond, body["trigger_id"], view, locale)
 

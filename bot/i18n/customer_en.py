@@ -133,4 +133,6 @@ MESSAGES: dict[str, str] = {
     "customer.card.verdict.no_change.quiet": "{emoji} *{score}* · no risk signals",
     "customer.card.rating": "🧑‍💼 CSM rating {rating}/5 · {by} · {date}",
     "customer.card.rating_note": "🧑‍💼 CSM rating {rating}/5 · {by} · {date}: “{note}”",
+    "customer.card.log_voc": "Log VoC",
+    "customer.card.ask_ae": "Ask AE",
 }

@@ -135,4 +135,6 @@ MESSAGES: dict[str, str] = {
     "customer.card.verdict.no_change.quiet": "{emoji} *{score}* · 위험 신호 없음",
     "customer.card.rating": "🧑‍💼 CSM 평가 {rating}/5 · {by} · {date}",
     "customer.card.rating_note": "🧑‍💼 CSM 평가 {rating}/5 · {by} · {date}: “{note}”",
+    "customer.card.log_voc": "VoC 기록",
+    "customer.card.ask_ae": "AE에게 질문",
 }

@@ -234,6 +234,7 @@ def test_card_without_any_data_reads_cleanly(locale):
     assert {e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]} == {
         cb.SHARE,
         cb.UPDATE_HEALTH,
+        cb.LOG_VOC,
     }
 
 
@@ -271,10 +272,10 @@ def test_shared_card_hides_each_redacted_field(field):
 @pytest.mark.parametrize(
     ("channel", "shared_by", "expected"),
     [
-        ("C1", None, {cb.SHARE, cb.OPEN_HANDOFF, cb.UPDATE_HEALTH}),
-        ("D1", None, {cb.OPEN_HANDOFF, cb.UPDATE_HEALTH}),  # Baton cannot post in a DM between people
-        (None, None, {cb.OPEN_HANDOFF, cb.UPDATE_HEALTH}),
-        ("C1", "U1", {cb.OPEN_HANDOFF, cb.UPDATE_HEALTH}),
+        ("C1", None, {cb.SHARE, cb.OPEN_HANDOFF, cb.UPDATE_HEALTH, cb.LOG_VOC, cb.ASK_AE}),
+        ("D1", None, {cb.OPEN_HANDOFF, cb.UPDATE_HEALTH, cb.LOG_VOC, cb.ASK_AE}),  # no Share: a DM between people
+        (None, None, {cb.OPEN_HANDOFF, cb.UPDATE_HEALTH, cb.LOG_VOC, cb.ASK_AE}),
+        ("C1", "U1", {cb.OPEN_HANDOFF, cb.UPDATE_HEALTH}),  # shared: only what anyone may do
     ],
 )
 def test_card_buttons(channel, shared_by, expected):
@@ -394,7 +395,7 @@ def test_every_customer_button_and_modal_has_a_listener(baton):
         cb.choices_message("en", "x", [Match(1, "A"), Match(2, "B")], suggestions=False)[0],
     ):
         emitted |= {e["action_id"] for b in dumps(blocks) if b["type"] == "actions" for e in b["elements"]}
-    assert emitted == {cb.PICK, cb.SHARE, cb.OPEN_HANDOFF, cb.UPDATE_HEALTH}
+    assert emitted == {cb.PICK, cb.SHARE, cb.OPEN_HANDOFF, cb.UPDATE_HEALTH, cb.LOG_VOC, cb.ASK_AE}
     assert emitted <= baton.registry.actions and cb.HEALTH_MODAL in baton.registry.views
     assert "/customer" in baton.registry.commands and "message.im" in baton.registry.events
 

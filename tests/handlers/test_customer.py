@@ -180,6 +180,8 @@ def test_card_shows_the_whole_picture_only_to_the_asker(baton, slack, acme, cloc
         cb.OPEN_HANDOFF,
         cb.UPDATE_HEALTH,
         cb.PROMISE_DONE,
+        cb.LOG_VOC,
+        cb.ASK_AE,
     }
     assert slack.messages(CHANNEL) == []  # nothing public
 
@@ -403,7 +405,13 @@ def test_dm_gets_the_card_in_the_dm_once(baton, slack, acme):
         assert baton.slack(p.event_callback(dm("customer acme"), event_id="EvDM1", retry_num=retry)).status_code == 200
     [post] = slack.messages("DU_CSM")
     assert "ACME Corp." in blocks_text(post["blocks"])
-    assert {b["action_id"] for b in buttons(post["blocks"])} == {cb.OPEN_HANDOFF, cb.UPDATE_HEALTH, cb.PROMISE_DONE}
+    assert {b["action_id"] for b in buttons(post["blocks"])} == {
+        cb.OPEN_HANDOFF,
+        cb.UPDATE_HEALTH,
+        cb.PROMISE_DONE,
+        cb.LOG_VOC,
+        cb.ASK_AE,
+    }
 
 
 @pytest.mark.parametrize(
@@ -511,3 +519,32 @@ def test_ticking_a_promise_on_the_card_marks_it_done_and_redraws_the_card(baton,
     assert redrawn["replace_original"] is True and "SSO before launch" not in blocks_text(redrawn["blocks"])
     [done] = baton.all(Promise, Promise.text == "SSO before launch")
     assert (done.status, done.done_by) == ("done", "U_CSM")
+
+
+def test_log_voc_and_ask_ae_from_the_card(baton, slack, acme):
+    """Log VoC on the card opens the form with the customer chosen (the note is that customer's); Ask AE opens
+    the question for the handoff's thread."""
+    from bot.blocks import handoff as hb
+    from bot.blocks import voc as vb
+    from bot.models import VocNote
+
+    reply = command(baton, slack, "acme")
+    click(baton, slack, card_button(reply["blocks"], cb.LOG_VOC))
+    view = last_view(slack)
+    [customer] = [b for b in view["blocks"] if b.get("block_id") == vb.CUSTOMER_BLOCK]
+    assert customer["element"]["initial_option"]["value"] == str(acme)
+    values = {
+        vb.CUSTOMER_BLOCK: {
+            vb.CUSTOMER_SELECT: {"type": "external_select", "selected_option": customer["element"]["initial_option"]}
+        },
+        vb.QUOTE_BLOCK: {vb.VALUE: p.text_value("They want audit logs")},
+        vb.CATEGORY_BLOCK: {vb.VALUE: p.static_value("feature_request")},
+        vb.IMPORTANCE_BLOCK: {vb.VALUE: p.static_value("important")},
+        vb.AREA_BLOCK: {vb.VALUE: p.text_value(None)},
+    }
+    req = p.view_submission(vb.LOG_MODAL, values, user_id="U_CSM", private_metadata=view["private_metadata"])
+    assert baton.slack(req).status_code == 200
+    [note] = baton.all(VocNote)
+    assert (note.customer_id, note.quote) == (acme, "They want audit logs")
+    click(baton, slack, card_button(command(baton, slack, "acme")["blocks"], cb.ASK_AE))
+    assert last_view(slack)["callback_id"] == hb.ASK_AE_MODAL
