@@ -258,6 +258,7 @@ def handoff_card(d: CardData, locale: str) -> tuple[list[Block], str]:
     field table says which field goes where (its facts, body sections and extras)."""
     blocks: list[Block | None] = [
         HeaderBlock(text=_plain(t(locale, "handoff.card.header", customer=d.customer), 150)),
+        _owner_line(d, locale),
         SectionBlock(fields=_facts(d, locale)),
         *_body(d, locale),
         _extras(d, locale),
@@ -268,6 +269,40 @@ def handoff_card(d: CardData, locale: str) -> tuple[list[Block], str]:
     amount = _amount(d.value("arr"), d.value("currency"), locale)
     text = t(locale, "handoff.card.text", customer=escape_mrkdwn(d.customer), amount=amount)
     return [b for b in blocks if b is not None][:50], text
+
+
+SHORT_NAMES = {  # the card's own short name of each completeness field (what "missing:" lists)
+    "customer_name": "handoff.short.customer_name",
+    "products_sold": "handoff.short.products_sold",
+    "arr": "handoff.short.arr",
+    "renewal_date": "handoff.short.renewal_date",
+    "why_bought": "handoff.short.why_bought",
+    "business_goals": "handoff.short.business_goals",
+    "success_criteria": "handoff.short.success_criteria",
+    "stakeholders": "handoff.short.stakeholders",
+    "promises": "handoff.short.promises",
+    "risks": "handoff.short.risks",
+    "kickoff_date": "handoff.short.kickoff_date",
+}
+
+
+def _ago(dt: datetime | None) -> str:
+    """Slack's own relative time (`2 hours ago`), kept current by Slack in each reader's client."""
+    if dt is None:
+        return ""
+    return f"<!date^{int(dt.timestamp())}^{{ago}}|{dt.strftime('%Y-%m-%d %H:%M UTC')}>"
+
+
+def _owner_line(d: CardData, locale: str) -> ContextBlock | None:
+    """Whether the customer is taken, at the top: `⏳ Waiting for a CSM · submitted 2 hours ago` or `✅ @CSM
+    owns it · accepted 5 minutes ago`."""
+    if d.accepted_by:
+        text = t(locale, "handoff.card.owned", user=_user(d.accepted_by, locale), ago=_ago(d.accepted_at))
+    elif d.submitted_at:
+        text = t(locale, "handoff.card.waiting", ago=_ago(d.submitted_at))
+    else:
+        return None
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
 
 
 def _label(spec: FieldSpec) -> str:
@@ -298,9 +333,11 @@ def _facts(d: CardData, locale: str) -> list[MarkdownTextObject]:
     """The top section: the facts always shown, the completeness, then the facts that are set (10 at most)."""
     facts = FIELDS.on_card("fact")
     shown = [_field(locale, _label(s), _fact(s, d, locale)) for s in facts if s.card.always]
-    shown.append(
-        _field(locale, "handoff.card.completeness", t(locale, "handoff.card.filled", n=d.filled, total=d.total))
-    )
+    filled = t(locale, "handoff.card.filled", n=d.filled, total=d.total)
+    if d.missing:
+        names = ", ".join(t(locale, SHORT_NAMES[name]) for name in d.missing if name in SHORT_NAMES)
+        filled = t(locale, "handoff.card.missing", filled=filled, fields=names)
+    shown.append(_field(locale, "handoff.card.completeness", filled))
     shown += [
         _field(locale, _label(s), _fact(s, d, locale))
         for s in facts

@@ -178,4 +178,19 @@ MESSAGES: dict[str, str] = {
         "Promise {line}: Baton does not know who “{value}” is. "
         "Write their Slack email (e.g. jane@company.com), or leave the owner empty."
     ),
+    # the card: who owns it, what is missing (short names)
+    "handoff.short.customer_name": "customer",
+    "handoff.short.products_sold": "what was sold",
+    "handoff.short.arr": "ARR",
+    "handoff.short.renewal_date": "renewal",
+    "handoff.short.why_bought": "why they bought",
+    "handoff.short.business_goals": "goals",
+    "handoff.short.success_criteria": "success criteria",
+    "handoff.short.stakeholders": "stakeholders",
+    "handoff.short.promises": "promises",
+    "handoff.short.risks": "risks",
+    "handoff.short.kickoff_date": "kickoff",
+    "handoff.card.missing": "{filled} · missing: {fields}",
+    "handoff.card.waiting": "⏳ *Waiting for a CSM* · submitted {ago}",
+    "handoff.card.owned": "✅ {user} *owns it* · accepted {ago}",
 }

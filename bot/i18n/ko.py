@@ -178,4 +178,19 @@ MESSAGES: dict[str, str] = {
         "약속 {line}: “{value}”이(가) 누구인지 Baton이 알 수 없습니다. "
         "Slack 이메일(예: minsu@company.co.kr)을 쓰거나 담당자를 비워 두세요."
     ),
+    # the card: who owns it, what is missing (short names)
+    "handoff.short.customer_name": "고객",
+    "handoff.short.products_sold": "판매 내용",
+    "handoff.short.arr": "ARR",
+    "handoff.short.renewal_date": "갱신일",
+    "handoff.short.why_bought": "구매 이유",
+    "handoff.short.business_goals": "목표",
+    "handoff.short.success_criteria": "성공 기준",
+    "handoff.short.stakeholders": "이해관계자",
+    "handoff.short.promises": "약속 사항",
+    "handoff.short.risks": "위험",
+    "handoff.short.kickoff_date": "킥오프",
+    "handoff.card.missing": "{filled} · 빠진 항목: {fields}",
+    "handoff.card.waiting": "⏳ *CSM 배정 대기 중* · {ago} 제출",
+    "handoff.card.owned": "✅ {user}님이 *담당* · {ago} 수락",
 }

@@ -62,6 +62,7 @@ def card_data(db: Session, h: Handoff) -> hb.CardData:
         stakeholders=[hb.StakeholderLine(s.role, s.name, s.title, s.email) for s in hs.stakeholders_of(db, h)],
         filled=filled,
         total=total,
+        missing=tuple(hs.missing_fields(h)),
     )
 
 

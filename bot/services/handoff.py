@@ -19,6 +19,7 @@ from bot.services.handoff_form import (  # noqa: F401 - the form's names are the
     FieldError,
     HandoffForm,
     completeness,
+    missing_fields,
     parse_crm_ref,
     validate_handoff,
 )

@@ -223,3 +223,8 @@ def completeness(h: object) -> tuple[int, int]:
     filled."""
     specs = FIELDS.completeness()
     return sum(1 for s in specs if getattr(h, s.column, None) not in (None, "")), len(specs)
+
+
+def missing_fields(h: object) -> list[str]:
+    """The completeness fields left empty, in the form's order (their names: the card says which)."""
+    return [s.name for s in FIELDS.completeness() if getattr(h, s.column, None) in (None, "")]

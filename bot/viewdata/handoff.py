@@ -281,6 +281,7 @@ class CardData:
     filled: int
     total: int
     values: Mapping[str, object] = field(default_factory=dict)
+    missing: Sequence[str] = ()  # the completeness fields left empty (field names), in the form's order
 
     def value(self, column: str) -> object:
         """A column's value for the card."""

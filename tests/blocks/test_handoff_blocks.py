@@ -1,6 +1,7 @@
 """Every handoff builder (and the help answer) stays within Slack's Block Kit limits with worst-case data,
 and the card shows what the domain asks for. Pure unit tests: no database, no Slack."""
 
+import dataclasses
 import json
 import re
 from dataclasses import replace
@@ -454,8 +455,24 @@ def test_card_dates_use_slack_date_tokens_with_fallback(locale):
     """Submission time renders in each reader's time zone, with a UTC fallback for old clients."""
     raw = check_message(*hb.handoff_card(card("x"), locale))
     epoch = int(SUBMITTED_AT.timestamp())
-    status = next(s for s in mrkdwn_texts(raw) if "<!date^" in s)
-    assert f"<!date^{epoch}^{{date_short_pretty}} {{time}}|2026-11-23 09:30 UTC>" in status
+    texts = [s for s in mrkdwn_texts(raw) if "<!date^" in s]
+    assert any(f"<!date^{epoch}^{{date_short_pretty}} {{time}}|2026-11-23 09:30 UTC>" in s for s in texts)
+    # At the top, whether it is taken, in Slack's own relative time ("2 hours ago"), kept current by Slack.
+    assert any("<!date^" in s and "^{ago}|" in s and ("owns it" in s or "담당" in s) for s in texts)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_card_says_at_the_top_whether_it_is_taken_and_what_is_missing(locale):
+    """Before Accept: "Waiting for a CSM"; the completeness names the fields left empty by their short names."""
+    d = dataclasses.replace(
+        card("x"), accepted_by=None, accepted_at=None, missing=("promises", "risks", "kickoff_date")
+    )
+    raw = check_message(*hb.handoff_card(d, locale))
+    text = json.dumps(raw, ensure_ascii=False)
+    if locale == "en":
+        assert "⏳ *Waiting for a CSM* · submitted <!date^" in text and "missing: promises, risks, kickoff" in text
+    else:
+        assert "⏳ *CSM 배정 대기 중*" in text and "빠진 항목: 약속 사항, 위험, 킥오프" in text
 
 
 @pytest.mark.parametrize("locale", LOCALES)
