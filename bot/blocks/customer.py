@@ -6,7 +6,6 @@ fields 10 x 2,000, header 150, button text 75, modal title 24, private_metadata 
 """
 
 from collections.abc import Sequence
-from datetime import date
 
 from pydantic import BaseModel
 from slack_sdk.models.blocks import (
@@ -332,12 +331,38 @@ def _drivers(status: CustomerStatus, locale: str) -> SectionBlock | None:
         ("customer.card.drivers_up", status.health.score.drivers_up),
     ):
         if drivers:
-            lines = [
-                f"• {signal_label(d.signal, locale)}: {signal_value(d.signal, d.value, locale)}"
-                for d in drivers[:MAX_DRIVERS]
-            ]
+            lines = [f"• {_driver_text(d, status, locale)}" for d in drivers[:MAX_DRIVERS]]
             parts.append(f"*{t(locale, key)}*\n" + "\n".join(lines))
     return _section("\n".join(parts)) if parts else None
+
+
+def _driver_text(d, status: CustomerStatus, locale: str) -> str:
+    """A driver as a change and its pull on the score, not a bare count: `Active users: 149 → 68 in 14 days
+    (−12 pts)`; the value alone where no earlier value is known (`NPS: 9/10 (+3 pts)`)."""
+    change = (
+        next(
+            (
+                r.params
+                for r in status.health.risks
+                if r.code in ("usage_drop", "ticket_spike") and r.params.get("signal") == d.signal
+            ),
+            None,
+        )
+        if status.health
+        else None
+    )
+    if change is not None and change.get("before") is not None and change.get("after") is not None:
+        key = "customer.card.driver_drop" if "pct" in change else "customer.card.driver_change"
+        value = t(
+            locale,
+            key,
+            before=signal_value(d.signal, change["before"], locale),
+            after=signal_value(d.signal, change["after"], locale),
+        )
+    else:
+        value = signal_value(d.signal, d.value, locale)
+    pull = kit.signed_points(d.impact).replace("-", "−")
+    return t(locale, "customer.card.driver", signal=signal_label(d.signal, locale), value=value, points=pull)
 
 
 def _risks(status: CustomerStatus, locale: str, hidden: frozenset[str]) -> SectionBlock | None:
@@ -351,32 +376,20 @@ def _risks(status: CustomerStatus, locale: str, hidden: frozenset[str]) -> Secti
 
 
 def _freshness(status: CustomerStatus, locale: str) -> ContextBlock | None:
+    """How current the data is, in one line: the newest data's age (`Data: today`), then only the signals past
+    their staleness limit (`⏳ Stale: CSM rating (70 days ago)`)."""
     if status.health is None or not status.health.freshness:
         return None
-    latest: dict[str, date] = {}
-    for signal, as_of in status.health.freshness.items():
-        spec = SIGNALS.get(signal)
-        if spec is not None and (spec.category not in latest or as_of > latest[spec.category]):
-            latest[spec.category] = as_of
-    items = [
-        t(
-            locale,
-            "customer.card.freshness_item",
-            category=t(locale, _key("category", category)),
-            ago=_ago((status.today - latest[category]).days, locale),
-        )
-        for category in CATEGORIES
-        if category in latest
-    ]
-    elements = [_mrkdwn(t(locale, "customer.card.freshness", items=" · ".join(items)))] if items else []
+    newest = max(status.health.freshness.values())
+    parts = [t(locale, "customer.card.freshness", items=_ago((status.today - newest).days, locale))]
     stale = status.health.score.stale
     if stale:
         shown = [
             t(locale, "customer.card.stale_item", signal=signal_label(s.signal, locale), ago=_ago(s.age_days, locale))
             for s in stale
         ]
-        elements.append(_mrkdwn("⏳ " + t(locale, "customer.card.stale", items=", ".join(shown))))
-    return ContextBlock(elements=elements) if elements else None
+        parts.append("⏳ " + t(locale, "customer.card.stale", items=", ".join(shown)))
+    return ContextBlock(elements=[_mrkdwn(" · ".join(parts))])
 
 
 def _handoff(status: CustomerStatus, locale: str) -> Block:

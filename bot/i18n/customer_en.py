@@ -36,7 +36,6 @@ MESSAGES: dict[str, str] = {
     "customer.card.drivers_up": "Holding it up",
     "customer.card.risks": "⚠️ Risk signals",
     "customer.card.freshness": "Data: {items}",
-    "customer.card.freshness_item": "{category} as of {ago}",
     "customer.card.stale": "Stale: {items}",
     "customer.card.stale_item": "{signal} ({ago})",
     "customer.card.handoff": "Handoff",
@@ -135,4 +134,7 @@ MESSAGES: dict[str, str] = {
     "customer.card.rating_note": "🧑‍💼 CSM rating {rating}/5 · {by} · {date}: “{note}”",
     "customer.card.log_voc": "Log VoC",
     "customer.card.ask_ae": "Ask AE",
+    "customer.card.driver": "{signal}: {value} ({points} pts)",
+    "customer.card.driver_drop": "{before} → {after} in 14 days",
+    "customer.card.driver_change": "{before} → {after}",
 }

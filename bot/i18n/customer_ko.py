@@ -38,7 +38,6 @@ MESSAGES: dict[str, str] = {
     "customer.card.drivers_up": "점수를 받쳐 주는 요인",
     "customer.card.risks": "⚠️ 위험 신호",
     "customer.card.freshness": "데이터 기준: {items}",
-    "customer.card.freshness_item": "{category} {ago}",
     "customer.card.stale": "오래된 데이터: {items}",
     "customer.card.stale_item": "{signal} ({ago})",
     "customer.card.handoff": "인계",
@@ -137,4 +136,7 @@ MESSAGES: dict[str, str] = {
     "customer.card.rating_note": "🧑‍💼 CSM 평가 {rating}/5 · {by} · {date}: “{note}”",
     "customer.card.log_voc": "VoC 기록",
     "customer.card.ask_ae": "AE에게 질문",
+    "customer.card.driver": "{signal}: {value} ({points}점)",
+    "customer.card.driver_drop": "14일간 {before} → {after}",
+    "customer.card.driver_change": "{before} → {after}",
 }

@@ -163,7 +163,7 @@ def test_card_shows_the_whole_picture_only_to_the_asker(baton, slack, acme, cloc
         "Active users",
         "Active users down 40% in 14 days (100 → 60)",
         "NPS detractor: scored 3/10",
-        "usage as of today · sentiment as of 2 days ago",
+        "Data: today · ⏳ Stale: CSM rating (70 days ago)",
         "Stale: CSM rating (70 days ago)",
         WHY,
         GOALS,
