@@ -26,9 +26,10 @@ def migrations_dir() -> Path:
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Create the engine for `url` with the pragmas and pool settings Baton relies on."""
+    """Create the engine for `url` with the pragmas and pool settings Baton relies on; `pool_size` connections
+    stay open (a web process passes one per listener thread, see bot/deps.py)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 2.0})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 2.0}, pool_size=pool_size)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001 - DB-API connection

@@ -202,3 +202,15 @@ def test_socket_mode_connection_gets_through_once_slack_answers(settings, slack)
         handler.client.close()
     assert waits.waits == [1, 2]
     assert [c.status for c in slack.calls_to("apps.connections.open")][:3] == [503, 503, 200]
+
+
+def test_the_database_pool_has_a_connection_for_every_listener_thread(settings):
+    """A burst of requests never waits past the pool's timeout for a connection: the pool holds one per listener
+    thread plus the background threads' (with 15 for 32 threads, 300 concurrent /customer lost some)."""
+    from bot.deps import POOL_SPARE, build_deps
+
+    deps = build_deps(dataclasses.replace(settings, listener_threads=48))
+    try:
+        assert deps.sessions.engine.pool.size() == 48 + POOL_SPARE
+    finally:
+        deps.sessions.engine.dispose()
