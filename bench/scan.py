@@ -156,11 +156,18 @@ def copy_dataset(source: str, target: str, seed: int) -> DataSet:
         snapshots = conn.execute(text("SELECT count(*) FROM health_snapshots")).scalar_one()
         churned = [cid for cid in ids if rng.random() < 0.02]
         conn.execute(text("UPDATE customers SET stage = 'churned' WHERE id = :id"), [{"id": c} for c in churned])
-        counts = {
-            "handoffs": _handoffs(conn, ids, today, rng),
-            "promises": _promises(conn, ids, today, rng),
-            "voc": _voc(conn, ids, today, rng),
-        }
+        have = conn.execute(text("SELECT count(*) FROM handoffs WHERE team_id = :t"), {"t": TEAM}).scalar_one()
+        if have:  # bench.serve added the same extras to this data set already (it keeps them): count, not add
+            counts = {
+                name: conn.execute(text(f"SELECT count(*) FROM {table} WHERE team_id = :t"), {"t": TEAM}).scalar_one()
+                for name, table in (("handoffs", "handoffs"), ("promises", "promises"), ("voc", "voc_notes"))
+            }
+        else:
+            counts = {
+                "handoffs": _handoffs(conn, ids, today, rng),
+                "promises": _promises(conn, ids, today, rng),
+                "voc": _voc(conn, ids, today, rng),
+            }
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))
     engine.dispose()
