@@ -219,11 +219,18 @@ def _states_on(
         .where(hs.c.team_id == cust.c.team_id, hs.c.customer_id == cust.c.id, hs.c.day >= since, hs.c.day <= day)
         .exists()
     )
-    legacy = list(
+    # Customers without a state first (an anti-join of two indexes: normally none), then which of those have rows:
+    # asked at once, the planner probed every customer's scores before the (cheap) missing-state test.
+    stateless = list(
         conn.execute(
-            sa_select(cust.c.id).where(cust.c.team_id == team_id, cust.c.stage != "churned", ~has_state, has_rows)
+            sa_select(cust.c.id).where(cust.c.team_id == team_id, cust.c.stage != "churned", ~has_state)
         ).scalars()
     )
+    legacy = [
+        cid
+        for chunk in _chunks(stateless)
+        for cid in conn.execute(sa_select(cust.c.id).where(cust.c.id.in_(chunk), has_rows)).scalars()
+    ]
     return current, behind, legacy
 
 
@@ -325,8 +332,18 @@ _LINE_COLUMNS = tuple(
 )
 
 
-def _columns(db: Session, ids: Sequence[int], columns: tuple) -> dict[int, Any]:
+WHOLE_TEAM = 20_000  # asked for more customers than this, one read of the team's rows beats IN lists of 500
+
+
+def _columns(db: Session, ids: Sequence[int], columns: tuple, team_id: str | None = None) -> dict[int, Any]:
+    """`columns` of these customers (the first column is the id). For many of them and a `team_id`, one read of
+    the team's rows, kept for those asked (200 IN lists of 500 cost 1.7 s at 100,000 customers on PostgreSQL)."""
     out = {}
+    if team_id is not None and len(ids) > WHOLE_TEAM:
+        wanted = set(ids)
+        team = Customer.__table__.c.team_id
+        rows = db.connection().execute(sa_select(*columns).where(team == team_id))
+        return {c.id: c for c in rows if c.id in wanted}
     for chunk in _chunks(ids):
         out.update((c.id, c) for c in db.connection().execute(sa_select(*columns).where(columns[0].in_(chunk))))
     return out
@@ -359,7 +376,7 @@ def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
     net = _net_crossings(crossing_rows)
     customers = {
         cid: c
-        for cid, c in _columns(db, sorted(set(bad) | set(net)), _RANK_COLUMNS).items()
+        for cid, c in _columns(db, sorted(set(bad) | set(net)), _RANK_COLUMNS, team_id).items()
         if c.team_id == team_id and c.stage != "churned"
     }
     listed = [cid for cid in bad if cid in customers]

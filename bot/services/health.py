@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from typing import Protocol
 
-from sqlalchemy.orm import aliased
+from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.models import Customer, HealthScore
@@ -387,24 +388,36 @@ def band_crossings(
 
 
 def _band_crossings(db: Session, team_id: str, start: date, end: date, only) -> list[tuple[int, str, str, date]]:
-    prev = aliased(HealthScore)
-    previous_band = (
-        select(prev.band)
-        .where(
-            prev.team_id == HealthScore.team_id, prev.customer_id == HealthScore.customer_id, prev.day < HealthScore.day
+    """One pass over the days in [start, end]: each row's previous band is the row before it (a window, LAG),
+    and only a customer's first row in the range looks further back (one seek each, not one per row)."""
+    hs = HealthScore.__table__
+    window = {"partition_by": hs.c.customer_id, "order_by": hs.c.day}
+    days = (
+        sa_select(
+            hs.c.customer_id,
+            hs.c.day,
+            hs.c.band,
+            func.lag(hs.c.band).over(**window).label("lag_band"),
+            func.row_number().over(**window).label("rn"),
         )
-        .order_by(col(prev.day).desc())
+        .where(hs.c.team_id == team_id, hs.c.day >= start, hs.c.day <= end)
+        .where(*([only] if only is not None else []))
+        .subquery()
+    )
+    prev = hs.alias("prev")
+    before_start = (
+        sa_select(prev.c.band)
+        .where(prev.c.team_id == team_id, prev.c.customer_id == days.c.customer_id, prev.c.day < start)
+        .order_by(prev.c.day.desc())
         .limit(1)
-        .correlate(HealthScore)
         .scalar_subquery()
     )
-    stmt = select(HealthScore.customer_id, previous_band, HealthScore.band, HealthScore.day).where(
-        HealthScore.team_id == team_id, col(HealthScore.day) >= start, col(HealthScore.day) <= end
-    )
+    previous = case((days.c.rn == 1, before_start), else_=days.c.lag_band)
+    stmt = sa_select(days.c.customer_id, previous, days.c.band, days.c.day)
     # For some customers, no ORDER BY (band_crossings sorts them): asked for rows ordered by day, SQLite's planner
     # took the (team, day) index and walked every customer's week for each chunk of 500 (1.9 s a chunk at
     # 100,000 customers) instead of seeking each customer's week by the (team, customer, day) key.
     if only is None:
-        stmt = stmt.order_by(col(HealthScore.day), col(HealthScore.customer_id))
-    rows = db.exec(stmt.where(only) if only is not None else stmt)
+        stmt = stmt.order_by(days.c.day, days.c.customer_id)
+    rows = db.connection().execute(stmt)
     return [(cid, before, after, day) for cid, before, after, day in rows if before is not None and before != after]

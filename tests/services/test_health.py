@@ -592,6 +592,34 @@ def test_band_crossings(baton, start, end, expected):
     ]
 
 
+def test_band_crossings_match_a_day_by_day_reading_of_random_histories(baton):
+    """On random histories with gaps (the previous stored day often lies before the range), for every range and
+    for a subset of customers, the crossings are exactly those a day-by-day reading finds."""
+    import random
+
+    rng = random.Random(11)
+    bands = ("healthy", "at_risk", "unhealthy")
+    histories: dict[int, dict[int, str]] = {}
+    with baton.deps.sessions.begin() as db:
+        for i in range(12):
+            cid = add_customer(db, f"R{i}")
+            histories[cid] = {d: rng.choice(bands) for d in range(40) if rng.random() < 0.45}
+            add_scores(db, TEAM, cid, histories[cid])
+    for start, end in ((20, 0), (7, 0), (13, 6), (39, 30), (3, 3)):
+        expected = []
+        for cid, days in histories.items():
+            ordered = sorted(days.items(), reverse=True)  # oldest first (days ago, descending)
+            for (_d0, b0), (d1, b1) in zip(ordered, ordered[1:], strict=False):
+                if end <= d1 <= start and b0 != b1:
+                    expected.append((cid, b0, b1, ago(d1)))
+        expected.sort(key=lambda r: (r[3], r[0]))
+        with baton.deps.sessions.begin() as db:
+            assert h.band_crossings(db, TEAM, ago(start), ago(end)) == expected, (start, end)
+            some = sorted(histories)[::2]
+            subset = [r for r in expected if r[0] in some]
+            assert h.band_crossings(db, TEAM, ago(start), ago(end), some) == subset, (start, end)
+
+
 def test_the_trend_shortcut_gives_exactly_the_full_scores():
     """The sparkline's weekly scores skip the explanation; on random histories (out of order, gaps, several
     values a day) they must equal the full computation to the last bit."""
