@@ -388,8 +388,9 @@ def band_crossings(
 
 
 def _band_crossings(db: Session, team_id: str, start: date, end: date, only) -> list[tuple[int, str, str, date]]:
-    """One pass over the days in [start, end]: each row's previous band is the row before it (a window, LAG),
-    and only a customer's first row in the range looks further back (one seek each, not one per row)."""
+    """One pass over the days in [start - 1, end]: each row's previous band is the row before it (a window,
+    LAG), the day before `start` only feeding the first; a customer with no row that day looks further back
+    (one seek for it, not one per row; the roll job stores every day, so that is rare)."""
     hs = HealthScore.__table__
     window = {"partition_by": hs.c.customer_id, "order_by": hs.c.day}
     days = (
@@ -400,7 +401,7 @@ def _band_crossings(db: Session, team_id: str, start: date, end: date, only) -> 
             func.lag(hs.c.band).over(**window).label("lag_band"),
             func.row_number().over(**window).label("rn"),
         )
-        .where(hs.c.team_id == team_id, hs.c.day >= start, hs.c.day <= end)
+        .where(hs.c.team_id == team_id, hs.c.day >= start - timedelta(days=1), hs.c.day <= end)
         .where(*([only] if only is not None else []))
         .subquery()
     )
@@ -413,7 +414,7 @@ def _band_crossings(db: Session, team_id: str, start: date, end: date, only) -> 
         .scalar_subquery()
     )
     previous = case((days.c.rn == 1, before_start), else_=days.c.lag_band)
-    stmt = sa_select(days.c.customer_id, previous, days.c.band, days.c.day)
+    stmt = sa_select(days.c.customer_id, previous, days.c.band, days.c.day).where(days.c.day >= start)
     # For some customers, no ORDER BY (band_crossings sorts them): asked for rows ordered by day, SQLite's planner
     # took the (team, day) index and walked every customer's week for each chunk of 500 (1.9 s a chunk at
     # 100,000 customers) instead of seeking each customer's week by the (team, customer, day) key.
