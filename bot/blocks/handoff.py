@@ -508,6 +508,11 @@ def view_json(view: View) -> dict:
     return json.loads(json.dumps(view.to_dict()))
 
 
+def _loop_message(text: str, fallback: str) -> tuple[list[Block], str]:
+    """One section of mrkdwn and its notification text, both cut to Slack's limits."""
+    return [SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))], truncate(fallback, 3000)
+
+
 def _card_link(url: str | None, locale: str) -> str:
     return f"<{url}|{t(locale, 'handoff.loop.card_link')}>" if url else ""
 
@@ -521,9 +526,7 @@ def submitted_confirmation(locale: str, customer: str, channel: str | None, url:
         channel=f"<#{channel}>" if channel else "—",
         link=_card_link(url, locale),
     )
-    return [SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))], truncate(
-        t(locale, "handoff.loop.submitted.text", customer=escape_mrkdwn(customer)), 3000
-    )
+    return _loop_message(text, t(locale, "handoff.loop.submitted.text", customer=escape_mrkdwn(customer)))
 
 
 def fill_request_done(
@@ -538,9 +541,7 @@ def fill_request_done(
         user=f"<@{submitted_by}>" if submitted_by else t(locale, "common.unknown"),
         link=_card_link(url, locale),
     )
-    return [SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))], truncate(
-        t(locale, "handoff.loop.fill_done.text", customer=escape_mrkdwn(customer)), 3000
-    )
+    return _loop_message(text, t(locale, "handoff.loop.fill_done.text", customer=escape_mrkdwn(customer)))
 
 
 def accepted_notice(
@@ -556,6 +557,4 @@ def accepted_notice(
         kickoff=escape_mrkdwn(kickoff or ""),
         link=_card_link(url, locale),
     )
-    return [SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT)))], truncate(
-        t(locale, "handoff.loop.accepted.text", customer=escape_mrkdwn(customer)), 3000
-    )
+    return _loop_message(text, t(locale, "handoff.loop.accepted.text", customer=escape_mrkdwn(customer)))
