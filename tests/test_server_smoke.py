@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -97,7 +98,12 @@ def server(settings, database_url, tmp_path):
 def test_handoff_through_the_real_http_server(server, slack):
     """healthz, then /handoff and a submission over real HTTP; the background outbox posts the card once."""
     with httpx.Client(base_url=server, timeout=10) as http:
+        # Ready once the lookup index is built (503 until then, as a load balancer's probe sees it): polled.
+        deadline = time.monotonic() + 30
         health = http.get("/healthz")
+        while health.status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            health = http.get("/healthz")
         assert health.status_code == 200 and health.json() == {"ok": True, "database": "ok"}
         assert http.post("/webhooks/hubspot", content=b"[]").status_code in (401, 503)
 
