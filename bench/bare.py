@@ -45,6 +45,7 @@ class Server(BaseApplication):
         self.cfg.set("worker_class", "gthread")
         self.cfg.set("threads", 16)
         self.cfg.set("timeout", 30)
+        self.cfg.set("keepalive", 75)  # as bot/server.py sets it
         self.cfg.set("accesslog", "-")
 
     def load(self):

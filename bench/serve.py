@@ -320,7 +320,10 @@ def burst(servers: Servers, work: list[tuple[str, str]], n: int, which: str = "b
         t.start()
     for t in threads:
         t.join()
-    return {"n": n, "answered": len(times), "failed": len(failures), "p50": pct(times, 50), "p99": pct(times, 99)}
+    out = {"n": n, "answered": len(times), "failed": len(failures), "p50": pct(times, 50), "p99": pct(times, 99)}
+    if failures:
+        out["failures"] = sorted(set(failures))[:3]  # what went wrong, so a failed request is explained
+    return out
 
 
 def _median(runs: list[dict], key: str) -> float:
