@@ -69,9 +69,10 @@ def build_deps(
     pacer: Pacer | None = None,
 ) -> Deps:
     """Wire the engine, Slack client, user directory, outbox and inbox for `settings`."""
-    # One connection for each listener thread (each holds at most one at a time) and a few for the outbox, inbox
-    # and lookup threads: with fewer, a burst of requests waits for a connection past the pool's 2 s timeout and
-    # is answered with an error (300 concurrent /customer on PostgreSQL lost 1-3 this way with a pool of 15).
+    # On PostgreSQL one connection for each listener thread (each holds at most one at a time) and a few for the
+    # outbox, inbox and lookup threads: with fewer, a burst of requests waits for a connection past the pool's 2 s
+    # timeout and is answered with an error (300 concurrent /customer lost 1-3 this way with a pool of 15).
+    # SQLite keeps SQLAlchemy's pool (bot/db.py says why).
     engine = make_engine(settings.database_url, pool_size=settings.listener_threads + POOL_SPARE)
     sessions = Sessions(engine)
     # 10 s instead of slack_sdk's 30 s; 429s are retried by the outbox, never by sleeping in a listener.

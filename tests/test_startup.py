@@ -205,12 +205,17 @@ def test_socket_mode_connection_gets_through_once_slack_answers(settings, slack)
 
 
 def test_the_database_pool_has_a_connection_for_every_listener_thread(settings):
-    """A burst of requests never waits past the pool's timeout for a connection: the pool holds one per listener
-    thread plus the background threads' (with 15 for 32 threads, 300 concurrent /customer lost some)."""
+    """A burst of requests never fails waiting for a connection: on PostgreSQL the pool holds one per listener
+    thread plus the background threads' (with 15 for 32 threads, 300 concurrent /customer lost some to its 2 s
+    timeout); on SQLite requests take turns for SQLAlchemy's pool, waiting up to 30 s."""
     from bot.deps import POOL_SPARE, build_deps
 
     deps = build_deps(dataclasses.replace(settings, listener_threads=48))
     try:
-        assert deps.sessions.engine.pool.size() == 48 + POOL_SPARE
+        pool = deps.sessions.engine.pool
+        if deps.sessions.engine.dialect.name == "postgresql":
+            assert pool.size() == 48 + POOL_SPARE
+        else:  # SQLite: requests take turns, waiting for a connection well past any burst instead of failing
+            assert pool.timeout() >= 30
     finally:
         deps.sessions.engine.dispose()
