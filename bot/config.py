@@ -32,6 +32,8 @@ WHERE = {
     "HUBSPOT_ACCESS_TOKEN": "HubSpot > Settings > Integrations > Private Apps > Access token",
     "HUBSPOT_API_URL": "leave unset for https://api.hubapi.com",
     "HUBSPOT_CLOSED_WON_STAGES": "comma list of HubSpot deal stage ids, default closedwon",
+    "HUBSPOT_PORTAL_ID": "HubSpot > Settings > Account defaults > Hub ID (digits)",
+    "BATON_CRM_URL_TEMPLATE": "a record page URL with {id}, e.g. https://acme.lightning.force.com/lightning/r/Account/{id}/view",
     "BATON_WEBHOOK_SECRET": "any long random string shared with your CRM automation (openssl rand -hex 32)",
     "BATON_PUBLIC_URL": "the public https URL Slack and HubSpot call, e.g. https://baton.example.com",
     "WEB_CONCURRENCY": "number of HTTP worker processes, e.g. 1",
@@ -74,6 +76,8 @@ class Settings:
     hubspot_access_token: str | None = None
     hubspot_api_url: str = DEFAULT_HUBSPOT_API_URL
     hubspot_closed_won_stages: frozenset[str] = field(default_factory=lambda: frozenset({"closedwon"}))
+    hubspot_portal_id: str | None = None  # links a HubSpot company's card to its record
+    crm_url_template: str | None = None  # links other CRMs' records: {id} (and {source}) filled in
     webhook_secret: str | None = None
     public_url: str | None = None
     web_concurrency: int = 1
@@ -165,6 +169,13 @@ def _team_settings(get: Callable[[str], str | None]) -> dict:
     if not stages:
         raise _err("HUBSPOT_CLOSED_WON_STAGES", "must list at least one stage id")
 
+    portal = get("HUBSPOT_PORTAL_ID")
+    if portal and not re.fullmatch(r"[0-9]{1,20}", portal):
+        raise _err("HUBSPOT_PORTAL_ID", "must be the account's Hub ID (digits)")
+    template = get("BATON_CRM_URL_TEMPLATE")
+    if template and (not re.match(r"https://[^/{}]+/", template) or "{id}" not in template):
+        raise _err("BATON_CRM_URL_TEMPLATE", "must be an https URL containing {id}")
+
     webhook_secret = get("BATON_WEBHOOK_SECRET")
     if webhook_secret and len(webhook_secret) < 16:
         raise _err("BATON_WEBHOOK_SECRET", "must be at least 16 characters")
@@ -183,6 +194,8 @@ def _team_settings(get: Callable[[str], str | None]) -> dict:
         "hubspot_access_token": get("HUBSPOT_ACCESS_TOKEN"),
         "hubspot_api_url": hubspot_url,
         "hubspot_closed_won_stages": stages,
+        "hubspot_portal_id": portal,
+        "crm_url_template": template,
         "webhook_secret": webhook_secret,
         "public_url": public_url.rstrip("/") if public_url else None,
         "health_config": health_config,

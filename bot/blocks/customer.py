@@ -40,6 +40,7 @@ OPEN_HANDOFF = "customer_open_handoff"
 UPDATE_HEALTH = "customer_update_health"
 LOG_VOC = "customer_log_voc"  # Log VoC for this customer (value: CardRef): the form with the customer chosen
 ASK_AE = "handoff_ask_ae"  # the handoff card's Ask AE (bot/blocks/handoff.py; value: the handoff id)
+OPEN_CRM = "customer_open_crm"  # a link to the customer's CRM record (Slack still sends the click: acked)
 HEALTH_MODAL = "customer_health_submit"
 HANDOFF_VIEW_MODAL = "customer_handoff_view"  # read-only, never submitted
 VOC_VIEW = "voc_view"  # a VoC note's View full note button (listener in handlers/voc.py)
@@ -514,8 +515,9 @@ def customer_card(
     *,
     channel: str | None = None,
     shared_by: str | None = None,
+    crm_url: str | None = None,
 ) -> tuple[list[Block], str]:
-    """The customer card and its notification text.
+    """The customer card and its notification text (with Open in CRM when `crm_url` says where the record is).
 
     For the asker (ephemeral): everything, with Share in channel when `channel` is one Baton can post in.
     With `shared_by` (the card posted in a channel): the fields in `status.redact` are left out, it says who
@@ -568,6 +570,10 @@ def customer_card(
                 text=_plain(t(locale, "customer.card.ask_ae")), action_id=ASK_AE, value=str(status.handoff.handoff_id)
             )
             buttons.append(ask)
+        if crm_url:
+            buttons.append(
+                ButtonElement(text=_plain(t(locale, "customer.card.open_crm")), action_id=OPEN_CRM, url=crm_url)
+            )
     blocks.append(ActionsBlock(block_id=CARD_ACTIONS_BLOCK, elements=buttons))
     text = truncate(t(locale, "customer.card.text", name=escape_mrkdwn(status.name)), 3000)
     return [b for b in blocks if b is not None][:MAX_BLOCKS], text

@@ -18,6 +18,7 @@ from bot.blocks import customer as cb
 from bot.blocks import customer_modals as cm
 from bot.blocks.handoff import dumps_blocks
 from bot.blocks.help import help_message
+from bot.crm.links import record_url
 from bot.deps import Deps
 from bot.handlers.handoff import state_values
 from bot.handlers.messages import (
@@ -67,7 +68,7 @@ def answer(deps: Deps, team_id: str, text: str, locale: str, channel: str | None
         if found.customer_id is not None:
             status = cs.customer_status(db, team_id, found.customer_id, today, deps.health_rules)
     if status is not None:
-        return cb.customer_card(status, locale, channel=channel)
+        return cb.customer_card(status, locale, channel=channel, crm_url=crm_link(deps, status))
     if found.candidates:
         return cb.choices_message(locale, query, found.candidates, suggestions=False, more=found.more, channel=channel)
     return cb.choices_message(locale, query, found.suggestions, suggestions=True, channel=channel)
@@ -80,7 +81,23 @@ def card_for(deps: Deps, team_id: str, customer_id: int, locale: str, channel: s
             status = cs.customer_status(db, team_id, customer_id, deps.clock().date(), deps.health_rules)
     except cs.CustomerNotFound:
         return cb.gone_message(locale)
-    return cb.customer_card(status, locale, channel=channel)
+    return cb.customer_card(status, locale, channel=channel, crm_url=crm_link(deps, status))
+
+
+def crm_link(deps: Deps, status: cs.CustomerStatus) -> str | None:
+    """The customer's record page in its CRM, from the settings (HUBSPOT_PORTAL_ID, BATON_CRM_URL_TEMPLATE)."""
+    settings = deps.settings
+    return record_url(
+        status.crm_source,
+        status.crm_id,
+        hubspot_portal=settings.hubspot_portal_id,
+        template=settings.crm_url_template,
+    )
+
+
+def handle_customer_open_crm(ack: Ack) -> None:
+    """Open in CRM is a link; Slack still tells the app about the click: acknowledged, nothing else."""
+    ack()
 
 
 def lookup_text(text: str) -> str | None:
@@ -282,6 +299,7 @@ def register(reg: Registry) -> None:
     reg.action(cb.OPEN_HANDOFF)(handle_customer_open_handoff)
     reg.action(cb.UPDATE_HEALTH)(handle_customer_update_health)
     reg.action(cb.PROMISE_DONE)(handle_customer_promise_done)
+    reg.action(cb.OPEN_CRM)(handle_customer_open_crm)
     reg.view(cb.HEALTH_MODAL)(handle_customer_health_submission)
     reg.event("message", matchers=[_is_dm_from_a_person], manifest_name=DM_EVENT)(handle_customer_dm)
 

@@ -137,4 +137,5 @@ MESSAGES: dict[str, str] = {
     "customer.card.driver": "{signal}: {value} ({points} pts)",
     "customer.card.driver_drop": "{before} → {after} in 14 days",
     "customer.card.driver_change": "{before} → {after}",
+    "customer.card.open_crm": "Open in CRM",
 }

@@ -139,4 +139,5 @@ MESSAGES: dict[str, str] = {
     "customer.card.driver": "{signal}: {value} ({points}점)",
     "customer.card.driver_drop": "14일간 {before} → {after}",
     "customer.card.driver_change": "{before} → {after}",
+    "customer.card.open_crm": "CRM에서 열기",
 }

@@ -183,6 +183,8 @@ def customer_status(db: Session, team_id: str, customer_id: int, today: date, ru
         redact=config.redact,
         today=today,
         rating=latest_rating(db, team_id, customer_id, picture.freshness.get(RATING_SIGNAL) if picture else None),
+        crm_source=customer.crm_source,
+        crm_id=customer.crm_company_id,
     )
 
 

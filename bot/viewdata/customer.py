@@ -76,3 +76,5 @@ class CustomerStatus:
     redact: frozenset[str]  # card fields hidden when the card is shared in a channel
     today: date
     rating: CsmRating | None = None
+    crm_source: str | None = None  # where the customer's record is (hubspot, salesforce, ...) and its id there
+    crm_id: str | None = None

@@ -548,3 +548,29 @@ def test_log_voc_and_ask_ae_from_the_card(baton, slack, acme):
     assert (note.customer_id, note.quote) == (acme, "They want audit logs")
     click(baton, slack, card_button(command(baton, slack, "acme")["blocks"], cb.ASK_AE))
     assert last_view(slack)["callback_id"] == hb.ASK_AE_MODAL
+
+
+def test_open_in_crm_links_the_customers_record(baton, slack, acme, settings, clock):
+    """With HUBSPOT_PORTAL_ID a HubSpot company's card links its record; BATON_CRM_URL_TEMPLATE links others';
+    without either there is no link."""
+    from bot.crm.links import record_url
+
+    assert record_url("hubspot", "123", hubspot_portal="9", template=None) == (
+        "https://app.hubspot.com/contacts/9/record/0-2/123"
+    )
+    assert record_url("salesforce", "001/x y", hubspot_portal="9", template="https://sf.example/r/{id}/view") == (
+        "https://sf.example/r/001%2Fx%20y/view"
+    )
+    assert record_url("salesforce", "001", hubspot_portal="9", template=None) is None
+    assert record_url("hubspot", None, hubspot_portal="9", template="https://x.example/{id}") is None
+    assert cb.OPEN_CRM not in {b["action_id"] for b in buttons(command(baton, slack, "acme")["blocks"])}
+    with baton.deps.sessions.begin() as db:
+        c = db.get(Customer, acme)
+        c.crm_source, c.crm_company_id = "hubspot", "555"
+    linked = Baton(dataclasses.replace(settings, hubspot_portal_id="4242"), clock)
+    try:
+        [crm] = [b for b in buttons(command(linked, slack, "acme")["blocks"]) if b["action_id"] == cb.OPEN_CRM]
+        assert crm["url"] == "https://app.hubspot.com/contacts/4242/record/0-2/555"
+        assert crm["text"]["text"] == "Open in CRM"
+    finally:
+        linked.close()
