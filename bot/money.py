@@ -11,6 +11,7 @@ way (`120,000.50`, `120 000`, `$1.2M`, `120K`) or with Korean units (`1억 5천�
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 MAX_AMOUNT = Decimal(10) ** 15
@@ -292,3 +293,21 @@ def format_amount_short(amount: Decimal, currency: str, locale: str) -> str:
     if number is None:
         return format_amount(-value if negative else value, currency, locale)
     return _wrap(negative, currency, number, locale)
+
+
+def combined_short(
+    amounts: Mapping[str, Decimal], locale: str, fx: tuple[str, Sequence[tuple[str, str]]] | None = None
+) -> str:
+    """Amounts in several currencies as one: with exchange rates for every one of them (`fx`: the main currency
+    and what one unit of each other is worth in it), `≈ $1.14M ($240K + ₩12억)`; otherwise listed, `$240K · ₩12억`.
+    An estimate, marked ≈: the rates are the team's, not the day's."""
+    parts = [format_amount_short(amount, currency, locale) for currency, amount in amounts.items()]
+    if fx is None or len(amounts) < 2:
+        return " · ".join(parts)
+    base, pairs = fx
+    rates = {code: Decimal(rate) for code, rate in pairs}
+    rates[base] = Decimal(1)
+    if any(currency not in rates for currency in amounts):
+        return " · ".join(parts)
+    total = sum((amount * rates[currency] for currency, amount in amounts.items()), Decimal(0))
+    return f"≈ {format_amount_short(total, base, locale)} ({' + '.join(parts)})"

@@ -235,3 +235,16 @@ def test_parse_format_round_trip(text):
     assert parse_amount(format_amount(amount, currency, "en")) == (amount, currency)
     if currency == "KRW":
         assert parse_amount(format_amount(amount, currency, "ko")) == (amount, currency)
+
+
+def test_mixed_currencies_read_as_one_total_with_the_teams_rates():
+    """With rates for every currency: ≈ one total in the main currency, the parts after it; without: listed."""
+    from bot.money import combined_short
+
+    arr = {"USD": D("240000"), "KRW": D("1200000000")}
+    fx = ("USD", (("KRW", "0.00075"),))
+    assert combined_short(arr, "en", fx) == "≈ $1.1M ($240K + ₩1.2B)"
+    assert combined_short(arr, "ko", fx) == "≈ $1.1M ($240K + 12억 원)"
+    assert combined_short(arr, "en", None) == "$240K · ₩1.2B"
+    assert combined_short({**arr, "EUR": D("5000")}, "en", fx) == "$240K · ₩1.2B · €5K"  # no EUR rate: listed
+    assert combined_short({"KRW": D("1200000000")}, "ko", fx) == "12억 원"  # one currency: as it is

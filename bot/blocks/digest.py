@@ -18,7 +18,7 @@ from bot.blocks import customer as cb
 from bot.blocks.kit import SECTION_LIMIT, mrkdwn, plain, points, section
 from bot.blocks.reminders import open_card_button
 from bot.i18n import format_date, format_range, t, t_count
-from bot.money import format_amount_short
+from bot.money import combined_short, format_amount_short
 from bot.text import escape_mrkdwn, truncate
 from bot.viewdata import health
 from bot.viewdata.digest import SCORE_WINDOW_DAYS, Crossing, Digest, Line, OverdueTask
@@ -182,8 +182,8 @@ def _overdue(tasks: Sequence[OverdueTask], locale: str) -> SectionBlock | None:
     return section("\n".join(lines))
 
 
-def _amounts(arr: dict[str, Decimal], locale: str) -> str:
-    return " · ".join(format_amount_short(amount, currency, locale) for currency, amount in arr.items())
+def _amounts(arr: dict[str, Decimal], locale: str, fx=None) -> str:
+    return combined_short(arr, locale, fx)
 
 
 def _summary(d: Digest, locale: str) -> list[Block]:
@@ -197,7 +197,7 @@ def _summary(d: Digest, locale: str) -> list[Block]:
     )
     text = t(locale, "digest.summary", count=_n(d.total), scored=_n(d.scored), bands=bands)
     if d.arr_at_risk or d.without_arr:
-        amounts = _amounts(d.arr_at_risk, locale) or "—"
+        amounts = _amounts(d.arr_at_risk, locale, d.fx) or "—"
         if d.without_arr:
             amounts = f"{amounts} {t(locale, 'digest.arr.without', count=_n(d.without_arr))}"
         text += "\n" + t(locale, "digest.arr", amounts=amounts)

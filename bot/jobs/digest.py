@@ -6,6 +6,7 @@ builder at plan time (the drawn parts are stored with the occurrence) and hands 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -35,7 +36,7 @@ def plan(db: Session, ctx: Context) -> list[Planned]:
     if not todo:
         return []
     day = ctx.today if ctx.manual else ctx.cfg.local(ctx.fire).date()
-    found = digest.build(db, ctx.team_id, day, ctx.rules)
+    found = dataclasses.replace(digest.build(db, ctx.team_id, day, ctx.rules), fx=ctx.cfg.fx())
     parts = digest_parts(found, ctx.cfg.locale)
     return [
         Message(key=keys[ch], kind=digest.KIND, parts=parts, channel=ch, subject=found.week, due_at=ctx.fire)

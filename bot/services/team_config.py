@@ -125,6 +125,27 @@ def _channels(value: str) -> str:
     return ",".join(dict.fromkeys(items))
 
 
+_FX_RE = re.compile(r"([A-Z]{3})\s*=\s*([0-9]+(?:\.[0-9]+)?)")
+
+
+def _fx_rates(value: str) -> str:
+    """`USD: KRW=0.00072, EUR=1.08`: the currency totals are given in, then what one unit of each other is worth
+    in it; none: mixed currencies are listed, not added up."""
+    text = value.strip().upper()
+    if text in ("", "NONE", "-"):
+        return ""
+    base, sep, rest = text.partition(":")
+    base = base.strip()
+    pairs = [p.strip() for p in rest.split(",") if p.strip()]
+    found = [_FX_RE.fullmatch(p) for p in pairs]
+    if not sep or not re.fullmatch(r"[A-Z]{3}", base) or not pairs or not all(found):
+        raise ConfigValueError("the main currency, a colon, then CODE=rate pairs: USD: KRW=0.00072, EUR=1.08")
+    rates = {m.group(1): m.group(2) for m in found if m}
+    if any(float(r) <= 0 for r in rates.values()) or base in rates:
+        raise ConfigValueError("each rate is what one unit is worth in the main currency, above zero")
+    return base + ":" + ",".join(f"{code}={rate}" for code, rate in rates.items())
+
+
 def _channel(value: str) -> str:
     if value.strip() in ("", "none", "-"):
         return ""
@@ -200,6 +221,12 @@ KEYS: dict[str, Key] = {
         Key("nudge.lead_hours", _int_range(1, 720), "72", "hours before the sales lead is reminded of it"),
         Key("nudge.accept_days", _int_range(1, 30), "1", "business days before an unaccepted handoff is raised"),
         Key("nudge.hours", _hours_range, "09:00-18:00", "working hours (Mon-Fri) in which nudges are sent"),
+        Key(
+            "fx.rates",
+            _fx_rates,
+            "",
+            "one total of mixed-currency ARR: USD: KRW=0.00072, EUR=1.08 (none: per currency)",
+        ),
     )
 }
 
@@ -234,6 +261,14 @@ class TeamConfig:
 
     def raw(self, key: str) -> str:
         return self.values[key]
+
+    def fx(self) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+        """(main currency, ((code, rate), ...)) from `fx.rates`, or None when mixed ARR is not added up."""
+        raw = self.values.get("fx.rates") or ""
+        if not raw:
+            return None
+        base, _, rest = raw.partition(":")
+        return base, tuple(tuple(p.split("=", 1)) for p in rest.split(","))  # type: ignore[misc]
 
     @property
     def tz(self) -> ZoneInfo:

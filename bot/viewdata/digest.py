@@ -80,6 +80,9 @@ class Digest:
     crossings: tuple[Crossing, ...] = field(default=(), repr=False)  # every net crossing (for tests and logs)
     urgent: int = 0  # of the customers At risk or worse, how many need action this week (listed first)
     urgent_by_band: dict[str, int] = field(default_factory=dict)  # band -> of those, how many
+    # The team's exchange rates (team setting fx.rates): the main currency and (code, rate) pairs, so the ARR at
+    # risk in several currencies reads as one total; None: listed per currency.
+    fx: tuple[str, tuple[tuple[str, str], ...]] | None = None
 
     @property
     def total(self) -> int:

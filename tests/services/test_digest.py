@@ -1,5 +1,6 @@
 """The weekly at-risk digest's data: who is listed and how, the week's changes, the totals, the schedule."""
 
+import dataclasses
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -458,3 +459,32 @@ def test_customers_needing_action_this_week_lead_by_arr_then_the_chronic_worst_f
     assert (d.urgent, d.urgent_by_band) == (3, {"unhealthy": 1, "at_risk": 2})
     text = str(blocks.digest_parts(d, "en")[0].blocks)
     assert text.index("Needs action this week* (3)") < text.index("Unhealthy* (1)") < text.index("At risk* (1)")
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [("USD: KRW=0.00072, EUR=1.08", "USD:KRW=0.00072,EUR=1.08"), ("usd:krw=0.00072", "USD:KRW=0.00072"), ("none", "")],
+)
+def test_fx_rates_setting_is_checked_and_normalised(value, stored):
+    assert team_config.check_value("fx.rates", value) == stored
+
+
+@pytest.mark.parametrize("value", ["KRW=0.00072", "USD: KRW", "USD: KRW=-1", "USD: USD=1", "US: KRW=1"])
+def test_fx_rates_setting_refuses_what_it_cannot_use(value):
+    with pytest.raises(team_config.ConfigValueError):
+        team_config.check_value("fx.rates", value)
+
+
+def test_the_digest_adds_mixed_arr_up_with_the_teams_rates(sessions):
+    """With fx.rates, the ARR at risk in two currencies is one ≈ total in the main currency, then the parts."""
+    from bot.blocks import digest as blocks
+
+    a = add_customer(sessions, "Dollar", arr=Decimal(240_000), currency="USD")
+    b = add_customer(sessions, "Won", arr=Decimal(1_200_000_000), currency="KRW")
+    scores(sessions, a, {7: 30, 0: 30})
+    scores(sessions, b, {7: 30, 0: 30})
+    d = build(sessions)
+    plain = str(blocks.digest_parts(d, "en")[0].blocks)
+    assert "$240K · ₩1.2B" in plain or "₩1.2B · $240K" in plain
+    with_fx = dataclasses.replace(d, fx=("USD", (("KRW", "0.00075"),)))
+    assert "≈ $1.1M (" in str(blocks.digest_parts(with_fx, "en")[0].blocks)
