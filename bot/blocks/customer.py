@@ -340,18 +340,11 @@ def _drivers(status: CustomerStatus, locale: str) -> SectionBlock | None:
 def _driver_text(d, status: CustomerStatus, locale: str) -> str:
     """A driver as a change and its pull on the score, not a bare count: `Active users: 149 → 68 in 14 days
     (−12 pts)`; the value alone where no earlier value is known (`NPS: 9/10 (+3 pts)`)."""
-    change = (
-        next(
-            (
-                r.params
-                for r in status.health.risks
-                if r.code in ("usage_drop", "ticket_spike") and r.params.get("signal") == d.signal
-            ),
-            None,
-        )
-        if status.health
-        else None
+    risks = status.health.risks if status.health else ()
+    changes = (
+        r.params for r in risks if r.code in ("usage_drop", "ticket_spike") and r.params.get("signal") == d.signal
     )
+    change = next(changes, None)
     if change is not None and change.get("before") is not None and change.get("after") is not None:
         key = "customer.card.driver_drop" if "pct" in change else "customer.card.driver_change"
         value = t(

@@ -319,6 +319,7 @@ def _resolve_owners(deps: Deps, team_id: str, form: hs.HandoffForm) -> list[hs.F
     as text, and its reminders silently went to the customer's owner)."""
     errors: list[hs.FieldError] = []
     resolved = []
+    looked_up: dict[str, str | None] = {}  # before the ack: each email asked once, known users from the cache
     for number, promise in enumerate(form.promises, 1):
         owner = (promise.owner_name or "").strip()
         if promise.owner_user_id or not owner:
@@ -326,7 +327,10 @@ def _resolve_owners(deps: Deps, team_id: str, form: hs.HandoffForm) -> list[hs.F
             continue
         if _EMAIL_RE.fullmatch(owner):
             try:
-                user = deps.users.find_by_email(owner)
+                key = owner.casefold()
+                if key not in looked_up:
+                    looked_up[key] = deps.users.find_by_email(owner, team_id=team_id)
+                user = looked_up[key]
             except (SlackApiError, SlackRequestError) as exc:  # Slack cannot say now: keep the name as typed
                 log.warning("promise owner %s not looked up: %s", number, getattr(exc, "response", exc))
                 resolved.append(promise)

@@ -7,16 +7,14 @@ import logging
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.blocks import home as hb
 from bot.blocks import voc as vb
-from bot.blocks.handoff import dumps_blocks
 from bot.blocks.kit import notice_modal
 from bot.deps import Deps
 from bot.handlers.customer import card_for
 from bot.handlers.handoff import handle_handoff_shortcut
-from bot.handlers.messages import error_text, open_modal
+from bot.handlers.messages import dm, error_text, open_modal
 from bot.handlers.payload import action_int
 from bot.handlers.registry import Registry
 from bot.handlers.voc_modal import handle_voc_customer_options, log_modal
@@ -75,11 +73,7 @@ def handle_home_card(ack: Ack, body: dict, client: WebClient, deps: Deps, team_i
         return
     locale = deps.users.locale(team_id, user_id)
     blocks, text = card_for(deps, team_id, customer_id, locale, None)
-    try:
-        channel = client.conversations_open(users=user_id)["channel"]["id"]
-        client.chat_postMessage(channel=channel, blocks=dumps_blocks(blocks), text=text)
-    except (SlackApiError, SlackRequestError) as exc:
-        log.warning("home card for %s not sent: %s", user_id, getattr(exc, "response", exc))
+    dm(client, user_id, blocks, text)
 
 
 def handle_home_promise_done(ack: Ack, body: dict, client: WebClient, deps: Deps, team_id: str, user_id: str) -> None:
@@ -94,8 +88,7 @@ def handle_home_promise_done(ack: Ack, body: dict, client: WebClient, deps: Deps
     now = deps.clock()
     try:
         with deps.sessions.begin() as db:
-            home.mark_promise_done(db, team_id, promise_id, user_id, now=now)
-            hr.queue_now(db, team_id, user_id, f"done:{promise_id}", now=now)
+            home.mark_promise_done(db, team_id, promise_id, user_id, now=now, redraw_now=True)
     except (home.PromiseError, cs.CustomerNotFound) as exc:
         open_modal(client, None, body["trigger_id"], notice_modal(locale, error_text(locale, exc)), locale)
         return

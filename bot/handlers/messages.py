@@ -7,10 +7,11 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 from slack_bolt import Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.blocks.handoff import dumps_blocks
 from bot.blocks.kit import notice_modal
 from bot.errors import UserError
 from bot.i18n import t
@@ -113,3 +114,12 @@ def open_modal(client: WebClient, respond: Respond | None, trigger_id: str, view
         log.warning("views.open failed: %s", exc.response.get("error"))
         answer_privately(respond, t(locale, "common.try_again"))
         return False
+
+
+def dm(client: WebClient, user: str, blocks: list[Block], text: str) -> None:
+    """A message in `user`'s DM with Baton (best effort: a failure is logged)."""
+    try:
+        channel = client.conversations_open(users=user)["channel"]["id"]
+        client.chat_postMessage(channel=channel, blocks=dumps_blocks(blocks), text=text)
+    except (SlackApiError, SlackRequestError) as exc:
+        log.warning("DM to %s not sent: %s", user, getattr(exc, "response", exc))

@@ -15,11 +15,10 @@ from bot.blocks import voc as vb
 from bot.blocks.handoff import dumps_blocks
 from bot.deps import Deps
 from bot.errors import UserError
-from bot.handlers.messages import error_text, is_help, open_modal, read_action
+from bot.handlers.messages import dm, error_text, is_help, open_modal, read_action
 from bot.handlers.registry import Registry
 from bot.handlers.voc_modal import (
     confirmation,
-    dm,
     handle_voc_customer_options,
     handle_voc_edit,
     handle_voc_edit_submission,

@@ -26,6 +26,7 @@ from bot.deps import Deps
 from bot.handlers.messages import (
     answer_privately,
     bad_button,
+    dm,
     error_text,
     modal_errors,
     open_modal,
@@ -396,15 +397,6 @@ def _respond(url: str, blocks: list[Block], text: str, *, replace: bool) -> bool
     except (OSError, ValueError) as exc:
         log.info("response_url failed: %s", exc)
         return False
-
-
-def dm(client: WebClient, user: str, blocks: list[Block], text: str) -> None:
-    """A message in `user`'s DM with Baton (best effort)."""
-    try:
-        channel = client.conversations_open(users=user)["channel"]["id"]
-        client.chat_postMessage(channel=channel, blocks=dumps_blocks(blocks), text=text)
-    except (SlackApiError, SlackRequestError) as exc:
-        log.warning("VoC DM to %s not sent: %s", user, getattr(exc, "response", exc))
 
 
 def _tell(client: WebClient, meta: vb.VocMeta, user: str, blocks: list[Block], text: str) -> None:

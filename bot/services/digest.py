@@ -338,12 +338,12 @@ WHOLE_TEAM = 20_000  # asked for more customers than this, one read of the team'
 def _columns(db: Session, ids: Sequence[int], columns: tuple, team_id: str | None = None) -> dict[int, Any]:
     """`columns` of these customers (the first column is the id). For many of them and a `team_id`, one read of
     the team's rows, kept for those asked (200 IN lists of 500 cost 1.7 s at 100,000 customers on PostgreSQL)."""
-    out = {}
     if team_id is not None and len(ids) > WHOLE_TEAM:
         wanted = set(ids)
         team = Customer.__table__.c.team_id
         rows = db.connection().execute(sa_select(*columns).where(team == team_id))
         return {c.id: c for c in rows if c.id in wanted}
+    out = {}
     for chunk in _chunks(ids):
         out.update((c.id, c) for c in db.connection().execute(sa_select(*columns).where(columns[0].in_(chunk))))
     return out

@@ -13,7 +13,7 @@ from bot.errors import UserError
 from bot.models import DRAFT, SUBMITTED, Customer, Handoff, Promise
 from bot.services import health_state, onboarding
 from bot.services.health_config import HealthRules
-from bot.services.home_refresh import queue_refresh
+from bot.services.home_refresh import queue_now, queue_refresh
 from bot.services.meeting import main_currency, rank_arr
 from bot.viewdata import home as vh
 from bot.viewdata.health import AT_RISK, UNHEALTHY
@@ -128,10 +128,13 @@ def _handoffs(db: Session, team_id: str, user_id: str) -> list[vh.WaitingHandoff
     ]
 
 
-def mark_promise_done(db: Session, team_id: str, promise_id: int, user_id: str, *, now: datetime) -> bool:
+def mark_promise_done(
+    db: Session, team_id: str, promise_id: int, user_id: str, *, now: datetime, redraw_now: bool = False
+) -> bool:
     """Mark a promise kept: by its owner, or the customer's owner or AE. False when it was done already (a
     double click). PromiseError("gone") for a promise that is not the team's, ("not_yours") for anyone else.
-    The people whose Home lists it get a redraw; its overdue reminders stop (they are for open promises)."""
+    The people whose Home lists it get a redraw (the clicker's at once with `redraw_now`, a click on their own
+    Home tab); its overdue reminders stop (they are for open promises)."""
     found = db.exec(
         select(Promise, Customer)
         .join(Customer, col(Customer.id) == Promise.customer_id)
@@ -147,5 +150,9 @@ def mark_promise_done(db: Session, team_id: str, promise_id: int, user_id: str, 
         return False
     promise.status, promise.done_by, promise.done_at = DONE, user_id, now
     db.add(promise)
-    queue_refresh(db, team_id, {user_id, promise.owner_user_id, customer.owner_user_id}, now=now)
+    debounced = {user_id, promise.owner_user_id, customer.owner_user_id}
+    if redraw_now:  # the clicker's own Home tab: at once, and not again when the window ends
+        debounced.discard(user_id)
+        queue_now(db, team_id, user_id, f"done:{promise_id}", now=now)
+    queue_refresh(db, team_id, debounced, now=now)
     return True

@@ -37,7 +37,7 @@ def queue_refresh(db: Session, team_id: str, users: Iterable[str | None], *, now
 
 def queue_opened(db: Session, team_id: str, user: str, event_id: str, *, now: datetime) -> bool:
     """Draw the Home tab now for someone who just opened it (once per event)."""
-    return outbox.enqueue(db, team_id, f"home:{user}:opened:{event_id}", HomeKind.PUBLISH, {"user": user}, now=now)
+    return queue_now(db, team_id, user, f"opened:{event_id}", now=now)
 
 
 def queue_now(db: Session, team_id: str, user: str, reason: str, *, now: datetime) -> bool:
