@@ -108,7 +108,7 @@ FIELDS = FieldTable(
         "products_sold",
         3000,
         optional=False,
-        card=CardSpot("body", 1),
+        card=CardSpot("body", 1, label="handoff.card.products_sold"),
         complete=True,
         prefill_fallback="crm_deal_name",
     ),
@@ -140,16 +140,29 @@ FIELDS = FieldTable(
         card=CardSpot("fact", 2, "renewal", "handoff.card.renewal", always=True, pair="term_months"),
         complete=True,
     ),
-    _text("why_bought", 3000, optional=False, card=CardSpot("body", 2), complete=True),
-    _text("business_goals", 3000, optional=False, card=CardSpot("body", 3), complete=True),
-    _text("success_criteria", 3000, optional=False, parse="criteria", card=CardSpot("body", 4), complete=True),
+    _text("why_bought", 3000, optional=False, card=CardSpot("body", 2, label="handoff.card.why_bought"), complete=True),
+    _text(
+        "business_goals",
+        3000,
+        optional=False,
+        card=CardSpot("body", 3, label="handoff.card.business_goals"),
+        complete=True,
+    ),
+    _text(
+        "success_criteria",
+        3000,
+        optional=False,
+        parse="criteria",
+        card=CardSpot("body", 4, label="handoff.card.success_criteria"),
+        complete=True,
+    ),
     _text(
         "stakeholders",
         3000,
         optional=False,
         parse="stakeholders",
         column="stakeholders_text",
-        card=CardSpot("body", 7, "stakeholders"),
+        card=CardSpot("body", 7, "stakeholders", "handoff.card.stakeholders"),
         complete=True,
     ),
     _text(
@@ -161,7 +174,7 @@ FIELDS = FieldTable(
         card=CardSpot("body", 5, "promises", "handoff.card.promises"),
         complete=True,
     ),
-    _text("risks", 3000, optional=True, card=CardSpot("body", 6), complete=True),
+    _text("risks", 3000, optional=True, card=CardSpot("body", 6, label="handoff.card.risks"), complete=True),
     FieldSpec(
         "kickoff_date",
         "date",
@@ -193,10 +206,10 @@ FIELDS = FieldTable(
     FieldSpec(
         "icp_fit", "icp", True, parse="choice", column="icp_fit", card=CardSpot("fact", 8, "icp", "handoff.card.icp")
     ),
-    _text("competitors", 1000, optional=True, card=CardSpot("extra", 1)),
-    _text("tech_requirements", 3000, optional=True, card=CardSpot("extra", 2)),
-    _text("links", 3000, optional=True, card=CardSpot("extra", 3)),
-    _text("feature_requests", 3000, optional=True, card=CardSpot("extra", 4)),
+    _text("competitors", 1000, optional=True, card=CardSpot("extra", 1, label="handoff.card.competitors")),
+    _text("tech_requirements", 3000, optional=True, card=CardSpot("extra", 2, label="handoff.card.tech_requirements")),
+    _text("links", 3000, optional=True, card=CardSpot("extra", 3, label="handoff.card.links")),
+    _text("feature_requests", 3000, optional=True, card=CardSpot("extra", 4, label="handoff.card.feature_requests")),
 )
 
 
