@@ -30,7 +30,7 @@ from bot.i18n import format_date, has, t
 from bot.money import format_amount
 from bot.signals import SIGNALS
 from bot.text import escape_mrkdwn, truncate
-from bot.viewdata.customer import CustomerStatus, PromiseItem, VocNote
+from bot.viewdata.customer import CsmRating, CustomerStatus, PromiseItem, VocNote
 from bot.viewdata.lookup import Match
 
 # --- ids (one place; a test checks each action id has a listener) -----------------------------------
@@ -306,21 +306,25 @@ def _verdict(status: CustomerStatus, locale: str, hidden: frozenset[str]) -> Sec
     return _section(text)
 
 
-def _rating(status: CustomerStatus, locale: str, hidden: frozenset[str]) -> ContextBlock | None:
-    """The CSM's own latest rating and its note: `🧑‍💼 CSM rating 4/5 · <@U1> · Dec 1, 2026: “…”`."""
-    r = status.rating
-    if r is None or "score" in hidden:
-        return None
+def rating_text(r: CsmRating, locale: str) -> str:
+    """The CSM's own rating and its note: `🧑‍💼 CSM rating 4/5 · <@U1> · Dec 1, 2026: “…”` (the card, the
+    renewal DMs)."""
     key = "customer.card.rating_note" if r.note else "customer.card.rating"
-    text = t(
+    return t(
         locale,
         key,
         rating=r.rating,
         by=f"<@{r.by}>" if r.by else t(locale, "common.unknown"),
         date=format_date(r.as_of, locale),
-        note=escape_mrkdwn(truncate(r.note or "", 500)),
+        note=escape_mrkdwn(truncate(" ".join(r.note.split()) if r.note else "", 500)),
     )
-    return ContextBlock(elements=[_mrkdwn(text)])
+
+
+def _rating(status: CustomerStatus, locale: str, hidden: frozenset[str]) -> ContextBlock | None:
+    r = status.rating
+    if r is None or "score" in hidden:
+        return None
+    return ContextBlock(elements=[_mrkdwn(rating_text(r, locale))])
 
 
 def _drivers(status: CustomerStatus, locale: str) -> SectionBlock | None:

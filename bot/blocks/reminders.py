@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks import kit
-from bot.blocks.customer import BAND_EMOJI, band_label
+from bot.blocks.customer import BAND_EMOJI, band_label, rating_text
 from bot.blocks.kit import SECTION_LIMIT, mrkdwn, plain, section
 from bot.i18n import format_date, t
 from bot.money import format_amount
@@ -277,6 +277,10 @@ def _facts(state: RenewalState, locale: str, *, role: str) -> dict:
     return {"type": "section", "fields": fields}
 
 
+def _rating(state: RenewalState, locale: str) -> dict | None:
+    return _ctx(rating_text(state.rating, locale)) if state.rating else None
+
+
 def _voc(state: RenewalState, locale: str) -> dict | None:
     if not state.voc_quote:
         return None
@@ -318,6 +322,7 @@ def renewal_reminder(
         blocks.append(_sec(t(locale, "reminders.renewal.csp", days=step)))
     if state.band in ("at_risk", "unhealthy"):
         blocks.append(_sec(t(locale, "reminders.renewal.risk", band=band_label(state.band, locale))))
+    blocks.append(_rating(state, locale))
     blocks.append(_voc(state, locale))
     blocks.append(_ctx(t(locale, WHY[role], name=name, step=step)))
     buttons = ("ack", "snooze", "hand_ae") if role == "csm" else ("ack", "snooze")
@@ -340,6 +345,7 @@ def handed_to_ae(state: RenewalState, locale: str, *, key: str, step: int, by: s
     blocks: list = [_sec(f"{title}\n{lead}"), _facts(state, locale, role="ae")]
     if state.band in ("at_risk", "unhealthy"):
         blocks.append(_sec(t(locale, "reminders.renewal.risk", band=band_label(state.band, locale))))
+    blocks.append(_rating(state, locale))
     blocks.append(_voc(state, locale))
     blocks.append(_ctx(t(locale, "reminders.handed.why", step=step, date=when)))
     blocks.append(_actions(key, locale, state.customer_id, "renewal.handed", ("ack", "snooze")))

@@ -7,7 +7,8 @@ Reads a handful of rows per card: the customer, its latest submitted or accepted
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, case, func
 from sqlalchemy import select as sa_select
@@ -34,6 +35,7 @@ log = logging.getLogger("baton.customer")
 
 MAX_PROMISES = 20  # read per card (the card shows fewer); the totals are counted in SQL
 RATING_SIGNAL, RATING_SOURCE = "csm_rating", "slack"
+RATING_CHUNK = 500
 
 
 class CustomerKind(outbox.OutboxKind):
@@ -211,6 +213,35 @@ def latest_rating(db: Session, team_id: str, customer_id: int, day: date | None)
         return None
     value, note, by, as_of = row
     return CsmRating(int(round(value)), note, by, as_of)
+
+
+RATING_LOOKBACK_DAYS = 180  # a renewal DM shows the CSM's latest rating of the last half year, with its date
+
+
+def latest_ratings(
+    db: Session, team_id: str, customer_ids: Sequence[int], today: date, *, days: int = RATING_LOOKBACK_DAYS
+) -> dict[int, CsmRating]:
+    """Each customer's latest CSM rating within `days` (the one with a note first on its day), for many
+    customers at once: one ranged read of the snapshots' (team, customer, day, signal) key per CHUNK ids."""
+    hs = HealthSnapshot.__table__
+    out: dict[int, CsmRating] = {}
+    ids = sorted(set(customer_ids))
+    for i in range(0, len(ids), RATING_CHUNK):
+        stmt = (
+            sa_select(hs.c.customer_id, hs.c.value, hs.c.note, hs.c.recorded_by, hs.c.as_of)
+            .where(
+                hs.c.team_id == team_id,
+                hs.c.customer_id.in_(ids[i : i + RATING_CHUNK]),
+                hs.c.as_of > today - timedelta(days=days),
+                hs.c.as_of <= today,
+                hs.c.signal == RATING_SIGNAL,
+            )
+            .order_by(hs.c.as_of.desc(), hs.c.note.is_(None), hs.c.id.desc())
+        )
+        for cid, value, note, by, as_of in db.connection().execute(stmt):
+            if cid not in out:
+                out[cid] = CsmRating(int(round(value)), note, by, as_of)
+    return out
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from bot.models import Customer, HealthScore, Occurrence, Promise, VocNote
 from bot.services import health_state
+from bot.services.customer import latest_ratings
 from bot.services import schedules as engine
 from bot.services.health_config import HealthRules
 from bot.services.reminders import FINAL, HANDED, Outcome, day_of, find, snooze_round, snoozed_due
@@ -77,6 +78,7 @@ def states(db: Session, team_id: str, customer_ids: Sequence[int], today: date, 
     before = _stored_scores(db, team_id, ids, today - timedelta(days=TREND_DAYS))
     promises = _promise_counts(db, team_id, ids, today)
     voc = _latest_voc(db, team_id, ids)
+    ratings = latest_ratings(db, team_id, ids, today)
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
         for c in db.exec(select(Customer).where(Customer.team_id == team_id, col(Customer.id).in_(chunk))):
@@ -102,6 +104,7 @@ def states(db: Session, team_id: str, customer_ids: Sequence[int], today: date, 
                 overdue_promises=late,
                 voc_quote=quote,
                 voc_on=heard,
+                rating=ratings.get(c.id),  # type: ignore[arg-type]
             )
     return out
 

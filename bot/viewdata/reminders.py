@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from bot.viewdata.customer import CsmRating
+
 
 @dataclass(frozen=True)
 class RenewalState:
@@ -25,6 +27,7 @@ class RenewalState:
     overdue_promises: int
     voc_quote: str | None = None
     voc_on: date | None = None
+    rating: CsmRating | None = None  # the CSM's own latest rating (Rate health on the card), with its note
 
 
 @dataclass(frozen=True)

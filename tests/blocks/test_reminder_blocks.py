@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from bot.blocks import reminders as rb
+from bot.viewdata.customer import CsmRating
 from bot.viewdata.reminders import OnboardingState, RenewalState, TaskView
 from tests.blocks.test_handoff_blocks import _check_block
 
@@ -53,6 +54,7 @@ def state(**changes) -> RenewalState:
         "overdue_promises": 999_999,
         "voc_quote": LONG_TEXT,
         "voc_on": date(2026, 8, 1),
+        "rating": CsmRating(1, LONG_TEXT, "U" + "C" * 30, date(2026, 8, 2)),
     }
     return RenewalState(**{**base, **changes})
 

@@ -13,6 +13,7 @@ from bot.jobs.schedules import run_due
 from bot.models import Customer, Handoff, Occurrence, OnboardingTask, ReminderMute, SlackUser
 from bot.models.handoff import ACCEPTED
 from bot.services import team_config
+from bot.services.customer import RatingInput, record_csm_rating
 from bot.text import normalize_key
 from tests import payloads as p
 
@@ -101,6 +102,26 @@ def test_the_scan_dms_the_csm_and_the_ae_once(at_t0, slack):
     assert "<@U_CSM>" in text_of(ae) and "Hand to AE" not in text_of(ae)
     row = occurrence(at_t0, renewal_key(cid, 60, 60))
     assert (row.status, row.channel, row.ts) == ("sent", slack.dm_channel("U_CSM"), csm["ts"])
+
+
+@pytest.mark.parametrize(
+    ("csm", "expected"),
+    [
+        ("U_CSM", "🧑‍💼 CSM rating 2/5 · <@U_CSM> · Mar 1, 2026: “Champion left, budget frozen”"),
+        ("U_KO", "🧑‍💼 CSM 평가 2/5 · <@U_KO> · 2026년 3월 1일: “Champion left, budget frozen”"),
+    ],
+)
+def test_the_renewal_dm_shows_the_csms_own_rating(at_t0, slack, csm, expected):
+    """The CSM's Rate health (its note, who and when) is in the owner's DM and the AE's, in their language."""
+    cid = add_customer(at_t0, "Acme Corp.", 60, owner_user_id=csm)
+    rating = RatingInput(2, "Champion left, budget frozen")
+    day = (T0 - timedelta(days=2)).date()
+    with at_t0.deps.sessions.begin() as db:
+        record_csm_rating(db, "T111", cid, rating, csm, day, T0, at_t0.deps.health_rules)
+    assert scan(at_t0) == 2
+    (owner,) = dms(slack, csm)
+    assert expected in text_of(owner)
+    assert "CSM rating 2/5" in text_of(dms(slack, "U_AE")[0])
 
 
 def test_acknowledge_updates_the_message_in_place_once(at_t0, slack):

@@ -1,6 +1,7 @@
 """The renewal ladder: which step goes to whom on which day, superseded steps, renewal-date changes, a new
 cycle, snoozes, mutes, and the state the reminder shows."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -355,6 +356,37 @@ def test_the_state_is_computed_for_the_reminded_customer(sessions, rich):
     assert (state.days_left, state.open_promises, state.overdue_promises) == (90, 3, 1)
     assert state.voc_quote == "Exports are too slow for our finance team"
     assert state.voc_on == START - timedelta(days=3)
+
+
+def rating(sessions, cid: int, day: date, value: float, note: str | None, by: str = "U_CSM") -> None:
+    with sessions.begin() as db:
+        db.add(
+            HealthSnapshot(
+                team_id=TEAM, customer_id=cid, signal="csm_rating", source="slack", as_of=day, value=value,
+                note=note, recorded_by=by,
+            )
+        )  # fmt: skip
+
+
+def test_the_state_carries_the_csms_latest_rating_of_the_last_half_year(sessions, rich):
+    """The latest csm_rating snapshot (its note, who, when) is the reminder's; one over 180 days old is not."""
+    rating(sessions, rich, START - timedelta(days=30), 4, "Was fine")
+    rating(sessions, rich, START - timedelta(days=5), 2, "Champion left", by="U_OTHER")
+    other = customer(sessions, START + timedelta(days=60), name="Initech")
+    rating(sessions, other, START - timedelta(days=181), 5, None)
+    with sessions.begin() as db:
+        states = renewals.states(db, TEAM, [rich, other], START, HealthRules())
+    r = states[rich].rating
+    assert (r.rating, r.note, r.by, r.as_of) == (2, "Champion left", "U_OTHER", START - timedelta(days=5))
+    assert states[other].rating is None
+
+
+def test_the_t90_reminder_shows_the_csms_rating(sessions, rich):
+    rating(sessions, rich, START - timedelta(days=5), 2, "Champion left")
+    (m,) = [x for x in messages(scan(sessions, START)) if x.user == "U_CSM"]
+    assert "🧑‍💼 CSM rating 2/5 · <@U_CSM> · Feb 25, 2026: “Champion left”" in json.dumps(
+        m.parts[0].blocks, ensure_ascii=False
+    )
 
 
 def test_the_t90_reminder_shows_the_state_and_asks_for_the_success_plan(sessions, rich):
