@@ -6,8 +6,8 @@ Reads a handful of rows per card: the customer, its latest submitted or accepted
 """
 
 import logging
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, case, func

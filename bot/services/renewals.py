@@ -25,8 +25,8 @@ from sqlmodel import Session, col, select
 
 from bot.models import Customer, HealthScore, Occurrence, Promise, VocNote
 from bot.services import health_state
-from bot.services.customer import latest_ratings
 from bot.services import schedules as engine
+from bot.services.customer import latest_ratings
 from bot.services.health_config import HealthRules
 from bot.services.reminders import FINAL, HANDED, Outcome, day_of, find, snooze_round, snoozed_due
 from bot.services.schedules import Context, Message, Part, Skip
