@@ -11,7 +11,7 @@ from bot.blocks import customer as cb
 from bot.blocks import digest as db_
 from bot.services.customer import CustomerStatus, HandoffSummary, PromiseItem, VocNote
 from bot.services.health import CustomerHealth, Driver, Risk, Score, Trend
-from bot.viewdata.customer import CsmRating
+from bot.viewdata.customer import CsmRating, TouchItem
 from bot.viewdata.digest import Crossing, Digest, Line
 from bot.viewdata.digest import Driver as LineDriver
 
@@ -83,6 +83,9 @@ def card_example() -> str:
         redact=frozenset(),
         today=TODAY,
         rating=CsmRating(2, "Champion left last week", "U0CSM", TODAY - timedelta(days=1)),
+        touches=(
+            TouchItem("meeting", "QBR: renewal at risk; exec sponsor call set", "U0CSM", TODAY - timedelta(days=4)),
+        ),
     )
     blocks, _ = cb.customer_card(status, "en", channel="C0CS")
     return flatten(blocks)

@@ -26,11 +26,11 @@ from bot.blocks.kit import SECTION_LIMIT
 from bot.blocks.kit import mrkdwn as _mrkdwn
 from bot.blocks.kit import plain as _plain
 from bot.blocks.kit import section as _section
-from bot.i18n import format_date, has, t
+from bot.i18n import format_date, has, t, t_count
 from bot.money import format_amount
 from bot.signals import SIGNALS
 from bot.text import escape_mrkdwn, truncate
-from bot.viewdata.customer import CsmRating, CustomerStatus, PromiseItem, VocNote
+from bot.viewdata.customer import CsmRating, CustomerStatus, PromiseItem, TouchItem, VocNote
 from bot.viewdata.lookup import Match
 
 # --- ids (one place; a test checks each action id has a listener) -----------------------------------
@@ -42,6 +42,11 @@ LOG_VOC = "customer_log_voc"  # Log VoC for this customer (value: CardRef): the 
 ASK_AE = "handoff_ask_ae"  # the handoff card's Ask AE (bot/blocks/handoff.py; value: the handoff id)
 OPEN_CRM = "customer_open_crm"  # a link to the customer's CRM record (Slack still sends the click: acked)
 HEALTH_MODAL = "customer_health_submit"
+LOG_TOUCH = "customer_log_touch"  # Log a touch (value: CardRef): a call, meeting, email or note with this customer
+TOUCH_MODAL = "customer_touch_submit"
+TOUCH_KIND_BLOCK = "touch_kind"
+TOUCH_DATE_BLOCK = "touch_date"
+TOUCH_NOTE_BLOCK = "touch_note"
 HANDOFF_VIEW_MODAL = "customer_handoff_view"  # read-only, never submitted
 VOC_VIEW = "voc_view"  # a VoC note's View full note button (listener in handlers/voc.py)
 CARD_ACTIONS_BLOCK = "customer_card_actions"
@@ -57,6 +62,8 @@ PROMISE_DONE = "card_promise_done"  # a promise's checkbox on the asker's card (
 PROMISES_BLOCK = "card_promises_"  # + the customer id: the card to redraw once it is ticked
 MAX_DRIVERS = 3
 MAX_VOC = 3
+TOUCH_NOTE = 300  # characters of a touch's note on the card
+TOUCH_EMOJI = {"call": "📞", "meeting": "👥", "email": "✉️", "note": "📝"}
 VOC_QUOTE = 600  # characters of a VoC quote on the card (after escaping); View full note shows all of it
 MAX_VOC_ITEMS = 3  # roadmap items listed under a note
 HANDOFF_PART = 800  # characters of each handoff answer on the card; the modal shows all of it
@@ -506,6 +513,34 @@ def _voc(status: CustomerStatus, locale: str) -> list[Block]:
     return blocks
 
 
+def touch_kind(kind: str, locale: str) -> str:
+    return t(locale, _key("touch", kind)) if has(_key("touch", kind)) else escape_mrkdwn(truncate(kind, 16))
+
+
+def touch_line(touch: TouchItem, locale: str, limit: int = TOUCH_NOTE) -> str:
+    """`📞 *Call* · Dec 3, 2026 · <@U1>: “Walked through the renewal…”`."""
+    return t(
+        locale,
+        "customer.card.touch",
+        emoji=TOUCH_EMOJI.get(touch.kind, "📝"),
+        kind=touch_kind(touch.kind, locale),
+        date=format_date(touch.on, locale),
+        by=f"<@{touch.by}>",
+        note=escape_mrkdwn(truncate(" ".join(touch.note.split()), limit)),
+    )
+
+
+def _touches(status: CustomerStatus, locale: str) -> Block:
+    """The latest logged touches, or how long nobody logged one (a nudge to use Log a touch)."""
+    if not status.touches:
+        return ContextBlock(elements=[_mrkdwn(t(locale, "customer.card.touches.none"))])
+    last = (status.today - status.touches[0].on).days
+    head = f"*{t(locale, 'customer.card.touches')}* · " + (
+        t(locale, "customer.card.touches.today") if last <= 0 else t_count(locale, "customer.card.touches.ago", last)
+    )
+    return _section("\n".join([head, *(touch_line(x, locale) for x in status.touches)]))
+
+
 def customer_card(
     status: CustomerStatus,
     locale: str,
@@ -542,6 +577,8 @@ def customer_card(
         blocks.append(_handoff(status, locale))
     if "promises" not in hidden:
         blocks.extend(_promises(status, locale, checkable=not shared_by))
+    if "touches" not in hidden:
+        blocks.append(_touches(status, locale))
     if "voc" not in hidden:
         blocks.extend(_voc(status, locale))
     if shared_by:
@@ -561,6 +598,7 @@ def customer_card(
         ButtonElement(text=_plain(t(locale, "customer.card.update_health")), action_id=UPDATE_HEALTH, value=ref)
     )
     if not shared_by:
+        buttons.append(ButtonElement(text=_plain(t(locale, "customer.card.log_touch")), action_id=LOG_TOUCH, value=ref))
         buttons.append(ButtonElement(text=_plain(t(locale, "customer.card.log_voc")), action_id=LOG_VOC, value=ref))
         if status.handoff is not None and status.ae_user_id:  # asked in the handoff card's thread
             ask = ButtonElement(

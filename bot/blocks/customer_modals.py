@@ -7,21 +7,41 @@ from dataclasses import replace
 from datetime import date
 
 from pydantic import BaseModel
-from slack_sdk.models.blocks import ActionsBlock, Block, InputBlock, Option, PlainTextInputElement, StaticSelectElement
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    DatePickerElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+)
 from slack_sdk.models.views import View
 
 from bot.blocks import handoff as hb
 from bot.blocks import kit
-from bot.blocks.customer import HANDOFF_VIEW_MODAL, HEALTH_MODAL, NOTE_BLOCK, RATING_BLOCK, VALUE, _key
+from bot.blocks.customer import (
+    HANDOFF_VIEW_MODAL,
+    HEALTH_MODAL,
+    NOTE_BLOCK,
+    RATING_BLOCK,
+    TOUCH_DATE_BLOCK,
+    TOUCH_KIND_BLOCK,
+    TOUCH_MODAL,
+    TOUCH_NOTE_BLOCK,
+    VALUE,
+    _key,
+    touch_kind,
+)
 from bot.blocks.kit import plain as _plain
 from bot.blocks.kit import section as _section
 from bot.i18n import format_date, t
 from bot.text import escape_mrkdwn, truncate
-from bot.viewdata.customer import NOTE_MAX, RATING_MAX, RATING_MIN
+from bot.viewdata.customer import NOTE_MAX, RATING_MAX, RATING_MIN, TOUCH_KINDS, TOUCH_NOTE_MAX
 
 
 class HealthMeta(BaseModel):
-    """What the Update health modal carries in private_metadata."""
+    """What the card's modals (Rate health, Log a touch) carry in private_metadata."""
 
     customer_id: int
     locale: str = "en"
@@ -114,4 +134,51 @@ def health_saved(locale: str, customer: str, rating: int, as_of: date) -> str:
         rating=rating,
         customer=escape_mrkdwn(truncate(customer, 255)),
         date=format_date(as_of, locale),
+    )
+
+
+def touch_modal(locale: str, meta: HealthMeta, customer: str, today: date) -> View:
+    """Log a touch: what kind (call, meeting, email, note), on which day (today unless changed) and what happened."""
+    options = [Option(value=kind, text=_plain(touch_kind(kind, locale))) for kind in TOUCH_KINDS]
+    return View(
+        type="modal",
+        callback_id=TOUCH_MODAL,
+        title=_plain(t(locale, "customer.touch_modal.title"), 24),
+        submit=_plain(t(locale, "customer.touch_modal.submit"), 24),
+        close=_plain(t(locale, "common.cancel"), 24),
+        private_metadata=meta.dump(),
+        blocks=[
+            _section(t(locale, "customer.touch_modal.intro", customer=escape_mrkdwn(truncate(customer, 255)))),
+            InputBlock(
+                block_id=TOUCH_KIND_BLOCK,
+                label=_plain(t(locale, "customer.touch_modal.kind"), 2000),
+                element=StaticSelectElement(action_id=VALUE, options=options, initial_option=options[0]),
+            ),
+            InputBlock(
+                block_id=TOUCH_DATE_BLOCK,
+                label=_plain(t(locale, "customer.touch_modal.date"), 2000),
+                element=DatePickerElement(action_id=VALUE, initial_date=today.isoformat()),
+            ),
+            InputBlock(
+                block_id=TOUCH_NOTE_BLOCK,
+                label=_plain(t(locale, "customer.touch_modal.note"), 2000),
+                element=PlainTextInputElement(
+                    action_id=VALUE,
+                    multiline=True,
+                    max_length=TOUCH_NOTE_MAX,
+                    placeholder=_plain(t(locale, "customer.touch_modal.note_placeholder"), 150),
+                ),
+            ),
+        ],
+    )
+
+
+def touch_saved(locale: str, customer: str, kind: str, on: date) -> str:
+    """The ephemeral confirmation after Log a touch."""
+    return t(
+        locale,
+        "customer.touch_saved",
+        kind=touch_kind(kind, locale),
+        customer=escape_mrkdwn(truncate(customer, 255)),
+        date=format_date(on, locale),
     )

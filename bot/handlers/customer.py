@@ -1,5 +1,5 @@
 """Slack listeners for `/customer`: the lookup (command, DM, @mention), the pick-one buttons and the card's
-Share in channel, Open handoff and Update health buttons, and the Update health modal.
+Share in channel, Open handoff, Rate health and Log a touch buttons, and their modals.
 
 Every answer is for the asker only: an ephemeral reply (slash command, @mention in a channel) or a message in
 their DM with Baton. Only Share in channel posts for everyone, through the outbox.
@@ -7,6 +7,7 @@ their DM with Baton. Only Share in channel posts for everyone, through the outbo
 
 import logging
 import re
+import uuid
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
@@ -35,7 +36,7 @@ from bot.handlers.messages import (
 from bot.handlers.registry import Registry
 from bot.renderers.handoff import card_data
 from bot.services import customer as cs
-from bot.services import home
+from bot.services import home, touches
 from bot.text import normalize_key
 
 log = logging.getLogger("baton.customer")
@@ -277,6 +278,62 @@ def handle_customer_health_submission(
     _tell(client, meta, user_id, cm.health_saved(meta.locale, name, rating.rating, today))
 
 
+def handle_customer_log_touch(
+    ack: Ack, body: dict, client: WebClient, respond: Respond, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """Log a touch: the modal for a call, meeting, email or note with this customer."""
+    ack()
+    ref = read_action(cb.CardRef, body)
+    if ref is None:
+        return
+    locale = deps.users.locale(team_id, user_id)
+    try:
+        with deps.sessions.begin() as db:
+            name = cs.get_customer(db, team_id, ref.customer_id).name
+    except cs.CustomerNotFound as exc:
+        answer_privately(respond, error_text(locale, exc))
+        return
+    meta = cm.HealthMeta(
+        customer_id=ref.customer_id,
+        locale=locale,
+        channel=ref.channel or _channel(body),
+        response_url=body.get("response_url"),
+    )
+    view = cm.touch_modal(locale, meta, name, deps.clock().date())
+    open_modal(client, respond, body["trigger_id"], view, locale)
+
+
+TOUCH_BLOCKS = {"kind": cb.TOUCH_KIND_BLOCK, "note": cb.TOUCH_NOTE_BLOCK, "date": cb.TOUCH_DATE_BLOCK}
+
+
+def handle_customer_touch_submission(
+    ack: Ack, view: dict, client: WebClient, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """Log a touch submitted: checked, stored once per modal (its view id) before the ack, confirmed."""
+    meta = read_meta(cm.HealthMeta, view)
+    if meta is None:
+        ack(**stale_form(view, deps.users.locale(team_id, user_id)))
+        return
+    values = state_values(view)
+    today = deps.clock().date()
+    touch, errors = touches.validate(
+        values.get(cb.TOUCH_KIND_BLOCK), values.get(cb.TOUCH_NOTE_BLOCK), values.get(cb.TOUCH_DATE_BLOCK), today
+    )
+    if touch is None:
+        shown = {TOUCH_BLOCKS[f]: cm.error_text(meta.locale, code, params) for f, (code, params) in errors.items()}
+        ack(**modal_errors(view, shown, meta.locale))
+        return
+    idem = f"view:{view.get('id') or uuid.uuid4().hex}"  # Slack's view id: one per opened modal
+    try:
+        with deps.sessions.begin() as db:
+            name = cs.log_touch(db, team_id, meta.customer_id, touch, user_id, idem=idem, now=deps.clock())
+    except cs.CustomerNotFound as exc:
+        ack(**modal_errors(view, {cb.TOUCH_NOTE_BLOCK: error_text(meta.locale, exc, mrkdwn=False)}, meta.locale))
+        return
+    ack()
+    _tell(client, meta, user_id, cm.touch_saved(meta.locale, name, touch.kind, touch.on))
+
+
 def handle_customer_dm(event: dict, client: WebClient, deps: Deps, team_id: str) -> None:
     """A DM to Baton: `customer acme` (or just `acme`) gets the card in that DM; `help`, `?` or `도움말` help."""
     user, text = event.get("user"), event.get("text") or ""
@@ -301,6 +358,8 @@ def register(reg: Registry) -> None:
     reg.action(cb.PROMISE_DONE)(handle_customer_promise_done)
     reg.action(cb.OPEN_CRM)(handle_customer_open_crm)
     reg.view(cb.HEALTH_MODAL)(handle_customer_health_submission)
+    reg.action(cb.LOG_TOUCH)(handle_customer_log_touch)
+    reg.view(cb.TOUCH_MODAL)(handle_customer_touch_submission)
     reg.event("message", matchers=[_is_dm_from_a_person], manifest_name=DM_EVENT)(handle_customer_dm)
 
 

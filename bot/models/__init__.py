@@ -1,6 +1,6 @@
 """All tables; importing this module registers them on SQLModel.metadata."""
 
-from bot.models.customer import Customer
+from bot.models.customer import Customer, Touch
 from bot.models.handoff import ACCEPTED, DRAFT, SUBMITTED, Handoff, Promise, Stakeholder
 from bot.models.health import ApiToken, HealthRefresh, HealthScore, HealthSnapshot, HealthState
 from bot.models.infra import ChannelHold, OutboxMessage, SlackEvent, SlackUser, WebhookEvent
@@ -29,6 +29,7 @@ __all__ = [
     "SlackUser",
     "Stakeholder",
     "TeamSetting",
+    "Touch",
     "VocDraft",
     "VocLink",
     "VocNote",

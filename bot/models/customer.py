@@ -41,3 +41,25 @@ class Customer(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # Set on every UPDATE that does not set it (onupdate): the lookup index fetches the rows changed since its build.
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"onupdate": utcnow})
+
+
+class Touch(SQLModel, table=True):
+    """A touch a CSM logged from the customer card (a call, a meeting, an email, a note), shown on the card and
+    in the weekly digest. One row per submitted form (`idem_key`: the modal's view id), however often Slack
+    delivers it."""
+
+    __tablename__ = "customer_touches"
+    __table_args__ = (
+        UniqueConstraint("team_id", "idem_key", name="uq_customer_touches_idem"),
+        Index("ix_customer_touches_customer", "team_id", "customer_id", "touched_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    customer_id: int = Field(foreign_key="customers.id")
+    kind: str = Field(max_length=16)  # call | meeting | email | note
+    note: str = Field(sa_type=Text)
+    touched_on: date
+    created_by: str = Field(max_length=32)
+    idem_key: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

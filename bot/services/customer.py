@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from bot.errors import UserError
 from bot.models import ACCEPTED, SUBMITTED, Customer, Handoff, HealthSnapshot, Promise
-from bot.services import health_state, outbox, voc
+from bot.services import health_state, outbox, touches, voc
 from bot.services.health_config import HealthRules
 from bot.viewdata.customer import (
     NOTE_MAX,
@@ -187,6 +187,7 @@ def customer_status(db: Session, team_id: str, customer_id: int, today: date, ru
         rating=latest_rating(db, team_id, customer_id, picture.freshness.get(RATING_SIGNAL) if picture else None),
         crm_source=customer.crm_source,
         crm_id=customer.crm_company_id,
+        touches=touches.recent(db, team_id, customer_id),
     )
 
 
@@ -213,6 +214,16 @@ def latest_rating(db: Session, team_id: str, customer_id: int, day: date | None)
         return None
     value, note, by, as_of = row
     return CsmRating(int(round(value)), note, by, as_of)
+
+
+def log_touch(
+    db: Session, team_id: str, customer_id: int, touch: touches.TouchInput, user_id: str, *, idem: str, now: datetime
+) -> str:
+    """Log a touch on the card: stored once per `idem` (the modal's view id); returns the customer's name.
+    Raises CustomerNotFound for a customer not in this team (deleted, or another workspace's id)."""
+    customer = get_customer(db, team_id, customer_id)
+    touches.store(db, team_id, customer_id, touch, user_id, idem=idem, now=now)
+    return customer.name
 
 
 RATING_LOOKBACK_DAYS = 180  # a renewal DM shows the CSM's latest rating of the last half year, with its date

@@ -17,8 +17,10 @@ from typing import Any
 from bot.signals import SIGNALS, canonical_signal
 
 # Fields of a customer card that can be hidden when the card is shared in a channel.
-REDACTABLE = frozenset({"arr", "renewal", "risks", "promises", "handoff", "voc", "owner", "drivers", "score"})
-DEFAULT_REDACT = frozenset({"arr", "risks", "promises"})
+REDACTABLE = frozenset(
+    {"arr", "renewal", "risks", "promises", "handoff", "voc", "owner", "drivers", "score", "touches"}
+)
+DEFAULT_REDACT = frozenset({"arr", "risks", "promises", "touches"})  # touches: the CS team's own notes
 
 _LAYER_KEYS = {"health", "share"}
 _HEALTH_KEYS = {"healthy", "at_risk", "weights", "stale_days", "ranges"}

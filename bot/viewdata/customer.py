@@ -9,6 +9,8 @@ from bot.viewdata.health import CustomerHealth
 
 RATING_MIN, RATING_MAX = 1, 5
 NOTE_MAX = 1000
+TOUCH_KINDS = ("call", "meeting", "email", "note")  # Log a touch's choices, in the form's order
+TOUCH_NOTE_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,16 @@ class CsmRating:
 
 
 @dataclass(frozen=True)
+class TouchItem:
+    """A touch a CSM logged (Log a touch on the card): what kind, what happened, who, and on which day."""
+
+    kind: str  # one of TOUCH_KINDS
+    note: str
+    by: str  # Slack user id
+    on: date
+
+
+@dataclass(frozen=True)
 class CustomerStatus:
     customer_id: int
     name: str
@@ -78,3 +90,4 @@ class CustomerStatus:
     rating: CsmRating | None = None
     crm_source: str | None = None  # where the customer's record is (hubspot, salesforce, ...) and its id there
     crm_id: str | None = None
+    touches: tuple[TouchItem, ...] = ()  # the latest logged touches, newest first

@@ -18,6 +18,7 @@ from bot.services.health import CustomerHealth, Driver, Risk, Score, Stale, Tren
 from bot.services.health_config import REDACTABLE
 from bot.services.lookup import Match
 from bot.signals import SIGNALS
+from bot.viewdata.customer import TOUCH_KINDS, TouchItem
 
 TODAY = date(2026, 11, 23)
 LOCALES = ("en", "ko")
@@ -78,6 +79,7 @@ def status(**changes) -> CustomerStatus:
         open_promises=100_000,
         overdue_promises=50_000,
         voc=tuple(VocNote(TEXT_3000, "call", TODAY) for _ in range(10)),
+        touches=tuple(TouchItem(kind, TEXT_3000, "U" + "T" * 30, TODAY) for kind in (*TOUCH_KINDS, "webinar")),
         redact=frozenset(REDACTABLE),
         today=TODAY,
     )
@@ -226,6 +228,7 @@ def test_card_without_any_data_reads_cleanly(locale):
         open_promises=0,
         overdue_promises=0,
         voc=(),
+        touches=(),
     )
     blocks = dumps(cb.customer_card(bare, locale, channel="C1")[0])
     check_blocks(blocks, 50)
@@ -234,8 +237,10 @@ def test_card_without_any_data_reads_cleanly(locale):
     assert {e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]} == {
         cb.SHARE,
         cb.UPDATE_HEALTH,
+        cb.LOG_TOUCH,
         cb.LOG_VOC,
     }
+    assert "No touch logged yet" in text or "기록된 활동이 없습니다" in text
 
 
 def test_card_when_health_failed_says_so():
@@ -254,6 +259,7 @@ MARKERS = {
     "owner": "*CSM*",
     "drivers": "Pulling the score down",
     "score": "*Health score*",
+    "touches": "Recent touches",
 }
 
 
@@ -272,9 +278,9 @@ def test_shared_card_hides_each_redacted_field(field):
 @pytest.mark.parametrize(
     ("channel", "shared_by", "expected"),
     [
-        ("C1", None, {cb.SHARE, cb.OPEN_HANDOFF, cb.UPDATE_HEALTH, cb.LOG_VOC, cb.ASK_AE}),
-        ("D1", None, {cb.OPEN_HANDOFF, cb.UPDATE_HEALTH, cb.LOG_VOC, cb.ASK_AE}),  # no Share: a DM between people
-        (None, None, {cb.OPEN_HANDOFF, cb.UPDATE_HEALTH, cb.LOG_VOC, cb.ASK_AE}),
+        ("C1", None, {cb.SHARE, cb.OPEN_HANDOFF, cb.UPDATE_HEALTH, cb.LOG_TOUCH, cb.LOG_VOC, cb.ASK_AE}),
+        ("D1", None, {cb.OPEN_HANDOFF, cb.UPDATE_HEALTH, cb.LOG_TOUCH, cb.LOG_VOC, cb.ASK_AE}),  # no Share: a DM
+        (None, None, {cb.OPEN_HANDOFF, cb.UPDATE_HEALTH, cb.LOG_TOUCH, cb.LOG_VOC, cb.ASK_AE}),
         ("C1", "U1", {cb.OPEN_HANDOFF, cb.UPDATE_HEALTH}),  # shared: only what anyone may do
     ],
 )
@@ -395,8 +401,9 @@ def test_every_customer_button_and_modal_has_a_listener(baton):
         cb.choices_message("en", "x", [Match(1, "A"), Match(2, "B")], suggestions=False)[0],
     ):
         emitted |= {e["action_id"] for b in dumps(blocks) if b["type"] == "actions" for e in b["elements"]}
-    assert emitted == {cb.PICK, cb.SHARE, cb.OPEN_HANDOFF, cb.UPDATE_HEALTH, cb.LOG_VOC, cb.ASK_AE}
+    assert emitted == {cb.PICK, cb.SHARE, cb.OPEN_HANDOFF, cb.UPDATE_HEALTH, cb.LOG_TOUCH, cb.LOG_VOC, cb.ASK_AE}
     assert emitted <= baton.registry.actions and cb.HEALTH_MODAL in baton.registry.views
+    assert cb.TOUCH_MODAL in baton.registry.views
     assert "/customer" in baton.registry.commands and "message.im" in baton.registry.events
 
 
@@ -408,6 +415,9 @@ def _built_keys() -> set[str]:
     keys |= {f"customer.category.{spec.category}" for spec in SIGNALS.values()}
     keys |= {f"customer.rating.{r}" for r in range(1, 6)}
     keys |= {f"customer.err.{c}" for c in ("rating_required", "rating_range", "note_too_long")}
+    keys |= {f"customer.touch.{k}" for k in TOUCH_KINDS}
+    keys |= {f"customer.err.{c}" for c in ("touch_kind", "touch_note_required", "touch_date", "touch_future")}
+    keys |= {"customer.err.touch_too_old"}
     return keys
 
 
@@ -480,3 +490,32 @@ def test_promises_are_checkboxes_on_the_askers_card_only():
     assert [o["value"] for o in box["options"]] == ["100", "101", "102"]
     shared, _ = cb.customer_card(status(promises=promises, open_promises=3, redact=frozenset()), "en", shared_by="U2")
     assert "checkboxes" not in json.dumps(dumps(shared)) and "Promise 0" in json.dumps(dumps(shared))
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_touches_on_the_card_newest_first_with_the_days_since(locale):
+    """The latest touches with kind, day, who and the note (escaped, cut to TOUCH_NOTE); how long ago the last was."""
+    touches = (
+        TouchItem("call", "Budget <confirmed> & champion *happy*", "U1", TODAY - timedelta(days=1)),
+        TouchItem("email", "x" * 1000, "U2", TODAY - timedelta(days=9)),
+    )
+    text = json.dumps(dumps(cb.customer_card(status(touches=touches), locale)[0]), ensure_ascii=False)
+    head = {"en": "*Recent touches* · last one yesterday", "ko": "*최근 활동* · 마지막 활동 어제"}[locale]
+    assert head in text
+    call = {"en": "📞 *Call* · ", "ko": "📞 *통화* · "}[locale]
+    assert call in text and "Budget &lt;confirmed&gt; &amp; champion" in text and "<@U1>" in text
+    assert "x" * (cb.TOUCH_NOTE - 1) + "…" in text and "x" * (cb.TOUCH_NOTE + 1) not in text
+    later = dataclasses.replace(touches[0], on=TODAY - timedelta(days=12))
+    text = json.dumps(dumps(cb.customer_card(status(touches=(later,)), locale)[0]), ensure_ascii=False)
+    assert {"en": "last one 12 days ago", "ko": "마지막 활동 12일 전"}[locale] in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_touch_modal_within_limits(locale):
+    meta = cm.HealthMeta(customer_id=2**31 - 1, locale=locale, channel="C" * 20, response_url="https://x/" + "y" * 500)
+    raw = check_view(cm.touch_modal(locale, meta, "삼성" * 200, TODAY))
+    assert raw["callback_id"] == cb.TOUCH_MODAL
+    kinds = raw["blocks"][1]["element"]["options"]
+    assert [o["value"] for o in kinds] == list(TOUCH_KINDS)
+    assert raw["blocks"][2]["element"]["initial_date"] == TODAY.isoformat()
+    assert raw["blocks"][3]["element"]["max_length"] == 1000

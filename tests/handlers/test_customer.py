@@ -9,7 +9,7 @@ import pytest
 
 from bot.blocks import customer as cb
 from bot.handlers.customer import lookup_text, plain_text
-from bot.models import SUBMITTED, Customer, Handoff, HealthSnapshot, OutboxMessage, Promise
+from bot.models import SUBMITTED, Customer, Handoff, HealthSnapshot, OutboxMessage, Promise, Touch
 from bot.services.customer import NOTE_MAX
 from bot.text import normalize_key
 from tests import payloads as p
@@ -180,6 +180,7 @@ def test_card_shows_the_whole_picture_only_to_the_asker(baton, slack, acme, cloc
         cb.OPEN_HANDOFF,
         cb.UPDATE_HEALTH,
         cb.PROMISE_DONE,
+        cb.LOG_TOUCH,
         cb.LOG_VOC,
         cb.ASK_AE,
     }
@@ -386,6 +387,94 @@ def test_update_health_in_korean(baton, slack, acme):
     assert submit_rating(baton, view, None, user="U_KO")["errors"][cb.RATING_BLOCK] == "1~5 중에서 평가를 선택하세요."
 
 
+def touch_state(kind: str | None, note: str | None, day: str | None) -> dict:
+    return {
+        cb.TOUCH_KIND_BLOCK: {cb.VALUE: p.static_value(kind)},
+        cb.TOUCH_DATE_BLOCK: {cb.VALUE: p.date_value(day)},
+        cb.TOUCH_NOTE_BLOCK: {cb.VALUE: p.text_value(note)},
+    }
+
+
+def open_log_touch(baton, slack, user: str = "U_CSM") -> dict:
+    reply = command(baton, slack, "acme", user=user)
+    click(baton, slack, card_button(reply["blocks"], cb.LOG_TOUCH), user=user)
+    view = last_view(slack)
+    assert view["callback_id"] == cb.TOUCH_MODAL
+    return view
+
+
+def submit_touch(baton, view, kind, note, day, user: str = "U_CSM", view_id: str = "V_TOUCH1") -> dict:
+    req = p.view_submission(
+        cb.TOUCH_MODAL,
+        touch_state(kind, note, day),
+        user_id=user,
+        private_metadata=view["private_metadata"],
+        view_id=view_id,
+    )
+    return ack_body(baton.slack(req))
+
+
+def test_log_a_touch_from_the_card_stores_it_once_and_the_card_lists_it(baton, slack, acme, clock):
+    """Log a touch: the form (today chosen), stored once however often Slack delivers the submission, confirmed,
+    then on the card with its kind, day, who and note; a second touch is listed first when it is newer."""
+    today = clock().date()
+    view = open_log_touch(baton, slack)
+    assert view["blocks"][2]["element"]["initial_date"] == today.isoformat()
+    yesterday = (today - timedelta(days=1)).isoformat()
+    for _ in range(2):  # Slack retried the submission
+        assert submit_touch(baton, view, "call", "Champion confirmed the <budget> & timeline", yesterday) == {}
+    [row] = baton.all(Touch)
+    assert (row.kind, row.touched_on, row.created_by, row.customer_id) == (
+        "call",
+        today - timedelta(days=1),
+        "U_CSM",
+        acme,
+    )
+    assert f"Logged a Call with *ACME Corp.* on {today - timedelta(days=1):%b} " in slack.responses()[-1]["text"]
+    assert submit_touch(baton, open_log_touch(baton, slack), "meeting", "QBR", today.isoformat(), view_id="V2") == {}
+    card = blocks_text(command(baton, slack, "acme")["blocks"])
+    assert "*Recent touches* · last one today" in card
+    assert card.index("👥 *Meeting*") < card.index("📞 *Call*")
+    assert "<@U_CSM>: “Champion confirmed the &lt;budget&gt; &amp; timeline”" in card
+
+
+@pytest.mark.parametrize(
+    ("kind", "note", "days", "field", "message"),
+    [
+        ("call", "", 0, cb.TOUCH_NOTE_BLOCK, "Say what happened."),
+        ("call", "x" * 1001, 0, cb.TOUCH_NOTE_BLOCK, "Keep the note to 1000 characters"),
+        ("webinar", "hi", 0, cb.TOUCH_KIND_BLOCK, "Pick call, meeting, email or note."),
+        (None, "hi", 0, cb.TOUCH_KIND_BLOCK, "Pick call, meeting, email or note."),
+        ("call", "hi", -1, cb.TOUCH_DATE_BLOCK, "pick today or an earlier day"),
+        ("call", "hi", 91, cb.TOUCH_DATE_BLOCK, "within the last 90 days"),
+    ],
+)
+def test_log_a_touch_validates_on_the_server(baton, slack, acme, clock, kind, note, days, field, message):
+    """A bad kind, an empty or over-long note, a future or too-old day: errors under the field, nothing stored."""
+    view = open_log_touch(baton, slack)
+    day = (clock().date() - timedelta(days=days)).isoformat()
+    body = submit_touch(baton, view, kind, note, day)
+    assert body["response_action"] == "errors" and message in body["errors"][field]
+    assert baton.all(Touch) == []
+
+
+def test_log_a_touch_in_korean_and_for_a_customer_gone(baton, slack, acme, clock):
+    view = open_log_touch(baton, slack, user="U_KO")
+    assert view["title"]["text"] == "활동 기록"
+    body = submit_touch(baton, view, "call", None, clock().date().isoformat(), user="U_KO")
+    assert body["errors"][cb.TOUCH_NOTE_BLOCK] == "활동 내용을 입력하세요."
+    assert submit_touch(baton, view, "email", "견적서 발송", clock().date().isoformat(), user="U_KO") == {}
+    assert "*ACME Corp.* 활동(이메일," in slack.responses()[-1]["text"]
+    card = blocks_text(command(baton, slack, "acme", user="U_KO")["blocks"])
+    assert "*최근 활동* · 마지막 활동 오늘" in card and "✉️ *이메일*" in card
+    other = baton.all(Customer, Customer.name == "Secret Co")[0].id  # another workspace's customer
+    forged = cb.CardRef(customer_id=other, channel=CHANNEL).dump()
+    views = len(slack.calls_to("views.open"))
+    click(baton, slack, {"action_id": cb.LOG_TOUCH, "value": forged})
+    assert slack.responses()[-1]["text"] == "That customer is no longer in Baton."
+    assert len(slack.calls_to("views.open")) == views  # no form for another workspace's customer
+
+
 def dm(text: str, user: str = "U_CSM", **extra) -> dict:
     ts = "1700000000.000300"
     return {
@@ -409,6 +498,7 @@ def test_dm_gets_the_card_in_the_dm_once(baton, slack, acme):
         cb.OPEN_HANDOFF,
         cb.UPDATE_HEALTH,
         cb.PROMISE_DONE,
+        cb.LOG_TOUCH,
         cb.LOG_VOC,
         cb.ASK_AE,
     }

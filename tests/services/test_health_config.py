@@ -33,7 +33,7 @@ def rules_from(tmp_path: Path, text: str) -> HealthRules:
         ("ranges", {name: (spec.lo, spec.hi) for name, spec in SIGNALS.items()}),
         ("healthy", 70),
         ("at_risk", 40),
-        ("redact", frozenset({"arr", "risks", "promises"})),
+        ("redact", frozenset({"arr", "risks", "promises", "touches"})),
     ],
 )
 def test_defaults_come_from_the_signal_registry(attribute, expected):
