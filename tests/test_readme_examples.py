@@ -92,13 +92,19 @@ def card_example() -> str:
 
 
 def digest_example() -> str:
-    def line(cid, name, band, score, change, signal, value, owner, arr, currency, days, urgent):
+    names = {"U0CSM": "Mina Park", "U0KO": "김지훈"}
+
+    def line(cid, name, band, score, change, signal, value, owner, arr, currency, days, urgent, touched=None):
         driver = LineDriver(signal, value) if signal else None
-        return Line(cid, name, band, score, change, driver, owner, None, arr, currency, days, urgent)
+        touch = TODAY - timedelta(days=touched) if touched is not None else None
+        return Line(cid, name, band, score, change, driver, owner, None, arr, currency, days, urgent,
+                    owner_name=names.get(owner), last_touch=touch)  # fmt: skip
 
     lines = (
-        line(1, "Acme Corp.", "unhealthy", 35.2, -60.8, "active_users", 68, "U0CSM", Decimal(120000), "USD", 40, True),
-        line(2, "삼성전자", "at_risk", 52.0, -21.0, "nps", 4, "U0KO", Decimal(3_970_000_000), "KRW", None, True),
+        line(
+            1, "Acme Corp.", "unhealthy", 35.2, -60.8, "active_users", 68, "U0CSM", Decimal(120000), "USD", 40, True, 4
+        ),
+        line(2, "삼성전자", "at_risk", 52.0, -21.0, "nps", 4, "U0KO", Decimal(3_970_000_000), "KRW", None, True, 45),
         line(3, "Initech", "unhealthy", 18.4, -2.0, "license_utilisation", 22, None, Decimal(45000), "USD", 200, False),
     )
     crossing = Crossing(1, "Acme Corp.", "healthy", "unhealthy", TODAY - timedelta(days=2))
@@ -113,6 +119,8 @@ def digest_example() -> str:
         newly_at_risk=(crossing,),
         urgent=2,
         urgent_by_band={"unhealthy": 1, "at_risk": 1},
+        owners=(("U0CSM", 1), ("U0KO", 1)),
+        touches=True,
     )
     return flatten(db_.digest_parts(d, "en")[0].blocks)
 

@@ -9,7 +9,7 @@ within Slack's limits: 50 blocks, section text 3,000, header 150, button text 75
 """
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
@@ -36,6 +36,8 @@ MAX_OVERDUE = 10  # onboarding items listed; the rest counted
 LINE_LIMIT = 600  # one customer line, whatever its parts (a section holds at least 4)
 EMOJI = {health.UNHEALTHY: "🔴", health.AT_RISK: "🟠", health.HEALTHY: "🟢"}
 BANDS = (health.UNHEALTHY, health.AT_RISK)
+MAX_OWNERS = 40  # owners mentioned in the summary line (a mention is ~15 characters); the rest counted
+STALE_TOUCH_DAYS = 30  # a last touch this old is flagged ⚠️
 
 
 def _name(name: str, limit: int = NAME_LIMIT) -> str:
@@ -74,8 +76,28 @@ def _renewal(days: int | None, locale: str) -> str | None:
     return t_count(locale, "digest.renewal.past", -days, days=-days)
 
 
-def customer_line(line: Line, locale: str) -> str:
-    """One customer: name, score and change, top driver, owner, ARR, days to renewal (at most LINE_LIMIT)."""
+def _row_owner(line: Line, locale: str) -> str:
+    """The owner in a row, by name (the summary line mentions each owner once); a mention only when Baton has
+    never seen the user's name."""
+    if line.owner_name:
+        return escape_mrkdwn(truncate(line.owner_name, 60))
+    return _owner(line.owner_user_id, line.owner_email, locale)
+
+
+def _touch(line: Line, today: date | None, touches: bool, locale: str) -> str | None:
+    """How long ago the customer was last touched (Log a touch); "no touch logged" only for a team that logs them."""
+    if line.last_touch is None or today is None:
+        return t(locale, "digest.touch.none") if touches else None
+    days = (today - line.last_touch).days
+    if days <= 0:
+        return t(locale, "digest.touch.today")
+    key = "digest.touch.stale" if days >= STALE_TOUCH_DAYS else "digest.touch.ago"
+    return t_count(locale, key, days)
+
+
+def customer_line(line: Line, locale: str, *, today: date | None = None, touches: bool = False) -> str:
+    """One customer: name, score and change, top driver, owner (by name), ARR, days to renewal and the last touch
+    (at most LINE_LIMIT)."""
     pieces = [
         f"*{_name(line.name)}*",
         t(locale, "digest.score", score=points(line.score), change=_change(line.change)),
@@ -89,13 +111,29 @@ def customer_line(line: Line, locale: str) -> str:
                 value=cb.signal_value(line.driver.signal, line.driver.value, locale),
             )
         )
-    pieces.append(_owner(line.owner_user_id, line.owner_email, locale))
+    pieces.append(_row_owner(line, locale))
     if line.arr is not None and line.currency:
         pieces.append(t(locale, "digest.arr_value", amount=format_amount_short(line.arr, line.currency, locale)))
-    renewal = _renewal(line.days_to_renewal, locale)
-    if renewal:
-        pieces.append(renewal)
+    for extra in (_renewal(line.days_to_renewal, locale), _touch(line, today, touches, locale)):
+        if extra:
+            pieces.append(extra)
     return truncate(" · ".join(pieces), LINE_LIMIT)
+
+
+def _owners(d: Digest, locale: str) -> ContextBlock | None:
+    """One mention per owner of the listed customers, with how many each owns, most first; then how many have
+    no owner. Within a context element's 3,000 characters (at most MAX_OWNERS mentions)."""
+    if not d.lines:
+        return None
+    shown = [t(locale, "digest.owners.one", user=f"<@{uid}>", count=_n(n)) for uid, n in d.owners[:MAX_OWNERS]]
+    if len(d.owners) > MAX_OWNERS:
+        shown.append(t(locale, "digest.owners.more", count=_n(len(d.owners) - MAX_OWNERS)))
+    unowned = sum(1 for line in d.lines if not line.owner_user_id)
+    if unowned:
+        shown.append(t(locale, "digest.owners.none", count=_n(unowned)))
+    return ContextBlock(
+        elements=[mrkdwn(truncate(t(locale, "digest.owners", owners=" · ".join(shown)), SECTION_LIMIT))]
+    )
 
 
 def _band_name(band: str, locale: str) -> str:
@@ -288,6 +326,9 @@ def first_part(d: Digest, locale: str, ranked: Sequence[tuple[int, Line]], in_th
             week_ago=format_date(d.day - timedelta(days=7), locale),
         )
         blocks.append(ContextBlock(elements=[mrkdwn(as_of)]))
+    owners = _owners(d, locale)
+    if owners is not None:
+        blocks.append(owners)
     for extra in (_crossings(d, locale), _overdue(d.overdue, locale)):
         if extra is not None:
             blocks.append(extra)
@@ -299,7 +340,7 @@ def first_part(d: Digest, locale: str, ranked: Sequence[tuple[int, Line]], in_th
         for _rank, line in items:
             blocks.append(
                 SectionBlock(
-                    text=mrkdwn(customer_line(line, locale)),
+                    text=mrkdwn(customer_line(line, locale, today=d.day, touches=d.touches)),
                     accessory=open_card_button(line.customer_id, locale),
                 )
             )
@@ -315,7 +356,9 @@ def thread_part(
     blocks: list[Block] = [ContextBlock(elements=[mrkdwn(t(locale, "digest.part", part=number, parts=parts))])]
     for key, group in _groups(items):
         blocks.append(section(_group_range(key, locale, group[0][0], group[-1][0], _group_count(d, key))))
-        blocks += _sections([f"• {customer_line(line, locale)}" for _rank, line in group])
+        blocks += _sections(
+            [f"• {customer_line(line, locale, today=d.day, touches=d.touches)}" for _rank, line in group]
+        )
     if not_listed:
         blocks.append(ContextBlock(elements=[mrkdwn(t(locale, "digest.not_listed", count=_n(not_listed)))]))
     if len(blocks) > MAX_BLOCKS:  # cannot happen with the constants above; a builder bug if it does

@@ -41,4 +41,13 @@ MESSAGES: dict[str, str] = {
     "Look any customer up with `/customer NAME`.",
     "digest.urgent": "⚡ *Needs action this week* ({count}): worse this week or renewing within 90 days, by ARR",
     "digest.urgent.range": "⚡ *Needs action this week*: {first}–{last} of {count}",
+    "digest.owners": "👤 Owners: {owners}",
+    "digest.owners.one": "{user} ({count})",
+    "digest.owners.more": "and {count} more",
+    "digest.owners.none": "{count} without an owner",
+    "digest.touch.today": "touched today",
+    "digest.touch.ago": "last touch {count} days ago",
+    "digest.touch.ago.one": "last touch yesterday",
+    "digest.touch.stale": "⚠️ last touch {count} days ago",
+    "digest.touch.none": "⚠️ no touch logged",
 }

@@ -41,4 +41,13 @@ MESSAGES: dict[str, str] = {
     "`/customer 고객명`으로 조회할 수 있습니다.",
     "digest.urgent": "⚡ *이번 주 조치 필요* ({count}곳): 이번 주 나빠졌거나 90일 안에 갱신, ARR 순",
     "digest.urgent.range": "⚡ *이번 주 조치 필요*: {count}곳 중 {first}–{last}",
+    "digest.owners": "👤 담당자: {owners}",
+    "digest.owners.one": "{user} {count}곳",
+    "digest.owners.more": "외 {count}명",
+    "digest.owners.none": "담당자 없는 고객 {count}곳",
+    "digest.touch.today": "오늘 활동",
+    "digest.touch.ago": "마지막 활동 {count}일 전",
+    "digest.touch.ago.one": "마지막 활동 어제",
+    "digest.touch.stale": "⚠️ 마지막 활동 {count}일 전",
+    "digest.touch.none": "⚠️ 기록된 활동 없음",
 }

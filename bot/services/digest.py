@@ -22,8 +22,8 @@ from sqlalchemy import and_, func, or_, tuple_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
-from bot.models import Customer, HealthScore, HealthSnapshot, HealthState
-from bot.services import health, health_state, onboarding
+from bot.models import Customer, HealthScore, HealthSnapshot, HealthState, SlackUser
+from bot.services import health, health_state, onboarding, touches
 from bot.services.health_config import HealthRules
 from bot.services.schedules import Context
 from bot.signals import SIGNALS, canonical_signal
@@ -332,6 +332,30 @@ _LINE_COLUMNS = tuple(
 )
 
 
+def _names(db: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, str]:
+    """The display names Baton has cached for these Slack users (bot/slack_users.py), so a digest row can name
+    its owner without mentioning them; users never looked up are absent."""
+    users = SlackUser.__table__
+    ids = sorted(set(user_ids))
+    out: dict[str, str] = {}
+    for i in range(0, len(ids), _CHUNK):
+        stmt = sa_select(users.c.user_id, users.c.name).where(
+            users.c.team_id == team_id, users.c.user_id.in_(ids[i : i + _CHUNK]), users.c.name.is_not(None)
+        )
+        out.update((uid, name) for uid, name in db.connection().execute(stmt) if name.strip())
+    return out
+
+
+def _owners(lines: Sequence[Line]) -> tuple[tuple[str, int], ...]:
+    """Each owner of the listed customers with how many they own, most first (then by id): the summary line
+    mentions each once."""
+    counts: dict[str, int] = defaultdict(int)
+    for line in lines:
+        if line.owner_user_id:
+            counts[line.owner_user_id] += 1
+    return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 WHOLE_TEAM = 20_000  # asked for more customers than this, one read of the team's rows beats IN lists of 500
 
 
@@ -416,6 +440,8 @@ def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
             db, team_id, {cid: (bad[cid][0], details[cid].segment) for cid in shown if cid not in drivers}, rules
         )
     )
+    touched = touches.last_touched(db, team_id, shown)
+    names = _names(db, team_id, (details[cid].owner_user_id for cid in shown if details[cid].owner_user_id))
     lines = []
     for cid in shown:
         c, more = customers[cid], details[cid]
@@ -436,6 +462,8 @@ def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
                 currency=(c.currency or "").strip().upper() or None,
                 days_to_renewal=(more.renewal_date - day).days if more.renewal_date else None,
                 urgent=cid in urgent,
+                owner_name=names.get(more.owner_user_id) if more.owner_user_id else None,
+                last_touch=touched.get(cid),
             )
         )
     crossings = sorted(
@@ -461,6 +489,8 @@ def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
         crossings=tuple(crossings),
         urgent=len(urgent),
         urgent_by_band={band: sum(1 for cid in urgent if bad[cid][2] == band) for band in BAD},
+        owners=_owners(lines),
+        touches=bool(touched) or touches.any_logged(db, team_id),
     )
 
 

@@ -47,6 +47,8 @@ class Line:
     currency: str | None
     days_to_renewal: int | None
     urgent: bool = False  # needs action this week: got worse this week, or renews within 90 days
+    owner_name: str | None = None  # the owner's Slack display name, when Baton knows it (rows name, not mention)
+    last_touch: date | None = None  # the day of the latest touch logged from the card (Log a touch)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class Digest:
     # The team's exchange rates (team setting fx.rates): the main currency and (code, rate) pairs, so the ARR at
     # risk in several currencies reads as one total; None: listed per currency.
     fx: tuple[str, tuple[tuple[str, str], ...]] | None = None
+    owners: tuple[tuple[str, int], ...] = ()  # (Slack user id, customers listed) of the lines' owners, most first
+    touches: bool = False  # the team logs touches: a line without one says so
 
     @property
     def total(self) -> int:

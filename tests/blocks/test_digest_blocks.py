@@ -264,3 +264,54 @@ def test_the_service_builds_exactly_the_lines_the_blocks_can_show():
     from bot.viewdata.digest import MAX_LINES
 
     assert blocks.FIRST_CUSTOMERS + blocks.PART_CUSTOMERS * blocks.MAX_REPLIES == MAX_LINES
+
+
+@pytest.mark.parametrize("locale", ["en", "ko"])
+def test_one_mention_per_owner_in_the_summary_and_names_in_rows(locale):
+    """The channel message mentions each owner once (with how many they own, most first, then how many have no
+    owner); rows name the owner Baton knows by name, escaped; the thread replies mention nobody Baton can name."""
+    lines = [line(i, owner_user_id=f"U{i % 3}", owner_name=f"Owner <{i % 3}> & co") for i in range(1, 30)]
+    lines.append(line(30, owner_user_id=None, owner_email=None))
+    d = digest(0, 0, lines=tuple(lines), counts={"unhealthy": 30, "at_risk": 0},
+               owners=(("U1", 10), ("U2", 10), ("U0", 9)))  # fmt: skip
+    parts = db_.digest_parts(d, locale)
+    check_limits(parts)
+    first = json.dumps(parts[0].blocks, ensure_ascii=False)
+    expected = {
+        "en": "👤 Owners: <@U1> (10) · <@U2> (10) · <@U0> (9) · 1 without an owner",
+        "ko": "👤 담당자: <@U1> 10곳 · <@U2> 10곳 · <@U0> 9곳 · 담당자 없는 고객 1곳",
+    }[locale]
+    assert expected in first
+    assert first.count("<@U1>") == 1 and "Owner &lt;1&gt; &amp; co" in first
+    assert all("<@U" not in json.dumps(part.blocks) for part in parts[1:])
+
+
+def test_many_owners_are_capped_in_the_summary():
+    owners = tuple((f"U{i:010d}", 1) for i in range(1_010))
+    d = digest(1_010, 0, owners=owners)
+    parts = db_.digest_parts(d, "en")
+    check_limits(parts)
+    summary = next(b for b in parts[0].blocks if "Owners:" in json.dumps(b))
+    assert json.dumps(summary).count("<@U") == db_.MAX_OWNERS and "and 970 more" in json.dumps(summary)
+
+
+@pytest.mark.parametrize(
+    ("days", "touches", "en", "ko"),
+    [
+        (0, True, "touched today", "오늘 활동"),
+        (1, True, "last touch yesterday", "마지막 활동 어제"),
+        (12, True, "last touch 12 days ago", "마지막 활동 12일 전"),
+        (30, True, "⚠️ last touch 30 days ago", "⚠️ 마지막 활동 30일 전"),
+        (None, True, "⚠️ no touch logged", "⚠️ 기록된 활동 없음"),
+        (None, False, None, None),
+    ],
+)
+def test_a_line_says_how_long_ago_the_customer_was_touched(days, touches, en, ko):
+    touched = DAY.fromordinal(DAY.toordinal() - days) if days is not None else None
+    x = line(3, "at_risk", name="Acme", last_touch=touched)
+    for locale, expected in (("en", en), ("ko", ko)):
+        text = db_.customer_line(x, locale, today=DAY, touches=touches)
+        if expected is None:
+            assert "touch" not in text and "활동" not in text
+        else:
+            assert text.endswith(" · " + expected)

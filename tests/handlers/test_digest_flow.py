@@ -10,7 +10,7 @@ from sqlalchemy import insert
 
 from bot.jobs import digest as digest_job
 from bot.jobs.schedules import defaults, run_schedule
-from bot.models import Customer, HealthScore, HealthSnapshot, Occurrence, OutboxMessage
+from bot.models import Customer, HealthScore, HealthSnapshot, Occurrence, OutboxMessage, SlackUser
 from bot.services import team_config
 from bot.text import normalize_key
 from tests.conftest import TEAM
@@ -112,6 +112,44 @@ def test_500_customers_in_korean_one_message_per_channel_with_replies_in_order(b
     assert run_schedule(baton.deps, digest_job.SCHEDULE, cfg, clock() + timedelta(hours=1)) is None
     baton.settle()
     assert len(slack.calls_to("chat.postMessage")) == 12
+
+
+@pytest.mark.parametrize("locale", ["en", "ko"])
+def test_the_digest_names_owners_once_and_says_when_each_customer_was_last_touched(baton, slack, clock, locale):
+    """A touch logged from a card (signed requests: the button, the modal) shows in the digest's row for that
+    customer; rows name the owner Baton knows, the summary line mentions them once; the others say no touch."""
+    from bot.blocks import customer as cb
+    from tests import payloads as p
+    from tests.flows import ack_body, last_view
+
+    clock.now = FIRE - timedelta(days=3)
+    cfg = configure(baton, locale=locale, channels=("C0CS",))
+    ids = seed(baton, 3)
+    ref = cb.CardRef(customer_id=ids[0], channel="C0CS").dump()
+    action = p.block_actions(
+        cb.LOG_TOUCH, ref, user_id="U_KO", channel_id="C0CS", response_url=slack.new_response_url()
+    )
+    assert baton.slack(action).status_code == 200
+    view = last_view(slack)
+    state = {
+        cb.TOUCH_KIND_BLOCK: {cb.VALUE: p.static_value("call")},
+        cb.TOUCH_DATE_BLOCK: {cb.VALUE: p.date_value(clock().date().isoformat())},
+        cb.TOUCH_NOTE_BLOCK: {cb.VALUE: p.text_value("갱신 일정 확인")},
+    }
+    submit = p.view_submission(cb.TOUCH_MODAL, state, user_id="U_KO", private_metadata=view["private_metadata"])
+    assert ack_body(baton.slack(submit)) == {}
+    clock.now = FIRE + timedelta(minutes=1)
+    run_schedule(baton.deps, digest_job.SCHEDULE, cfg, clock())
+    baton.settle()
+    [message] = slack.messages("C0CS")
+    text = json.dumps(message["blocks"], ensure_ascii=False)
+    name = baton.all(SlackUser, SlackUser.user_id == "U_KO")[0].name
+    assert name and text.count("<@U_KO>") == 1
+    summary = {"en": "👤 Owners: <@U_KO> (3)", "ko": "👤 담당자: <@U_KO> 3곳"}[locale]
+    touched = {"en": "last touch 3 days ago", "ko": "마지막 활동 3일 전"}[locale]
+    none = {"en": "⚠️ no touch logged", "ko": "⚠️ 기록된 활동 없음"}[locale]
+    assert summary in text and text.count(touched) == 1 and text.count(none) == 2
+    assert text.count(f" · {name} · ") == 3
 
 
 def test_a_digest_missed_during_its_week_is_sent_on_catch_up(baton, slack, clock):

@@ -139,6 +139,34 @@ def test_fields_of_a_line(sessions):
     )
 
 
+def test_lines_carry_the_owners_name_and_last_touch_and_the_digest_its_owners(sessions):
+    """Rows name owners from Baton's user cache (another team's same user id does not count), each line has its
+    latest touch, and the digest counts the listed customers per owner, most first."""
+    from bot.models import SlackUser
+    from bot.services import touches
+
+    a = add_customer(sessions, "Alpha", owner_user_id="U_MINA")
+    b = add_customer(sessions, "Bravo", owner_user_id="U_MINA")
+    c = add_customer(sessions, "Charlie", owner_user_id="U_NEW")
+    d = add_customer(sessions, "Delta")
+    for cid in (a, b, c, d):
+        scores(sessions, cid, {0: 30})
+    with sessions.begin() as db:
+        db.add(SlackUser(team_id=TEAM, user_id="U_MINA", name="Mina Park"))
+        db.add(SlackUser(team_id=OTHER_TEAM, user_id="U_NEW", name="Not this team's"))
+    found = build(sessions)
+    assert not found.touches and all(x.last_touch is None for x in found.lines)
+    with sessions.begin() as db:
+        for idem, days in (("t1", 9), ("t2", 2)):
+            touch = touches.TouchInput("call", "x", ago(days))
+            touches.store(db, TEAM, a, touch, "U_MINA", idem=idem, now=NOW)
+    found = build(sessions)
+    by_id = {x.customer_id: x for x in found.lines}
+    assert {cid: x.owner_name for cid, x in by_id.items()} == {a: "Mina Park", b: "Mina Park", c: None, d: None}
+    assert by_id[a].last_touch == ago(2) and by_id[b].last_touch is None
+    assert found.touches and found.owners == (("U_MINA", 2), ("U_NEW", 1))
+
+
 # --- the week's changes --------------------------------------------------------------------------------------
 
 
