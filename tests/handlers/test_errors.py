@@ -2,6 +2,7 @@
 
 import json
 import re
+from datetime import date
 
 import pytest
 
@@ -171,6 +172,10 @@ def _modals() -> dict[str, tuple[dict, dict]]:
         hb.ASK_AE_MODAL: (hb.ask_ae_modal("en", 999, "ACME", "U_AE"), {hb.QUESTION_BLOCK: _text("SSO?")}),
         hb.BAD_FIT_MODAL: (hb.bad_fit_modal("en", 999, "ACME"), {hb.REASON_BLOCK: _text("Too small")}),
         cb.HEALTH_MODAL: (cm.health_modal("en", cm.HealthMeta(customer_id=999), "ACME"), {cb.RATING_BLOCK: _text("4")}),
+        cb.TOUCH_MODAL: (
+            cm.touch_modal("en", cm.HealthMeta(customer_id=999), "ACME", date(2026, 12, 1)),
+            {cb.TOUCH_KIND_BLOCK: {"value": p.static_value("call")}, cb.TOUCH_NOTE_BLOCK: _text("Met the champion")},
+        ),
         vb.LOG_MODAL: (
             vb.log_modal("en", vb.VocMeta(draft_id=999, cut="0" * 24), quote="They need SSO"),
             {vb.CUSTOMER_BLOCK: {"c": p.static_value("999")}, vb.QUOTE_BLOCK: _text("They need SSO")},
