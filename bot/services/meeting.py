@@ -176,7 +176,7 @@ def _submitted_handoffs(db: Session, cfg: TeamConfig, today: date) -> tuple[list
         if h.bad_fit_at is not None:
             flagged.append(
                 vm.FlaggedItem(
-                    h.id,  # type: ignore[arg-type]
+                    h.id,
                     customer,
                     h.arr,
                     h.currency,
@@ -189,7 +189,7 @@ def _submitted_handoffs(db: Session, cfg: TeamConfig, today: date) -> tuple[list
             continue
         waiting.append(
             vm.HandoffItem(
-                h.id,  # type: ignore[arg-type]
+                h.id,
                 customer,
                 h.arr,
                 h.currency,
