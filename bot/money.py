@@ -296,18 +296,21 @@ def format_amount_short(amount: Decimal, currency: str, locale: str) -> str:
 
 
 def combined_short(
-    amounts: Mapping[str, Decimal], locale: str, fx: tuple[str, Sequence[tuple[str, str]]] | None = None
+    amounts: Mapping[str, Decimal],
+    locale: str,
+    fx: tuple[str, Sequence[tuple[str, str]]] | None = None,
+    sep: str = " · ",
 ) -> str:
     """Amounts in several currencies as one: with exchange rates for every one of them (`fx`: the main currency
-    and what one unit of each other is worth in it), `≈ $1.14M ($240K + ₩12억)`; otherwise listed, `$240K · ₩12억`.
-    An estimate, marked ≈: the rates are the team's, not the day's."""
-    parts = [format_amount_short(amount, currency, locale) for currency, amount in amounts.items()]
+    and what one unit of each other is worth in it), `≈ $1.14M ($240K + ₩12억)`; otherwise listed, `$240K · ₩12억`
+    (joined by `sep`). An estimate, marked ≈: the rates are the team's, not the day's."""
+    parts = [format_amount_short(amount, currency, locale).strip() for currency, amount in amounts.items()]
     if fx is None or len(amounts) < 2:
-        return " · ".join(parts)
+        return sep.join(parts)
     base, pairs = fx
     rates = {code: Decimal(rate) for code, rate in pairs}
     rates[base] = Decimal(1)
     if any(currency not in rates for currency in amounts):
-        return " · ".join(parts)
+        return sep.join(parts)
     total = sum((amount * rates[currency] for currency, amount in amounts.items()), Decimal(0))
     return f"≈ {format_amount_short(total, base, locale)} ({' + '.join(parts)})"

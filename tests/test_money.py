@@ -248,3 +248,15 @@ def test_mixed_currencies_read_as_one_total_with_the_teams_rates():
     assert combined_short(arr, "en", None) == "$240K · ₩1.2B"
     assert combined_short({**arr, "EUR": D("5000")}, "en", fx) == "$240K · ₩1.2B · €5K"  # no EUR rate: listed
     assert combined_short({"KRW": D("1200000000")}, "ko", fx) == "12억 원"  # one currency: as it is
+
+
+def test_listed_amounts_take_the_callers_separator():
+    """The meeting agenda lists per-currency sums with `+` (its titles use `·` between fields); an amount with no
+    currency reads as a bare number, without a trailing space."""
+    from bot.money import combined_short
+
+    arr = {"USD": D("240000"), "KRW": D("1200000000")}
+    assert combined_short(arr, "en", None, sep=" + ") == "$240K + ₩1.2B"
+    assert combined_short({"USD": D("240000"), "": D("1200")}, "en", None, sep=" + ") == "$240K + 1.2K"
+    fx = ("USD", (("KRW", "0.00075"),))
+    assert combined_short(arr, "en", fx, sep=" + ") == "≈ $1.1M ($240K + ₩1.2B)"

@@ -3,11 +3,14 @@
 Pure builder: data in (bot/viewdata/meeting.py's Agenda), dict blocks out (the schedule engine stores them as
 JSON). The agenda takes every row the data has and caps each section itself ("…and N more"), so 500 at-risk
 customers with 255-character Korean names still make one message within Slack's limits (50 blocks, section
-text 3,000, header 150, button 75). Its rows' Open card buttons are the reminders' own.
+text 3,000, header 150, button 75). Sections with nothing in them are not drawn: one context line at the end
+names them ("Nothing to discuss: renewals · overdue promises"). Accounts needing action this week lead their
+section under the digest's ⚡ heading. Mixed-currency totals read as one with the team's rates (`Agenda.fx`).
+Its rows' Open card buttons are the reminders' own.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -17,11 +20,12 @@ from bot.blocks import reminders as rb
 from bot.blocks.kit import SECTION_LIMIT, mrkdwn, plain, points, section
 from bot.blocks.nudges import _dicts, _link, _name, plural
 from bot.i18n import format_date, format_time, t
-from bot.money import format_amount_short
+from bot.money import combined_short, format_amount_short
 from bot.text import escape_mrkdwn, truncate
 from bot.viewdata.meeting import (
     MAX_THEMES,
     Agenda,
+    FlaggedItem,
     HandoffItem,
     PromiseItem,
     RenewalItem,
@@ -33,11 +37,13 @@ from bot.viewdata.meeting import (
 HEADER_LIMIT = 150
 TITLE_LIMIT = 100  # a roadmap item's title in a line
 PROMISE_LIMIT = 200  # a promise's text in a line
+REASON_LIMIT = 200  # a bad-fit reason in a line
 # How many rows each agenda section shows (button rows take one block each; list rows share one section).
 MAX_AT_RISK = 8
 MAX_RENEWALS = 8
 MAX_TASKS = 5
 MAX_HANDOFFS = 10
+MAX_FLAGGED = 10
 MAX_PROMISES = 10
 # Catalog keys spelled out (not built with f-strings) so the catalog test sees each one.
 WEEKDAY_KEYS = (
@@ -72,14 +78,20 @@ def _amount(arr: Decimal | None, currency: str | None, locale: str) -> str | Non
     return format_amount_short(arr, currency or "", locale).strip() if arr is not None else None
 
 
-def _totals(amounts: Iterable[tuple[Decimal | None, str | None]], locale: str) -> str:
-    """Sum per currency, largest first: `$1.2M + ₩300M`; `—` when nothing has an amount."""
+def _combined(sums: Iterable[tuple[str, Decimal]], locale: str, fx) -> str:
+    """Per-currency sums as one: with the team's rates `≈ $1.1M ($240K + ₩1.2B)`, else `$240K + ₩1.2B`."""
+    return combined_short(dict(sums), locale, fx, sep=" + ")
+
+
+def _totals(amounts: Iterable[tuple[Decimal | None, str | None]], locale: str, fx=None) -> str:
+    """Sum per currency, largest first: `$1.2M + ₩300M` (one total first with the team's rates, as the digest:
+    `≈ $1.4M ($1.2M + ₩300M)`); `—` when nothing has an amount."""
     sums: dict[str, Decimal] = defaultdict(Decimal)
     for arr, currency in amounts:
         if arr is not None:
             sums[currency or ""] += arr
     ordered = sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))
-    return " + ".join(format_amount_short(v, c, locale).strip() for c, v in ordered) or "—"
+    return _combined(ordered, locale, fx) or "—"
 
 
 # --- the agenda ----------------------------------------------------------------------------------------------
@@ -139,6 +151,17 @@ def _task_line(item: TaskItem, locale: str) -> str:
     return _dot(f"*{_name(item.customer)}*", _name(milestone), overdue, _mention(item.owner, locale))
 
 
+def _flagged_line(item: FlaggedItem, locale: str) -> str:
+    flagged = t(
+        locale,
+        "nudges.meeting.flagged_by",
+        date=format_date(item.flagged, locale),
+        user=f"<@{item.flagged_by}>" if item.flagged_by else t(locale, "common.unknown"),
+        reason=truncate(escape_mrkdwn(" ".join(item.reason.split())), REASON_LIMIT),
+    )
+    return "• " + _dot(_link(item.url, _name(item.customer)), _amount(item.arr, item.currency, locale), flagged)
+
+
 def _handoff_line(item: HandoffItem, locale: str) -> str:
     submitted = t(
         locale,
@@ -149,8 +172,8 @@ def _handoff_line(item: HandoffItem, locale: str) -> str:
     return "• " + _dot(_link(item.url, _name(item.customer)), _amount(item.arr, item.currency, locale), submitted)
 
 
-def _theme_line(item: ThemeItem, locale: str) -> str:
-    arr = " + ".join(format_amount_short(v, c, locale).strip() for c, v in item.arr) or None
+def _theme_line(item: ThemeItem, locale: str, fx=None) -> str:
+    arr = _combined(item.arr, locale, fx) or None
     return "• " + _dot(
         _link(item.url, f"*{_name(item.title, TITLE_LIMIT)}*"),
         plural(locale, "customers", item.customers),
@@ -175,8 +198,6 @@ def _list_section(title: str, lines: Sequence[str], cap: int, locale: str, total
     """Title and up to `cap` lines in one section; the rest of `total` (default: the lines), including lines
     that do not fit 3,000 characters, is counted in "…and N more" (every line is short, so several fit)."""
     total = len(lines) if total is None else total
-    if not lines:
-        return section(f"{title}\n{t(locale, 'nudges.meeting.none')}")
     shown: list[str] = []
     reserve = len(t(locale, "nudges.meeting.more", count=10**6)) + 2
     size = len(title)
@@ -197,12 +218,15 @@ def _card_rows(
     cap: int,
     locale: str,
     more_arr: str | None = None,
+    heads: dict[int, str] | None = None,
 ) -> list[Block | dict]:
-    """Title, then one section per row (its line and an Open card button), then "…and N more"."""
-    if not rows:
-        return [section(f"{title}\n{t(locale, 'nudges.meeting.none')}")]
-    blocks: list[Block | dict] = [section(title)]
-    for customer_id, line in rows[:cap]:
+    """Title, then one section per row (its line and an Open card button), then "…and N more". `heads`: text
+    that goes before the row at that index (the first one's joins the title's section)."""
+    heads = heads or {}
+    blocks: list[Block | dict] = [section(f"{title}\n{heads[0]}" if 0 in heads else title)]
+    for i, (customer_id, line) in enumerate(rows[:cap]):
+        if i and i in heads:
+            blocks.append(section(heads[i]))
         blocks.append(SectionBlock(text=mrkdwn(line), accessory=rb.open_card_button(customer_id, locale)))
     rest = len(rows) - min(cap, len(rows))
     if rest:
@@ -216,16 +240,29 @@ def _card_rows(
 
 
 def _risk_rows(agenda: Agenda, locale: str) -> list[Block | dict]:
+    """Those needing action this week first under the digest's ⚡ heading, then the others under theirs (no
+    headings when none needs action: the list is by ARR, as it always was)."""
     risk = list(agenda.at_risk)
+    fx = agenda.fx
     title = t(
-        locale, "nudges.meeting.at_risk", count=len(risk), arr=_totals(((r.arr, r.currency) for r in risk), locale)
+        locale,
+        "nudges.meeting.at_risk",
+        count=len(risk),
+        arr=_totals(((r.arr, r.currency) for r in risk), locale, fx),
     )
+    urgent = sum(1 for r in risk if r.urgent)
+    heads: dict[int, str] = {}
+    if urgent:
+        heads[0] = t(locale, "nudges.meeting.urgent", count=urgent)
+        if len(risk) > urgent:
+            heads[urgent] = t(locale, "nudges.meeting.others", count=len(risk) - urgent)
     return _card_rows(
         title,
         [(r.customer_id, _risk_line(r, locale)) for r in risk],
         MAX_AT_RISK,
         locale,
-        _totals(((r.arr, r.currency) for r in risk[MAX_AT_RISK:]), locale) if len(risk) > MAX_AT_RISK else None,
+        _totals(((r.arr, r.currency) for r in risk[MAX_AT_RISK:]), locale, fx) if len(risk) > MAX_AT_RISK else None,
+        heads,
     )
 
 
@@ -238,11 +275,20 @@ def _handoffs(agenda: Agenda, locale: str) -> SectionBlock:
     )
 
 
+def _flagged(agenda: Agenda, locale: str) -> SectionBlock:
+    return _list_section(
+        t(locale, "nudges.meeting.flagged", count=len(agenda.flagged)),
+        [_flagged_line(f, locale) for f in agenda.flagged],
+        MAX_FLAGGED,
+        locale,
+    )
+
+
 def _themes(agenda: Agenda, locale: str) -> SectionBlock:
     theme_count = max(agenda.theme_count, len(agenda.themes))
     return _list_section(
         t(locale, "nudges.meeting.themes", count=theme_count),
-        [_theme_line(i, locale) for i in agenda.themes[:MAX_THEMES]],
+        [_theme_line(i, locale, agenda.fx) for i in agenda.themes[:MAX_THEMES]],
         MAX_THEMES,
         locale,
         theme_count,
@@ -252,13 +298,13 @@ def _themes(agenda: Agenda, locale: str) -> SectionBlock:
 def _renewal_rows(agenda: Agenda, locale: str) -> list[Block | dict]:
     renewals = list(agenda.renewals)
     amounts = ((r.arr, r.currency) for r in renewals)
-    title = t(locale, "nudges.meeting.renewals", count=len(renewals), arr=_totals(amounts, locale))
+    title = t(locale, "nudges.meeting.renewals", count=len(renewals), arr=_totals(amounts, locale, agenda.fx))
     return _card_rows(
         title,
         [(r.customer_id, _renewal_line(r, locale)) for r in renewals],
         MAX_RENEWALS,
         locale,
-        _totals(((r.arr, r.currency) for r in renewals[MAX_RENEWALS:]), locale)
+        _totals(((r.arr, r.currency) for r in renewals[MAX_RENEWALS:]), locale, agenda.fx)
         if len(renewals) > MAX_RENEWALS
         else None,
     )
@@ -292,37 +338,56 @@ def _header(agenda: Agenda, locale: str, day: str) -> str:
     return t(locale, "nudges.meeting.header", day=day)
 
 
-def meeting_agenda(agenda: Agenda, locale: str) -> tuple[list[dict], str]:
-    """The reminder posted the day before the meeting: when it is, then accounts at risk, handoffs waiting
-    for acceptance, top requests by ARR, renewals in 90 days, overdue promises and overdue onboarding tasks,
-    each row linking to its card; one message, within 50 blocks whatever the data."""
-    day = meeting_day(agenda.meeting.date(), locale)
-    clock = format_time(agenda.meeting, locale)
-    blocks: list[Block | dict] = [
-        HeaderBlock(text=plain(_header(agenda, locale, day), HEADER_LIMIT)),
-        ContextBlock(elements=[mrkdwn(t(locale, "nudges.meeting.when", day=day, time=clock, tz=agenda.tz))]),
-        DividerBlock(),
-        *_risk_rows(agenda, locale),
-        DividerBlock(),
-        _handoffs(agenda, locale),
-        DividerBlock(),
-        _themes(agenda, locale),
-        DividerBlock(),
-        *_renewal_rows(agenda, locale),
-        DividerBlock(),
-        _promises(agenda, locale),
-        DividerBlock(),
-        *_task_rows(agenda, locale),
-    ]
-    text = t(
+# Each section in the agenda's order: the view data it draws (empty: folded into the closing line), the name
+# the closing line gives it, and its builder.
+SECTIONS: tuple[tuple[Callable[[Agenda], Sequence], str, Callable[[Agenda, str], Block | list]], ...] = (
+    (lambda a: a.at_risk, "nudges.meeting.empty.at_risk", _risk_rows),
+    (lambda a: a.handoffs, "nudges.meeting.empty.handoffs", _handoffs),
+    (lambda a: a.flagged, "nudges.meeting.empty.flagged", _flagged),
+    (lambda a: a.themes, "nudges.meeting.empty.themes", _themes),
+    (lambda a: a.renewals, "nudges.meeting.empty.renewals", _renewal_rows),
+    (lambda a: a.promises, "nudges.meeting.empty.promises", _promises),
+    (lambda a: a.tasks, "nudges.meeting.empty.tasks", _task_rows),
+)
+
+
+def _counts_text(agenda: Agenda, locale: str, day: str, clock: str) -> str:
+    handoffs = plural(locale, "handoffs", len(agenda.handoffs))
+    if agenda.flagged:
+        flagged = plural(locale, "flagged", len(agenda.flagged))
+        handoffs = t(locale, "nudges.meeting.text.flagged", handoffs=handoffs, flagged=flagged)
+    return t(
         locale,
         "nudges.meeting.text",
         day=day,
         time=clock,
         at_risk=plural(locale, "at_risk", len(agenda.at_risk)),
-        handoffs=plural(locale, "handoffs", len(agenda.handoffs)),
+        handoffs=handoffs,
         renewals=plural(locale, "renewals", len(agenda.renewals)),
         promises=plural(locale, "promises", len(agenda.promises)),
         tasks=plural(locale, "tasks", len(agenda.tasks)),
     )
-    return _dicts(blocks), text
+
+
+def meeting_agenda(agenda: Agenda, locale: str) -> tuple[list[dict], str]:
+    """The reminder posted the day before the meeting: when it is, then accounts at risk (those needing action
+    this week first), handoffs waiting for acceptance, handoffs flagged as a bad fit, top requests by ARR,
+    renewals in 90 days, overdue promises and overdue onboarding tasks, each row linking to its card; the empty
+    sections named in one closing line; one message, within 50 blocks whatever the data."""
+    day = meeting_day(agenda.meeting.date(), locale)
+    clock = format_time(agenda.meeting, locale)
+    blocks: list[Block | dict] = [
+        HeaderBlock(text=plain(_header(agenda, locale, day), HEADER_LIMIT)),
+        ContextBlock(elements=[mrkdwn(t(locale, "nudges.meeting.when", day=day, time=clock, tz=agenda.tz))]),
+    ]
+    empty: list[str] = []
+    for items, name, draw in SECTIONS:
+        if not items(agenda):
+            empty.append(t(locale, name))
+            continue
+        drawn = draw(agenda, locale)
+        blocks += [DividerBlock(), *(drawn if isinstance(drawn, list) else [drawn])]
+    if empty:
+        nothing = t(locale, "nudges.meeting.nothing", sections=" · ".join(empty))
+        blocks += [DividerBlock(), ContextBlock(elements=[mrkdwn(nothing)])]
+    return _dicts(blocks), _counts_text(agenda, locale, day, clock)

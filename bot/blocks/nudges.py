@@ -35,6 +35,7 @@ PLURALS = {
     "customers": ("nudges.meeting.customers.one", "nudges.meeting.customers.other"),
     "at_risk": ("nudges.meeting.count.at_risk.one", "nudges.meeting.count.at_risk.other"),
     "handoffs": ("nudges.meeting.count.handoffs.one", "nudges.meeting.count.handoffs.other"),
+    "flagged": ("nudges.meeting.count.flagged.one", "nudges.meeting.count.flagged.other"),
     "renewals": ("nudges.meeting.count.renewals.one", "nudges.meeting.count.renewals.other"),
     "promises": ("nudges.meeting.count.promises.one", "nudges.meeting.count.promises.other"),
     "tasks": ("nudges.meeting.count.tasks.one", "nudges.meeting.count.tasks.other"),

@@ -310,15 +310,6 @@ def week_crossings(
     return health.band_crossings(db, team_id, start, end, maybe) if maybe else []
 
 
-def _net_crossings(rows: list[tuple[int, str, str, date]]) -> dict[int, tuple[str, str, date]]:
-    """Per customer, (band before the week's first crossing, band after its last, day of the last)."""
-    out: dict[int, tuple[str, str, date]] = {}
-    for cid, before, after, day in rows:  # ordered by day
-        first = out[cid][0] if cid in out else before
-        out[cid] = (first, after, day)
-    return {cid: v for cid, v in out.items() if v[0] != v[1]}
-
-
 # --- the digest ----------------------------------------------------------------------------------------------
 
 
@@ -373,19 +364,6 @@ def _columns(db: Session, ids: Sequence[int], columns: tuple, team_id: str | Non
     return out
 
 
-URGENT_RENEWAL_DAYS = 90
-
-
-def _needs_action(crossing: tuple | None, renewal: date | None, day: date) -> bool:
-    """Whether a customer At risk or worse needs action this week: it got worse this week (crossed into At risk
-    or into Unhealthy), or it renews within URGENT_RENEWAL_DAYS."""
-    if crossing is not None:
-        before, after, _when = crossing
-        if after in BAD and (before == health.HEALTHY or (before == health.AT_RISK and after == health.UNHEALTHY)):
-            return True
-    return renewal is not None and day <= renewal <= day + timedelta(days=URGENT_RENEWAL_DAYS)
-
-
 def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
     """The digest for `day` (the team's local date): scores as stored on or before it, change against the
     score a week before, crossings of the 7 days ending on it, onboarding items overdue on it.
@@ -397,7 +375,7 @@ def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
     current, unsure = current_scores(db, team_id, day, day - timedelta(days=SCORE_WINDOW_DAYS), rules)
     bad = {cid: v for cid, v in current.items() if v[2] in BAD}
     crossing_rows = week_crossings(db, team_id, day - timedelta(days=WEEK - 1), day, unsure)
-    net = _net_crossings(crossing_rows)
+    net = health.net_crossings(crossing_rows)
     customers = {
         cid: c
         for cid, c in _columns(db, sorted(set(bad) | set(net)), _RANK_COLUMNS, team_id).items()
@@ -420,7 +398,7 @@ def build(db: Session, team_id: str, day: date, rules: HealthRules) -> Digest:
             arr[currency] += amount
             per_currency[currency] += 1
         ranks[cid] = (BAD.index(band), score, amount, currency, c.name.casefold(), cid)
-    urgent = {cid for cid in listed if _needs_action(net.get(cid), customers[cid].renewal_date, day)}
+    urgent = {cid for cid in listed if health.needs_action(net.get(cid), customers[cid].renewal_date, day)}
     main = max(per_currency, key=lambda cur: (per_currency[cur], cur)) if per_currency else None
 
     def rank(cid: int) -> tuple:

@@ -34,6 +34,7 @@ TICKET_SPIKES = (("tickets_30d", 30, 5), ("open_tickets", 14, 4))  # signal, loo
 TICKET_SPIKE_FACTOR = 2
 NPS_DETRACTOR_MAX = 6
 RENEWAL_SOON_DAYS = 90
+URGENT_RENEWAL_DAYS = 90  # a customer At risk or worse renewing this soon needs action this week
 
 
 class SeriesLike(Protocol):
@@ -422,3 +423,24 @@ def _band_crossings(db: Session, team_id: str, start: date, end: date, only) -> 
         stmt = stmt.order_by(days.c.day, days.c.customer_id)
     rows = db.connection().execute(stmt)
     return [(cid, before, after, day) for cid, before, after, day in rows if before is not None and before != after]
+
+
+def net_crossings(rows: Iterable[tuple[int, str, str, date]]) -> dict[int, tuple[str, str, date]]:
+    """Per customer, (band before the first of these crossings, band after the last, day of the last), from
+    `band_crossings` rows (ordered by day); customers back where they started are left out."""
+    out: dict[int, tuple[str, str, date]] = {}
+    for cid, before, after, day in rows:
+        first = out[cid][0] if cid in out else before
+        out[cid] = (first, after, day)
+    return {cid: v for cid, v in out.items() if v[0] != v[1]}
+
+
+def needs_action(crossing: tuple[str, str, date] | None, renewal: date | None, day: date) -> bool:
+    """Whether a customer At risk or worse needs action this week (the digest and the meeting agenda list these
+    first): its week's net crossing (`net_crossings`) made it worse (into At risk, or into Unhealthy), or it
+    renews within URGENT_RENEWAL_DAYS of `day`."""
+    if crossing is not None:
+        before, after, _when = crossing
+        if after in (UNHEALTHY, AT_RISK) and (before == HEALTHY or (before == AT_RISK and after == UNHEALTHY)):
+            return True
+    return renewal is not None and day <= renewal <= day + timedelta(days=URGENT_RENEWAL_DAYS)

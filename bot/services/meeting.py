@@ -1,6 +1,8 @@
 """The cross-team integration meeting: the day before each meeting, a reminder in the meeting channel with an
-agenda built from the data (accounts at risk, handoffs waiting for acceptance, top requests by ARR, renewals in
-the next 90 days, overdue promises, overdue onboarding tasks), each item linking to its card.
+agenda built from the data (accounts at risk, handoffs waiting for acceptance, handoffs flagged as a bad fit, top
+requests by ARR, renewals in the next 90 days, overdue promises, overdue onboarding tasks), each item linking to
+its card. Accounts at risk are ranked by the weekly digest's rule: those that need action this week (worse this
+week, or renewing within 90 days: `health.needs_action`) first, by ARR, then the others, by ARR.
 
 Meetings fall on `meeting.day` at `meeting.time` in the team's zone: biweekly in the weeks 0, 2, 4 ... counted
 from the week (Monday to Sunday) of `meeting.anchor`, or monthly on the first such weekday of the month. The
@@ -16,7 +18,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.models import SUBMITTED, Customer, Handoff, HealthScore, Promise
-from bot.services import health, onboarding, roadmap
+from bot.services import digest, health, onboarding, roadmap
 from bot.services.schedules import Context
 from bot.services.team_config import WEEKDAYS, TeamConfig
 from bot.viewdata import meeting as vm
@@ -99,8 +101,8 @@ def main_currency(db: Session, team_id: str) -> str:
     return row[0] if row else "USD"
 
 
-def latest_bands(db: Session, team_id: str, day: date) -> dict[int, tuple[float, str]]:
-    """Each live customer's latest stored (score, band) within SCORE_WINDOW_DAYS up to `day`."""
+def latest_bands(db: Session, team_id: str, day: date) -> dict[int, tuple[float, str, date]]:
+    """Each customer's latest stored (score, band, its day) within SCORE_WINDOW_DAYS up to `day`."""
     hs = HealthScore.__table__
     latest = (
         sa_select(hs.c.customer_id, func.max(hs.c.day).label("day"))
@@ -108,11 +110,11 @@ def latest_bands(db: Session, team_id: str, day: date) -> dict[int, tuple[float,
         .group_by(hs.c.customer_id)
         .subquery()
     )
-    stmt = sa_select(hs.c.customer_id, hs.c.score, hs.c.band).join(
+    stmt = sa_select(hs.c.customer_id, hs.c.score, hs.c.band, hs.c.day).join(
         latest, and_(hs.c.customer_id == latest.c.customer_id, hs.c.day == latest.c.day)
     )
     stmt = stmt.where(hs.c.team_id == team_id)
-    return {cid: (score, band) for cid, score, band in db.connection().execute(stmt)}
+    return {cid: (score, band, d) for cid, score, band, d in db.connection().execute(stmt)}
 
 
 def rank_arr(main: str):
@@ -126,9 +128,22 @@ def rank_arr(main: str):
     return key
 
 
-def _at_risk(db: Session, team: str, bands: dict[int, tuple[float, str]], rank) -> list[vm.RiskItem]:
-    """The live customers whose latest band is bad, by ARR (main currency first)."""
-    bad_ids = [cid for cid, (_s, band) in bands.items() if band in BAD]
+def week_net_crossings(
+    db: Session, team: str, today: date, bands: dict[int, tuple[float, str, date]]
+) -> dict[int, tuple[str, str, date]]:
+    """The digest's net band crossings of the 7 days ending `today` (`digest.week_crossings`). A customer
+    whose band is bad and whose latest stored score is older than `today` may have crossed on a day the
+    digest's one-day comparison does not see, so its week is read in full (as the digest's `unsure`)."""
+    unsure = [cid for cid, (_s, band, day) in bands.items() if band in BAD and day < today]
+    rows = digest.week_crossings(db, team, today - timedelta(days=digest.WEEK - 1), today, unsure)
+    return health.net_crossings(rows)
+
+
+def _at_risk(db: Session, team: str, today: date, bands: dict[int, tuple[float, str, date]], rank) -> list[vm.RiskItem]:
+    """The live customers whose latest band is bad: those needing action this week (the digest's rule) first,
+    each group by ARR (main currency first)."""
+    bad_ids = [cid for cid, (_s, band, _d) in bands.items() if band in BAD]
+    net = week_net_crossings(db, team, today, bands) if bad_ids else {}
     risk: list[vm.RiskItem] = []
     for i in range(0, len(bad_ids), 500):
         for c in db.exec(
@@ -136,31 +151,55 @@ def _at_risk(db: Session, team: str, bands: dict[int, tuple[float, str]], rank) 
                 Customer.team_id == team, col(Customer.id).in_(bad_ids[i : i + 500]), Customer.stage != CHURNED
             )
         ):
-            score, band = bands[c.id]
-            risk.append(vm.RiskItem(c.id, c.name, band, score, c.arr, c.currency, c.renewal_date, c.owner_user_id))
-    risk.sort(key=lambda r: (*rank(r.arr, r.currency), r.name, r.customer_id))
+            score, band, _day = bands[c.id]
+            urgent = health.needs_action(net.get(c.id), c.renewal_date, today)
+            risk.append(
+                vm.RiskItem(c.id, c.name, band, score, c.arr, c.currency, c.renewal_date, c.owner_user_id, urgent)
+            )
+    risk.sort(key=lambda r: (not r.urgent, *rank(r.arr, r.currency), r.name, r.customer_id))
     return risk
 
 
-def _waiting_handoffs(db: Session, cfg: TeamConfig, today: date) -> list[vm.HandoffItem]:
-    """Handoffs submitted and not accepted, longest waiting first."""
-    return [
-        vm.HandoffItem(
-            h.id,
-            name or h.customer_name or "",
-            h.arr,
-            h.currency,
-            h.ae_user_id or h.submitted_by,
-            cfg.local(h.submitted_at).date() if h.submitted_at else today,
-            vm.card_url(h.card_channel, h.card_ts),
+def _submitted_handoffs(db: Session, cfg: TeamConfig, today: date) -> tuple[list[vm.HandoffItem], list[vm.FlaggedItem]]:
+    """Handoffs submitted and not accepted: those waiting for a CSM, longest waiting first, and those a CSM
+    flagged as a bad fit (waiting for a decision instead), earliest flag first."""
+    waiting: list[vm.HandoffItem] = []
+    flagged: list[vm.FlaggedItem] = []
+    for h, name in db.exec(
+        select(Handoff, Customer.name)
+        .join(Customer, col(Customer.id) == Handoff.customer_id, isouter=True)
+        .where(Handoff.team_id == cfg.team_id, Handoff.status == SUBMITTED)
+        .order_by(col(Handoff.submitted_at), col(Handoff.id))
+    ):
+        customer = name or h.customer_name or ""
+        url = vm.card_url(h.card_channel, h.card_ts)
+        if h.bad_fit_at is not None:
+            flagged.append(
+                vm.FlaggedItem(
+                    h.id,
+                    customer,
+                    h.arr,
+                    h.currency,
+                    h.bad_fit_by,
+                    cfg.local(h.bad_fit_at).date(),
+                    h.bad_fit_reason or "",
+                    url,
+                )
+            )
+            continue
+        waiting.append(
+            vm.HandoffItem(
+                h.id,
+                customer,
+                h.arr,
+                h.currency,
+                h.ae_user_id or h.submitted_by,
+                cfg.local(h.submitted_at).date() if h.submitted_at else today,
+                url,
+            )
         )
-        for h, name in db.exec(
-            select(Handoff, Customer.name)
-            .join(Customer, col(Customer.id) == Handoff.customer_id, isouter=True)
-            .where(Handoff.team_id == cfg.team_id, Handoff.status == SUBMITTED)
-            .order_by(col(Handoff.submitted_at), col(Handoff.id))
-        )
-    ]
+    flagged.sort(key=lambda f: (f.flagged, f.handoff_id))
+    return waiting, flagged
 
 
 def _themes(db: Session, team: str, main: str, today: date, rules) -> tuple[list[vm.ThemeItem], int]:
@@ -182,7 +221,7 @@ def _themes(db: Session, team: str, main: str, today: date, rules) -> tuple[list
     return themes, len(ranked)
 
 
-def _renewals(db: Session, team: str, today: date, bands: dict[int, tuple[float, str]]) -> list[vm.RenewalItem]:
+def _renewals(db: Session, team: str, today: date, bands: dict[int, tuple[float, str, date]]) -> list[vm.RenewalItem]:
     """Live customers renewing within RENEWAL_DAYS, soonest first."""
     return [
         vm.RenewalItem(
@@ -192,7 +231,7 @@ def _renewals(db: Session, team: str, today: date, bands: dict[int, tuple[float,
             (c.renewal_date - today).days,
             c.arr,
             c.currency,
-            bands.get(c.id, (None, None))[1],
+            bands[c.id][1] if c.id in bands else None,
             c.owner_user_id,
         )
         for c in db.exec(
@@ -239,8 +278,8 @@ def agenda(db: Session, cfg: TeamConfig, today: date, meeting: datetime, rules) 
     team = cfg.team_id
     main = main_currency(db, team)
     bands = latest_bands(db, team, today)
-    at_risk = _at_risk(db, team, bands, rank_arr(main))
-    handoffs = _waiting_handoffs(db, cfg, today)
+    at_risk = _at_risk(db, team, today, bands, rank_arr(main))
+    handoffs, flagged = _submitted_handoffs(db, cfg, today)
     themes, theme_count = _themes(db, team, main, today, rules)
     renewals = _renewals(db, team, today, bands)
     promises = _overdue_promises(db, team, today)
@@ -259,6 +298,8 @@ def agenda(db: Session, cfg: TeamConfig, today: date, meeting: datetime, rules) 
         promises=promises,
         tasks=tasks,
         theme_count=theme_count,
+        flagged=flagged,
+        fx=cfg.fx(),
     )
 
 

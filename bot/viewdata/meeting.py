@@ -25,6 +25,7 @@ class RiskItem:
     currency: str | None
     renewal_date: date | None
     owner: str | None
+    urgent: bool = False  # needs action this week, as in the digest: worse this week, or renews within 90 days
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,20 @@ class HandoffItem:
     currency: str | None
     ae: str | None
     submitted: date
+    url: str | None  # the card
+
+
+@dataclass(frozen=True)
+class FlaggedItem:
+    """A handoff waiting for acceptance that a CSM flagged as a bad fit: it waits for a decision, not a CSM."""
+
+    handoff_id: int
+    customer: str
+    arr: Decimal | None
+    currency: str | None
+    flagged_by: str | None
+    flagged: date  # the team's local date of the flag
+    reason: str
     url: str | None  # the card
 
 
@@ -87,10 +102,14 @@ class Agenda:
     meeting: datetime  # local, in the team's zone
     tz: str
     today: date | None = None  # the team's local date the agenda was read on (the header says today/tomorrow)
-    at_risk: Sequence[RiskItem] = ()  # by ARR
-    handoffs: Sequence[HandoffItem] = ()  # longest waiting first
+    at_risk: Sequence[RiskItem] = ()  # those needing action this week first, by ARR; then the others, by ARR
+    handoffs: Sequence[HandoffItem] = ()  # waiting for a CSM (not flagged), longest waiting first
     themes: Sequence[ThemeItem] = ()  # by ARR
     renewals: Sequence[RenewalItem] = ()  # soonest first
     promises: Sequence[PromiseItem] = ()  # longest overdue first
     tasks: Sequence[TaskItem] = ()  # longest overdue first
     theme_count: int = field(default=0)  # open items with any customer behind them (themes holds the top ones)
+    flagged: Sequence[FlaggedItem] = ()  # submitted handoffs flagged as a bad fit, earliest flag first
+    # The team's exchange rates (team setting fx.rates), as Digest.fx: the main currency and (code, rate) pairs,
+    # so mixed-currency totals read as one; None: listed per currency.
+    fx: tuple[str, tuple[tuple[str, str], ...]] | None = None

@@ -21,20 +21,35 @@ TEXT_3000 = (NASTY + "고객에게 한 약속 " * 400)[:3000]
 TODAY = date(2026, 3, 4)
 MEETING = datetime(2026, 3, 5, 15, 0, tzinfo=ZoneInfo("Asia/Seoul"))
 N = 500
+URGENT = 3  # of the at-risk rows, those needing action this week: both headings show
+FX = ("USD", (("KRW", "0.00072"), ("EUR", "1.08"), ("JPY", "0.0066")))
 
 
-def worst_agenda() -> vm.Agenda:
+def worst_agenda(fx=FX) -> vm.Agenda:
     big = Decimal("999999999999.99")
     return vm.Agenda(
         meeting=MEETING,
         tz="America/Argentina/ComodRivadavia",
         at_risk=[
-            vm.RiskItem(2**31 - i, f"{NASTY}{LONG_KO}", "unhealthy", 0.0, big, "KRW", TODAY, "U" + "X" * 30)
+            vm.RiskItem(
+                2**31 - i,
+                f"{NASTY}{LONG_KO}",
+                "unhealthy",
+                0.0,
+                big,
+                ("KRW", "USD")[i % 2],
+                TODAY,
+                "U" + "X" * 30,
+                urgent=i < URGENT,
+            )
             for i in range(N)
         ],
         handoffs=[
             vm.HandoffItem(i, LONG_KO, big, "EUR", "U" + "Y" * 30, TODAY, f"https://slack.com/archives/C1/p{i:016d}")
             for i in range(N)
+        ],
+        flagged=[
+            vm.FlaggedItem(i, NASTY + LONG_KO, big, "EUR", "U" + "W" * 30, TODAY, TEXT_3000, None) for i in range(N)
         ],
         themes=[
             vm.ThemeItem("제목" * 75, 10_000, (("KRW", big), ("USD", big), ("EUR", big)), 9_999, 9_999, "https://x")
@@ -49,6 +64,7 @@ def worst_agenda() -> vm.Agenda:
         ],
         tasks=[vm.TaskItem(i, LONG_KO, "activation", TODAY - timedelta(days=99), 99, None) for i in range(N)],
         theme_count=N,
+        fx=fx,
     )
 
 
@@ -89,9 +105,11 @@ def check_blocks(blocks: list[dict], limit: int) -> None:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_agenda_within_limits_with_worst_case_data(locale):
-    """500 rows in every section, 255-character Korean names and 3,000-character promises: one valid message."""
-    blocks, text = mb.meeting_agenda(worst_agenda(), locale)
+@pytest.mark.parametrize("fx", [FX, None])
+def test_agenda_within_limits_with_worst_case_data(locale, fx):
+    """500 rows in every section (both at-risk headings), 255-character Korean names, 3,000-character promises
+    and bad-fit reasons, mixed currencies with and without rates: one valid message."""
+    blocks, text = mb.meeting_agenda(worst_agenda(fx), locale)
     check_blocks(dumped(blocks), 50)
     assert 0 < len(text) <= 3000
     raw = json.dumps(blocks, ensure_ascii=False)
@@ -112,10 +130,13 @@ def test_agenda_caps_each_section_and_counts_the_rest(locale):
     assert mb.MAX_AT_RISK == mb.MAX_RENEWALS  # both sections end with the same "…and 492 more (ARR)"
     assert raw.count(more_arr.format(count=N - mb.MAX_AT_RISK)) == 2
     # list sections hold what fits in 3,000 characters and count the rest
-    promises = next(b for b in blocks if b.get("text", {}).get("text", "").startswith("*🤝"))
-    lines = promises["text"]["text"].split("\n")
-    listed = sum(1 for line in lines if line.startswith("• "))
-    assert 0 < listed <= mb.MAX_PROMISES and lines[-1] == more.format(count=N - listed)
+    for emoji in ("*🤝", "*🚩"):
+        listing = next(b for b in blocks if b.get("text", {}).get("text", "").startswith(emoji))
+        lines = listing["text"]["text"].split("\n")
+        listed = sum(1 for line in lines if line.startswith("• "))
+        assert 0 < listed <= mb.MAX_PROMISES == mb.MAX_FLAGGED and lines[-1] == more.format(count=N - listed)
+    # nothing is empty: no closing "nothing to discuss" line
+    assert CATALOGS[locale]["nudges.meeting.nothing"].split(":")[0] not in raw
 
 
 def test_agenda_rows_link_to_their_cards():
@@ -151,13 +172,155 @@ def test_agenda_rows_link_to_their_cards():
     assert "Thu, Mar 5, 2026 at 3:00 PM (Asia/Seoul)" in raw
 
 
-@pytest.mark.parametrize("locale", LOCALES)
-def test_empty_agenda_says_so(locale):
-    """No data: every section is there, saying there is nothing to discuss."""
+@pytest.mark.parametrize(
+    ("locale", "line"),
+    [
+        (
+            "en",
+            "Nothing to discuss: accounts at risk · handoffs waiting · bad-fit flags · customer requests · renewals"
+            " · overdue promises · onboarding tasks",
+        ),
+        (
+            "ko",
+            "논의할 항목 없음: 위험 고객 · 수락 대기 인계 · 부적합 고객 표시 · 고객 요청 · 갱신"
+            " · 기한 초과 약속 · 온보딩 작업",
+        ),
+    ],
+)  # fmt: skip
+def test_empty_agenda_says_so_in_one_line(locale, line):
+    """No data: no section is drawn; one closing context line names them all, in the agenda's order."""
     blocks, _ = mb.meeting_agenda(vm.Agenda(meeting=MEETING, tz="UTC"), locale)
     check_blocks(dumped(blocks), 50)
+    assert [b["type"] for b in blocks] == ["header", "context", "divider", "context"]
+    assert blocks[-1]["elements"][0]["text"] == line
+
+
+@pytest.mark.parametrize(
+    ("locale", "line"),
+    [
+        ("en", "Nothing to discuss: handoffs waiting · renewals · overdue promises · onboarding tasks"),
+        ("ko", "논의할 항목 없음: 수락 대기 인계 · 갱신 · 기한 초과 약속 · 온보딩 작업"),
+    ],
+)
+def test_empty_sections_fold_into_one_line_at_the_end(locale, line):
+    """Sections with rows are drawn in order, each after a divider; the empty ones are only named at the end."""
+    agenda = vm.Agenda(
+        meeting=MEETING,
+        tz="UTC",
+        at_risk=[vm.RiskItem(7, "Acme", "at_risk", 45.0, Decimal("120000"), "USD", None, "U_CSM")],
+        flagged=[vm.FlaggedItem(3, "Globex", None, None, "U_CSM", TODAY, "on-prem only", None)],
+        themes=[vm.ThemeItem("SSO", 2, (("USD", Decimal("950000")),), 1, 0, None)],
+        theme_count=1,
+    )
+    blocks, _ = mb.meeting_agenda(agenda, locale)
+    check_blocks(dumped(blocks), 50)
+    heads = [b["text"]["text"].split("*")[1] for b in blocks if b["type"] == "section" and "accessory" not in b]
+    assert [h.split()[0] for h in heads] == ["🚨", "🚩", "💬"]
+    assert [b["type"] for b in blocks].count("divider") == 4
+    assert blocks[-2]["type"] == "divider" and blocks[-1]["elements"][0]["text"] == line
     raw = json.dumps(blocks, ensure_ascii=False)
-    assert raw.count(CATALOGS[locale]["nudges.meeting.none"]) == 6
+    assert "📨" not in raw and "🔁" not in raw and "🤝" not in raw and "🧭" not in raw
+
+
+def _risk(i: int, name: str, arr: str, currency: str = "USD", *, urgent: bool = False) -> vm.RiskItem:
+    return vm.RiskItem(i, name, "at_risk", 50.0, Decimal(arr), currency, None, None, urgent=urgent)
+
+
+@pytest.mark.parametrize(
+    ("locale", "urgent_head", "others_head"),
+    [
+        (
+            "en",
+            "⚡ *Needs action this week* (2): worse this week or renewing within 90 days, by ARR",
+            "*Other accounts at risk* (1), by ARR",
+        ),
+        (
+            "ko",
+            "⚡ *이번 주 조치 필요* (2곳): 이번 주 나빠졌거나 90일 안에 갱신, ARR 순",
+            "*그 밖의 위험 고객* (1곳), ARR 순",
+        ),
+    ],
+)
+def test_accounts_needing_action_lead_under_the_digests_heading(locale, urgent_head, others_head):
+    """The digest's ⚡ heading (its wording) over those needing action this week, then the others' heading; no
+    headings when none needs action (one list by ARR, as before)."""
+    at_risk = [_risk(1, "Urgent A", "90000", urgent=True), _risk(2, "Urgent B", "10000", urgent=True)]
+    at_risk.append(_risk(3, "Chronic", "5000000"))
+    blocks, _ = mb.meeting_agenda(vm.Agenda(meeting=MEETING, tz="UTC", at_risk=at_risk), locale)
+    check_blocks(dumped(blocks), 50)
+    title = blocks[3]["text"]["text"]
+    assert title.split("\n")[1] == urgent_head
+    rows = [b["text"]["text"] for b in blocks[4:8]]
+    assert rows[0].startswith("*Urgent A*") and rows[1].startswith("*Urgent B*")
+    assert rows[2] == others_head and rows[3].startswith("*Chronic*")
+    assert CATALOGS[locale]["digest.urgent"].split("(")[0] == CATALOGS[locale]["nudges.meeting.urgent"].split("(")[0]
+
+    calm = [_risk(3, "Chronic", "5000000"), _risk(1, "Other", "90000")]
+    blocks, _ = mb.meeting_agenda(vm.Agenda(meeting=MEETING, tz="UTC", at_risk=calm), locale)
+    assert "\n" not in blocks[3]["text"]["text"] and "⚡" not in json.dumps(blocks, ensure_ascii=False)
+    assert [b["text"]["text"].split(" · ")[0] for b in blocks[4:6]] == ["*Chronic*", "*Other*"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "fx", "at_risk", "more", "theme"),
+    [
+        ("en", FX, "≈ $2.9M (₩1.2B + $2M)", "(≈ $1.9M (₩1.2B + $1M))", "≈ $1.1M ($240K + ₩1.2B)"),
+        ("ko", FX, "≈ $2.9M (12억 원 + $2M)", "(≈ $1.9M (12억 원 + $1M))", "≈ $1.1M ($240K + 12억 원)"),
+        ("en", None, "₩1.2B + $2M", "(₩1.2B + $1M)", "$240K + ₩1.2B"),
+        ("ko", None, "12억 원 + $2M", "(12억 원 + $1M)", "$240K + 12억 원"),
+    ],
+)
+def test_mixed_currency_totals_use_the_teams_rates(locale, fx, at_risk, more, theme):
+    """At-risk and renewal totals, the "…and N more" remainders and a request's ARR read as one total with the
+    team's rates, as the digest's ARR at risk does; without rates, per currency."""
+    rows = [_risk(i, f"C{i}", "125000") for i in range(mb.MAX_AT_RISK)]
+    rows += [_risk(100, "KRW Co", "1200000000", "KRW"), _risk(101, "Last", "1000000")]
+    renewals = [vm.RenewalItem(r.customer_id, r.name, TODAY, 0, r.arr, r.currency, None, None) for r in rows]
+    themes = [vm.ThemeItem("SSO", 2, (("USD", Decimal("240000")), ("KRW", Decimal("1200000000"))), 0, 0, None)]
+    agenda = vm.Agenda(meeting=MEETING, tz="UTC", at_risk=rows, renewals=renewals, themes=themes, theme_count=1, fx=fx)
+    blocks, _ = mb.meeting_agenda(agenda, locale)
+    check_blocks(dumped(blocks), 50)
+    raw = json.dumps(blocks, ensure_ascii=False)
+    texts = [b.get("text", {}).get("text", "") for b in blocks]
+    assert next(x for x in texts if x.startswith("*🚨")).endswith(f" · {at_risk}")
+    assert next(x for x in texts if x.startswith("*🔁")).endswith(f" · {at_risk}")
+    assert raw.count(f" {more}") == 2
+    assert f" · {theme}" in next(x for x in texts if x.startswith("*💬"))
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("en", "• <https://slack.com/archives/C0CS/p12|Globex &amp; Co> · €70K · flagged Mar 3, 2026 by <@U_CSM>: "),
+        ("ko", "• <https://slack.com/archives/C0CS/p12|Globex &amp; Co> · €70K · 2026년 3월 3일 <@U_CSM> 표시: "),
+    ],
+)
+def test_flagged_handoffs_show_who_when_and_why(locale, expected):
+    """A bad-fit flag: the card link, ARR, who flagged it and when, and the reason quoted on one line, escaped
+    (no pings, no forged links) and cut to REASON_LIMIT characters."""
+    reason = "Needs on-prem\n<!channel> <http://evil|click> " + "x" * 500
+    agenda = vm.Agenda(
+        meeting=MEETING,
+        tz="UTC",
+        flagged=[
+            vm.FlaggedItem(
+                3, "Globex & Co", Decimal("70000"), "EUR", "U_CSM", date(2026, 3, 3), reason, vm.card_url("C0CS", "1.2")
+            )
+        ],
+    )
+    blocks, text = mb.meeting_agenda(agenda, locale)
+    check_blocks(dumped(blocks), 50)
+    title, line = blocks[3]["text"]["text"].split("\n")
+    assert title == CATALOGS[locale]["nudges.meeting.flagged"].format(count=1)
+    assert line.startswith(expected)
+    quoted = line[len(expected) :]
+    assert quoted.startswith("“Needs on-prem &lt;!channel&gt; &lt;http://evil|click&gt; x") and quoted.endswith("…”")
+    assert len(quoted) <= mb.REASON_LIMIT + 2
+    summary = {
+        "en": "0 handoffs waiting, 1 handoff flagged as a bad fit",
+        "ko": "수락 대기 인계 0건, 부적합 고객으로 표시된 인계 1건",
+    }
+    assert summary[locale] in text
 
 
 @pytest.mark.parametrize("locale", LOCALES)

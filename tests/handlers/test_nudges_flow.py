@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.blocks import handoff as hb
 from bot.blocks import reminders as rb
 from bot.jobs import meeting as meeting_job
@@ -269,3 +271,122 @@ def test_meeting_reminder_missed_until_after_the_meeting_is_stale(baton, slack, 
     assert slack.messages("C0MEET") == []
     [skipped] = baton.all(Occurrence, Occurrence.schedule == "meeting")
     assert (skipped.kind, skipped.status, skipped.reason) == ("run", "skipped", "stale")
+
+
+def _lines(message: dict) -> list[str]:
+    """The posted message's text, one line per line of each section or context, in order."""
+    out = []
+    for b in message["blocks"]:
+        if b["type"] in ("section", "header"):
+            out += b["text"]["text"].split("\n")
+        elif b["type"] == "context":
+            out += [e["text"] for e in b["elements"]]
+        elif b["type"] == "divider":
+            out.append("---")
+    return out
+
+
+AGENDA_LINES = {
+    "en": [
+        "*🚨 Accounts at risk* · 3 · ≈ $1.1M (₩1.2B + $260K)",
+        "⚡ *Needs action this week* (2): worse this week or renewing within 90 days, by ARR",
+        "*Hooli* · Unhealthy (31) · $250K · renews Apr 20, 2026 · <@U_CSM>",
+        "*Newly* · At risk (60) · $10K · no owner",
+        "*Other accounts at risk* (1), by ARR",
+        "*Chronic Co* · Unhealthy (20) · ₩1.2B · no owner",
+        "---",
+        "*📨 Handoffs waiting for acceptance* · 1",
+        "• <https://slack.com/archives/C0CS/p1772000000000100|Hooli> · submitted Mar 2, 2026 by <@U_AE>",
+        "---",
+        "*🚩 Flagged as a bad fit* · 1",
+        "• <https://slack.com/archives/C0CS/p1772000000000200|Pied Piper> · $80K · flagged Mar 3, 2026 by <@U_CSM>:"
+        " “Wants on-prem only &lt;!here&gt;”",
+        "---",
+        "*🔁 Renewals in the next 90 days* · 1 · $250K",
+        "*Hooli* · Apr 20, 2026 (in 47 days) · $250K · Unhealthy · <@U_CSM>",
+        "---",
+        "Nothing to discuss: customer requests · overdue promises · onboarding tasks",
+    ],
+    "ko": [
+        "*🚨 위험 고객* · 3곳 · ≈ $1.1M (12억 원 + $260K)",
+        "⚡ *이번 주 조치 필요* (2곳): 이번 주 나빠졌거나 90일 안에 갱신, ARR 순",
+        "*Hooli* · 위험 (31) · $250K · 2026년 4월 20일 갱신 · <@U_CSM>",
+        "*Newly* · 주의 (60) · $10K · 담당자 없음",
+        "*그 밖의 위험 고객* (1곳), ARR 순",
+        "*Chronic Co* · 위험 (20) · 12억 원 · 담당자 없음",
+        "---",
+        "*📨 수락 대기 중인 인계* · 1건",
+        "• <https://slack.com/archives/C0CS/p1772000000000100|Hooli> · 2026년 3월 2일 <@U_AE> 제출",
+        "---",
+        "*🚩 부적합 고객으로 표시된 인계* · 1건",
+        "• <https://slack.com/archives/C0CS/p1772000000000200|Pied Piper> · $80K · 2026년 3월 3일 <@U_CSM> 표시:"
+        " “Wants on-prem only &lt;!here&gt;”",
+        "---",
+        "*🔁 90일 내 갱신* · 1곳 · $250K",
+        "*Hooli* · 2026년 4월 20일 (47일 후) · $250K · 위험 · <@U_CSM>",
+        "---",
+        "논의할 항목 없음: 고객 요청 · 기한 초과 약속 · 온보딩 작업",
+    ],
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "ko"])
+def test_meeting_agenda_ranks_flags_and_folds_like_the_digest(baton, slack, clock, locale):
+    """Through the worker's schedule run and the outbox to the fake Slack, in the team's language: accounts
+    needing action this week (renewing within 90 days; newly At risk) first under the digest's ⚡ heading, then
+    the others however large; a handoff flagged as a bad fit apart with its reason; the ARR at risk in two
+    currencies as one total with the team's rates; the empty sections named in one closing line."""
+    clock.now = datetime(2026, 3, 4, 10, 0, 20, tzinfo=SEOUL).astimezone(UTC)
+    hooli = seed_meeting(baton)
+    now = baton.clock()
+    with baton.deps.sessions.begin() as db:
+        newly = Customer(team_id=TEAM, name="Newly", name_key="newly", arr=Decimal("10000"), currency="USD")
+        chronic = Customer(
+            team_id=TEAM, name="Chronic Co", name_key="chronic co", arr=Decimal("1200000000"), currency="KRW"
+        )
+        odd = Customer(team_id=TEAM, name="Pied Piper", name_key="pied piper")
+        db.add_all([newly, chronic, odd])
+        db.flush()
+        for cid, day, value, band in (
+            (newly.id, date(2026, 2, 25), 80.0, "healthy"),
+            (newly.id, date(2026, 3, 4), 60.0, "at_risk"),
+            (chronic.id, date(2026, 2, 20), 18.0, "unhealthy"),
+            (chronic.id, date(2026, 3, 4), 20.0, "unhealthy"),
+        ):
+            db.add(HealthScore(team_id=TEAM, customer_id=cid, day=day, score=value, band=band))
+        db.add(
+            Handoff(
+                team_id=TEAM,
+                customer_id=odd.id,
+                status=SUBMITTED,
+                submitted_at=now - timedelta(days=5),
+                ae_user_id="U_AE",
+                arr=Decimal("80000"),
+                currency="USD",
+                card_channel="C0CS",
+                card_ts="1772000000.000200",
+                bad_fit_by="U_CSM",
+                bad_fit_reason="Wants on-prem\nonly <!here>",
+                bad_fit_at=datetime(2026, 3, 3, 14, 0, tzinfo=SEOUL),
+            )
+        )
+        ids = [hooli, newly.id, chronic.id, hooli]  # at risk (3 rows), then renewing in 90 days
+    cfg = configure(
+        baton,
+        timezone="Asia/Seoul",
+        locale=locale,
+        meeting__channel="C0MEET",
+        meeting__day="thu",
+        meeting__anchor="2026-03-05",
+        fx__rates="USD: KRW=0.00072",
+    )
+    assert run(baton, meeting_job.SCHEDULE, cfg).queued == 1
+    [post] = slack.messages("C0MEET")
+    lines = _lines(post)
+    assert lines[lines.index("---") + 1 :] == AGENDA_LINES[locale]
+    assert [json.loads(e["value"])["c"] for e in elements(post) if e["action_id"] == rb.OPEN_CARD] == ids
+    summary = {
+        "en": "1 handoff waiting, 1 handoff flagged as a bad fit",
+        "ko": "수락 대기 인계 1건, 부적합 고객으로 표시된 인계 1건",
+    }
+    assert summary[locale] in post["text"]

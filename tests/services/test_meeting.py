@@ -10,7 +10,7 @@ import pytest
 
 from bot.jobs import meeting as meeting_job
 from bot.models import ACCEPTED, SUBMITTED, Handoff, HealthScore, OnboardingTask, Promise, RoadmapItem
-from bot.services import meeting, roadmap, team_config, voc
+from bot.services import digest, health, meeting, roadmap, team_config, voc
 from bot.services import schedules as engine
 from bot.services.health_config import HealthRules
 from bot.services.schedules import Context
@@ -268,3 +268,140 @@ def test_churned_customers_promises_stay_off_the_agenda(sessions):
     with sessions.begin() as db:
         a = meeting.agenda(db, cfg, TODAY, cfg.at(TODAY, "meeting.time"), HealthRules())
     assert a.promises == [] and a.renewals == [] and a.at_risk == []
+
+
+def test_at_risk_accounts_needing_action_this_week_come_first_by_the_digests_rule(sessions):
+    """Worse this week (Healthy -> At risk, At risk -> Unhealthy, seen also when the latest score is from
+    yesterday) or renewing within 90 days: first, by ARR (main currency first); then the others by ARR, however
+    large (a chronic account, one that got better, one renewing in 120 days). The digest of the same day marks
+    exactly the same customers as needing action."""
+    ids = {}
+    ids["chronic"] = add_customer(sessions, "Chronic", arr=Decimal("5000000"), currency="USD")
+    ids["newly"] = add_customer(sessions, "Newly", arr=Decimal("100000"), currency="USD")
+    ids["worse"] = add_customer(sessions, "Worse", arr=Decimal("200000"), currency="USD")
+    ids["better"] = add_customer(sessions, "Better", arr=Decimal("300000"), currency="USD")
+    ids["renewing"] = add_customer(
+        sessions, "Renewing", arr=Decimal("900000000"), currency="KRW", renewal_date=TODAY + timedelta(days=60)
+    )
+    ids["far"] = add_customer(
+        sessions, "Far", arr=Decimal("40000"), currency="USD", renewal_date=TODAY + timedelta(days=120)
+    )
+    ids["usd"] = add_customer(sessions, "Healthy USD", arr=Decimal("1"), currency="USD")  # USD is the main currency
+    score(sessions, ids["chronic"], "unhealthy", 20.0, TODAY - timedelta(days=10))
+    score(sessions, ids["chronic"], "unhealthy", 21.0)
+    score(sessions, ids["newly"], "healthy", 75.0, TODAY - timedelta(days=7))  # the day before the week
+    score(sessions, ids["newly"], "at_risk", 60.0)
+    score(sessions, ids["worse"], "at_risk", 50.0, TODAY - timedelta(days=9))
+    score(sessions, ids["worse"], "unhealthy", 35.0, TODAY - timedelta(days=1))  # nothing stored today
+    score(sessions, ids["better"], "unhealthy", 30.0, TODAY - timedelta(days=8))
+    score(sessions, ids["better"], "at_risk", 45.0)
+    score(sessions, ids["renewing"], "at_risk", 55.0, TODAY - timedelta(days=20))
+    score(sessions, ids["far"], "at_risk", 65.0)
+    score(sessions, ids["usd"], "healthy", 90.0)
+    cfg = cfg_of()
+    with sessions.begin() as db:
+        a = meeting.agenda(db, cfg, TODAY, cfg.at(TODAY, "meeting.time"), HealthRules())
+        d = digest.build(db, TEAM, TODAY, HealthRules())
+    assert [(r.name, r.urgent) for r in a.at_risk] == [
+        ("Worse", True),
+        ("Newly", True),
+        ("Renewing", True),
+        ("Chronic", False),
+        ("Better", False),
+        ("Far", False),
+    ]
+    assert {line.name for line in d.lines if line.urgent} == {r.name for r in a.at_risk if r.urgent}
+    assert [line.name for line in d.lines[:3]] == ["Worse", "Newly", "Renewing"]
+
+
+@pytest.mark.parametrize(
+    ("crossing", "renewal_in", "expected"),
+    [
+        (("healthy", "at_risk"), None, True),
+        (("healthy", "unhealthy"), None, True),
+        (("at_risk", "unhealthy"), None, True),
+        (("unhealthy", "at_risk"), None, False),  # better, if still bad
+        (None, 0, True),
+        (None, 90, True),
+        (None, 91, False),
+        (None, -1, False),  # a renewal date already past is not "renews within 90 days"
+        (None, None, False),
+    ],
+)
+def test_needs_action_is_one_rule(crossing, renewal_in, expected):
+    """The rule the digest and the agenda share: worse this week, or renewing within 90 days."""
+    net = (*crossing, TODAY) if crossing else None
+    renewal = TODAY + timedelta(days=renewal_in) if renewal_in is not None else None
+    assert health.needs_action(net, renewal, TODAY) is expected
+
+
+def test_net_crossings_keep_the_weeks_first_and_last_band():
+    """A wobble back to where the week started is no crossing; two steps count as one from the first band."""
+    rows = [
+        (1, "healthy", "at_risk", TODAY - timedelta(days=3)),
+        (1, "at_risk", "healthy", TODAY - timedelta(days=2)),
+        (2, "healthy", "at_risk", TODAY - timedelta(days=3)),
+        (2, "at_risk", "unhealthy", TODAY - timedelta(days=1)),
+    ]
+    assert health.net_crossings(rows) == {2: ("healthy", "unhealthy", TODAY - timedelta(days=1))}
+
+
+def test_flagged_handoffs_are_listed_apart_with_their_reason(sessions):
+    """A submitted handoff a CSM flagged as a bad fit is not waiting for a CSM: it is listed apart with who
+    flagged it, when (the team's date) and why; an accepted one flagged before is on neither list."""
+    cid = add_customer(sessions, "Odd Fit", arr=Decimal("70000"), currency="EUR")
+    with sessions.begin() as db:
+        flagged = Handoff(
+            team_id=TEAM,
+            customer_id=cid,
+            status=SUBMITTED,
+            ae_user_id="U_AE",
+            submitted_at=datetime(2026, 2, 20, 9, tzinfo=UTC),
+            card_channel="C0CS",
+            card_ts="1772442000.000200",
+            arr=Decimal("70000"),
+            currency="EUR",
+            bad_fit_by="U_CSM",
+            bad_fit_reason="Needs on-prem <!channel>",
+            bad_fit_at=datetime(2026, 3, 3, 16, tzinfo=UTC),  # March 4 in Seoul
+        )
+        waiting = Handoff(
+            team_id=TEAM, status=SUBMITTED, customer_name="Fresh", submitted_at=datetime(2026, 3, 3, tzinfo=UTC)
+        )
+        old = Handoff(
+            team_id=TEAM,
+            status=ACCEPTED,
+            customer_name="Kept anyway",
+            bad_fit_by="U_CSM",
+            bad_fit_reason="x",
+            bad_fit_at=datetime(2026, 2, 1, tzinfo=UTC),
+        )
+        db.add_all([flagged, waiting, old])
+        db.flush()
+        fid = flagged.id
+    cfg = cfg_of("Asia/Seoul")
+    with sessions.begin() as db:
+        a = meeting.agenda(db, cfg, TODAY, cfg.at(TODAY, "meeting.time"), HealthRules())
+    assert [h.customer for h in a.handoffs] == ["Fresh"]
+    [f] = a.flagged
+    assert (f.handoff_id, f.customer, f.arr, f.currency, f.flagged_by, f.flagged, f.reason, f.url) == (
+        fid,
+        "Odd Fit",
+        Decimal("70000"),
+        "EUR",
+        "U_CSM",
+        date(2026, 3, 4),
+        "Needs on-prem <!channel>",
+        "https://slack.com/archives/C0CS/p1772442000000200",
+    )
+
+
+def test_agenda_carries_the_teams_exchange_rates(sessions):
+    """fx.rates set: the agenda carries them for its totals (as the digest does); unset: None."""
+    with sessions.begin() as db:
+        a = meeting.agenda(db, cfg_of(), TODAY, cfg_of().at(TODAY, "meeting.time"), HealthRules())
+    assert a.fx is None
+    cfg = cfg_of(fx__rates="USD: KRW=0.00072, EUR=1.08")
+    with sessions.begin() as db:
+        a = meeting.agenda(db, cfg, TODAY, cfg.at(TODAY, "meeting.time"), HealthRules())
+    assert a.fx == ("USD", (("KRW", "0.00072"), ("EUR", "1.08")))
