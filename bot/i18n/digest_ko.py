@@ -11,7 +11,7 @@ MESSAGES: dict[str, str] = {
     "digest.arr.without": "(ARR 미입력 {count}곳)",
     "digest.as_of": "{date} 기준 스코어, {week_ago} 대비 변화.",
     "digest.none": "✅ 주의 또는 위험 상태인 고객이 없습니다 (헬스 스코어가 있는 고객 {scored}곳).",
-    "digest.no_scores": "{date}까지 {days}일 동안 기록된 헬스 스코어가 없어 위험 고객을 가려낼 수 없습니다. "
+    "digest.no_scores": "{date}까지 {days}일 동안 기록된 헬스 스코어가 없어 이탈 위험 고객을 가려낼 수 없습니다. "
     "헬스 데이터를 가져오면 (`python -m bot import health` 또는 API) 다이제스트가 채워집니다.",
     "digest.crossings.title": "*이번 주 변화*",
     "digest.crossings.newly": "📉 새로 이탈 위험 ({count}): {names}",
