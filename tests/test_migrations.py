@@ -2,6 +2,7 @@
 start on an out-of-date schema. Runs on SQLite, or on a fresh PostgreSQL schema when TEST_DATABASE_URL is set."""
 
 import uuid
+from decimal import Decimal
 
 import pytest
 from alembic import command
@@ -121,6 +122,54 @@ def test_snapshot_key_reordered_by_day_keeps_every_row(empty_url):
         assert key() == ["team_id", "customer_id", "signal", "as_of", "source"] and rows() == before
     finally:
         engine.dispose()
+
+
+def test_revenue_ledger_opens_with_each_customers_arr(empty_url):
+    """0012 gives every customer with an ARR an opening `new` movement on its contract start (else the day it was
+    created) and a churned one its churn too, so the ledger's balance is the ARR from the start; customers
+    without an ARR or currency get none."""
+    cfg = alembic_config(empty_url)
+    command.upgrade(cfg, "0011")
+    engine = make_engine(empty_url)
+    rows = [
+        (1, "Acme", "120000.00", "usd", "2026-01-15", "adoption", "2026-03-01 10:00:00"),
+        (2, "Globex", "5000.50", "EUR", None, "onboarding", "2026-04-01 10:00:00"),
+        (3, "Gone", "900.00", "USD", "2025-06-01", "churned", "2026-05-20 08:00:00"),
+        (4, "No ARR", None, "USD", None, "onboarding", "2026-04-01 10:00:00"),
+        (5, "No currency", "10.00", None, None, "onboarding", "2026-04-01 10:00:00"),
+    ]
+    try:
+        with engine.begin() as conn:
+            for cid, name, arr, currency, start, stage, at in rows:
+                conn.execute(
+                    text(
+                        "INSERT INTO customers (id, team_id, name, name_key, arr, currency, contract_start, stage, "
+                        "created_at, updated_at) VALUES (:id, 'T1', :name, :key, :arr, :currency, :start, :stage, "
+                        ":at, :at)"
+                    ),
+                    {"id": cid, "name": name, "key": name.lower(), "arr": arr, "currency": currency, "start": start,
+                     "stage": stage, "at": at},
+                )  # fmt: skip
+        command.upgrade(cfg, "head")
+        engine.dispose()
+        with engine.connect() as conn:
+            got = [
+                (r[0], r[1], f"{Decimal(str(r[2])):.2f}", r[3], str(r[4]), r[5])
+                for r in conn.execute(
+                    text(
+                        "SELECT customer_id, kind, amount, currency, effective_on, source FROM arr_movements "
+                        "ORDER BY customer_id, id"
+                    )
+                )
+            ]
+    finally:
+        engine.dispose()
+    assert got == [
+        (1, "new", "120000.00", "USD", "2026-01-15", "opening"),
+        (2, "new", "5000.50", "EUR", "2026-04-01", "opening"),
+        (3, "new", "900.00", "USD", "2025-06-01", "opening"),
+        (3, "churn", "900.00", "USD", "2026-05-20", "opening"),
+    ]
 
 
 def test_downgrade_to_base_and_upgrade_again(empty_url):

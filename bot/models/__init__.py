@@ -4,10 +4,14 @@ from bot.models.customer import Customer, Touch
 from bot.models.handoff import ACCEPTED, DRAFT, SUBMITTED, Handoff, Promise, Stakeholder
 from bot.models.health import ApiToken, HealthRefresh, HealthScore, HealthSnapshot, HealthState
 from bot.models.infra import ChannelHold, OutboxMessage, SlackEvent, SlackUser, WebhookEvent
+from bot.models.revenue import ArrMovement, NpsResponse, RenewalOutcome
 from bot.models.schedule import Occurrence, OnboardingTask, ReminderMute, TeamSetting
 from bot.models.voc import RoadmapItem, VocDraft, VocLink, VocNote, VocReporter
 
 __all__ = [
+    "ArrMovement",
+    "NpsResponse",
+    "RenewalOutcome",
     "ACCEPTED",
     "ApiToken",
     "HealthRefresh",

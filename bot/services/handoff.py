@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from bot.errors import UserError
 from bot.models import ACCEPTED, DRAFT, SUBMITTED, Customer, Handoff, Promise, Stakeholder
-from bot.services import outbox, voc
+from bot.services import ledger, outbox, voc
 from bot.services.handoff_form import (  # noqa: F401 - the form's names are the handoff service's too
     CRM_ID_MAX,
     REASON_MAX,
@@ -238,6 +238,9 @@ def save_handoff(
     db.add(h)
     _flush_crm(db, team_id, h, customer, form.crm_ref)
     _update_customer(customer, h, form, now)
+    start = form["contract_start"] or now.date()
+    ref = f"handoff:{h.id}:v{h.version}"
+    ledger.set_arr(db, customer, form["arr"], form["currency"], start, source="handoff", ref=ref, by=user_id, now=now)
     db.add(customer)
     _flush_crm(db, team_id, h, customer, form.crm_ref)
     _write_children(db, h, form)
@@ -263,8 +266,7 @@ def save_handoff(
 
 def _update_customer(customer: Customer, h: Handoff, form: HandoffForm, now: datetime) -> None:
     """What the customer record takes from the handoff: the contract, the AE, a CSM and a CRM company if it
-    has none yet."""
-    customer.arr, customer.currency = form["arr"], form["currency"]
+    has none yet (its ARR goes through the ledger)."""
     customer.contract_start, customer.renewal_date = form["contract_start"], form["renewal_date"]
     customer.ae_user_id = form["ae_user_id"]
     if form["csm_user_id"] and not customer.owner_user_id:

@@ -81,8 +81,9 @@ def store(
         "created_at": now,
     }
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Touch).values(**values).on_conflict_do_nothing(index_elements=["team_id", "idem_key"])
-    stored = db.connection().execute(stmt).rowcount == 1
+    table = Touch.__table__
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=["team_id", "idem_key"])
+    stored = db.connection().execute(stmt.returning(table.c.id)).first() is not None  # rowcount: -1 on psycopg
     if stored:
         log.info("touch (%s) for customer %s by %s", touch.kind, customer_id, user_id)
     return stored

@@ -2,9 +2,11 @@
 against the other rows, owners' emails resolved to Slack users, then written in the caller's transaction, all
 or nothing unless skip-invalid."""
 
+import hashlib
 import os
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -44,7 +46,8 @@ def import_customers(
     users: dict[str, str | None] = {}
     for plan in plans:  # Slack lookups before any write, so no write lock is held while waiting on Slack
         _resolve_owners(plan, find_user, users, result)
-    write_customers(db, team_id, plans, now=now, result=result)
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    write_customers(db, team_id, plans, now=now, result=result, source_ref=f"customers:{digest}")
     return result
 
 

@@ -10,6 +10,7 @@ import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Date, Float, Integer, String, bindparam, func, select
@@ -19,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from bot.models import Customer, HealthSnapshot
+from bot.services import ledger
 from bot.services.imports.formats import LOOKUP_CHUNK, SnapshotRow
 from bot.services.imports.report import Counts, ImportResult
 
@@ -227,26 +229,76 @@ class _CustomerPlan:
 
 
 def write_customers(
-    db: Session, team_id: str, plans: Sequence[_CustomerPlan], *, now: datetime, result: ImportResult
+    db: Session,
+    team_id: str,
+    plans: Sequence[_CustomerPlan],
+    *,
+    now: datetime,
+    result: ImportResult,
+    source_ref: str = "customers-file",
 ) -> None:
     """Create a customer for each plan without a target, update the target's changed fields otherwise; counted
     in `result`, flushed, and `result.written` set."""
+    revenue: list[tuple[_CustomerPlan, Customer]] = []  # rows whose ARR or stage the ledger must follow
     for plan in plans:
         customer = plan.target
         if customer is None:
-            fields = {k: v for k, v in plan.values.items() if v is not None}
-            db.add(Customer(team_id=team_id, created_at=now, updated_at=now, **fields))
+            fields = {k: v for k, v in plan.values.items() if v is not None and k not in _LEDGER_FIELDS}
+            customer = Customer(team_id=team_id, created_at=now, updated_at=now, **fields)
+            db.add(customer)
             result.inserted += 1
+            if any(plan.values.get(k) is not None for k in _LEDGER_FIELDS):
+                revenue.append((plan, customer))
             continue
         changed = False
         for key, value in plan.values.items():
+            if key in _LEDGER_FIELDS:
+                continue
             if getattr(customer, key) != value:
                 setattr(customer, key, value)
                 changed = True
+        if _ledger_change(customer, plan.values):
+            revenue.append((plan, customer))
+            changed = True
         if changed:
             customer.updated_at = now
             result.updated += 1
         else:
             result.unchanged += 1
     db.flush()
+    for plan, customer in revenue:
+        _follow_in_ledger(db, customer, plan, now, source_ref)
+    db.flush()
     result.written = True
+
+
+# The columns a customers file sets through the ledger: ARR and currency as movements, a stage of churned as a churn.
+_LEDGER_FIELDS = frozenset({"arr", "currency", "stage"})
+
+
+def _ledger_change(customer: Customer, values: dict[str, Any]) -> bool:
+    if "stage" in values and values["stage"] != customer.stage:
+        return True
+    if "arr" in values and values["arr"] != customer.arr:
+        return True
+    return "currency" in values and values["currency"] != customer.currency
+
+
+def _follow_in_ledger(db: Session, customer: Customer, plan: "_CustomerPlan", now: datetime, source_ref: str) -> None:
+    """A row's ARR, currency and stage, through the ledger: a churned stage churns the customer's ARR, an ARR
+    is the movement that reaches it (keyed by the file and line, so importing the same file again adds
+    nothing), a stage leaving churned with an ARR reactivates it."""
+    values = plan.values
+    stage = values.get("stage", customer.stage)
+    arr = values["arr"] if "arr" in values else customer.arr
+    currency = values["currency"] if "currency" in values else customer.currency
+    on = now.date()
+    ref = f"{source_ref}:{plan.line}"
+    if stage == "churned":
+        ledger.set_arr(db, customer, Decimal(0), currency, on, source="csv", ref=ref, by=source_ref, now=now)
+    elif arr is not None or "arr" in values:
+        ledger.set_arr(db, customer, arr, currency, on, source="csv", ref=ref, by=source_ref, now=now)
+    if "stage" in values:
+        customer.stage = stage
+    if "currency" in values and arr is None:
+        customer.currency = currency
