@@ -118,7 +118,6 @@ def admin_settings(db: Session, team_id: str, settings: Settings) -> vh.AdminSet
         meeting_day=cfg.raw("meeting.day"),
         meeting_time=cfg.clock("meeting.time"),
         fx=cfg.fx(),
-        default_currency=settings.default_currency,
         hubspot_token=bool(settings.hubspot_access_token),
         hubspot_webhooks=bool(settings.hubspot_client_secret),
         crm_webhook=bool(settings.webhook_secret),

@@ -67,7 +67,6 @@ class AdminSettings:
     meeting_day: str  # mon .. sun
     meeting_time: time
     fx: Fx | None
-    default_currency: str  # BATON_DEFAULT_CURRENCY
     hubspot_token: bool  # HUBSPOT_ACCESS_TOKEN set
     hubspot_webhooks: bool  # HUBSPOT_CLIENT_SECRET set (HubSpot's webhooks are verified)
     crm_webhook: bool  # BATON_WEBHOOK_SECRET set (POST /webhooks/deal-closed from other CRMs)

@@ -59,7 +59,6 @@ def admin(**changes) -> vh.AdminSettings:
         "meeting_day": "thu",
         "meeting_time": time(15, 0),
         "fx": ("USD", (("KRW", "0.00072"), ("EUR", "1.08"))),
-        "default_currency": "USD",
         "hubspot_token": True,
         "hubspot_webhooks": True,
         "crm_webhook": False,

@@ -122,7 +122,7 @@ def test_admin_settings_say_whether_secrets_are_set_and_never_hold_them(sessions
     with sessions.begin() as db:
         summary = home.admin_settings(db, TEAM, SETTINGS)
     assert (summary.hubspot_token, summary.hubspot_webhooks, summary.crm_webhook) == (True, False, True)
-    assert (summary.handoff_channel, summary.roadmap_channel, summary.default_currency) == ("C0CS", "C0ROADMAP", "USD")
+    assert (summary.handoff_channel, summary.roadmap_channel) == ("C0CS", "C0ROADMAP")
     values = repr(dataclasses.astuple(summary))
     for secret in ("xoxb-secret", "signing-secret", "pat-na1", "webhook-secret"):
         assert secret not in values
