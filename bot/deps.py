@@ -92,7 +92,9 @@ def build_deps(
         sessions,
         outbox_client,
         clock,
-        renderers.build(users, client, settings.default_locale, health_rules=health_rules, clock=clock),
+        renderers.build(
+            users, client, settings.default_locale, health_rules=health_rules, clock=clock, settings=settings
+        ),
         pacer or Pacer(settings.post_interval),
     )
 

@@ -305,12 +305,22 @@ def combined_short(
     and what one unit of each other is worth in it), `≈ $1.14M ($240K + ₩12억)`; otherwise listed, `$240K · ₩12억`
     (joined by `sep`). An estimate, marked ≈: the rates are the team's, not the day's."""
     parts = [format_amount_short(amount, currency, locale).strip() for currency, amount in amounts.items()]
-    if fx is None or len(amounts) < 2:
+    total = fx_total(amounts, fx) if len(amounts) > 1 else None
+    if total is None:
         return sep.join(parts)
+    return f"≈ {format_amount_short(total[1], total[0], locale)} ({' + '.join(parts)})"
+
+
+def fx_total(
+    amounts: Mapping[str, Decimal], fx: tuple[str, Sequence[tuple[str, str]]] | None
+) -> tuple[str, Decimal] | None:
+    """(main currency, the amounts added up in it) with the rates of `fx`; None without rates, or when they lack
+    one of the currencies (`combined_short` then lists the amounts instead)."""
+    if fx is None:
+        return None
     base, pairs = fx
     rates = {code: Decimal(rate) for code, rate in pairs}
     rates[base] = Decimal(1)
     if any(currency not in rates for currency in amounts):
-        return sep.join(parts)
-    total = sum((amount * rates[currency] for currency, amount in amounts.items()), Decimal(0))
-    return f"≈ {format_amount_short(total, base, locale)} ({' + '.join(parts)})"
+        return None
+    return base, sum((amount * rates[currency] for currency, amount in amounts.items()), Decimal(0))

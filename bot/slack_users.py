@@ -16,6 +16,7 @@ from bot.models import SlackUser
 
 log = logging.getLogger("baton.users")
 TTL = timedelta(hours=12)
+ROLE_RETRY = timedelta(minutes=5)  # after a failed users.info, "not an admin" until asked again
 
 
 class UserDirectory:
@@ -27,6 +28,9 @@ class UserDirectory:
         self.default_locale = default_locale
         self.clock = clock
         self._cache: dict[tuple[str, str], SlackUser] = {}
+        # Whether users.info said admin or owner, and until when that answer holds. In memory only (the
+        # slack_users table has no column for it): a process asks once per person and TTL, not per redraw.
+        self._admins: dict[tuple[str, str], tuple[bool, datetime]] = {}
         self._lock = threading.Lock()
 
     def get(self, team_id: str, user_id: str, *, unsaved: list[SlackUser] | None = None) -> SlackUser | None:
@@ -60,6 +64,9 @@ class UserDirectory:
             log.warning("users.info %s failed: %s", user_id, getattr(exc, "response", exc))
             return None
         profile = user.get("profile") or {}
+        admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        with self._lock:
+            self._admins[(team_id, user_id)] = (admin and not user.get("deleted"), now + TTL)
         row = SlackUser(
             team_id=team_id,
             user_id=user_id,
@@ -79,6 +86,24 @@ class UserDirectory:
             with self.sessions.begin() as db:
                 for row in rows:
                     db.merge(row)
+
+    def is_admin(self, team_id: str, user_id: str) -> bool:
+        """Whether the user is a workspace admin or owner (users.info's is_admin / is_owner), as last asked within
+        12 hours: answered from memory when this process fetched the user, else with one users.info (which also
+        refreshes the cached user). A Slack error answers False, asked again after a few minutes."""
+        key = (team_id, user_id)
+        now = self.clock()
+        with self._lock:
+            known = self._admins.get(key)
+        if known is not None and now < known[1]:
+            return known[0]
+        row = self._fetch(team_id, user_id, now)
+        with self._lock:
+            if row is None:
+                self._admins[key] = (False, now + ROLE_RETRY)
+                return False
+            self._cache[key] = row
+            return self._admins[key][0]
 
     def locale(self, team_id: str, user_id: str | None, *, unsaved: list[SlackUser] | None = None) -> str:
         """The user's catalog language from their Slack locale, else BATON_DEFAULT_LOCALE."""

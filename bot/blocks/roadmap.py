@@ -37,9 +37,9 @@ from bot.blocks.kit import section as _section
 from bot.i18n import format_date, t
 from bot.models import RoadmapItem
 from bot.models.voc import IMPORTANCES, STATUSES
-from bot.money import format_amount
+from bot.money import combined_short, format_amount, fx_total
 from bot.text import escape_mrkdwn, truncate
-from bot.viewdata.roadmap import MAX_TITLE, LinkedNote, RankedItem, Tally
+from bot.viewdata.roadmap import MAX_TITLE, Fx, LinkedNote, RankedItem, Tally
 
 # --- ids (one place; a test checks each action id has a listener) -----------------------------------
 ITEM_MODAL = "roadmap_item_submit"  # new item from a message (the Make roadmap item shortcut)
@@ -140,7 +140,12 @@ def amount(value: Decimal | None, currency: str | None, locale: str) -> str | No
     return format_amount(value, currency or "", locale).strip()
 
 
-def _totals(arr: Sequence[tuple[str, Decimal]], locale: str) -> str:
+def _totals(arr: Sequence[tuple[str, Decimal]], locale: str, fx: Fx | None = None) -> str:
+    """ARR per currency, `$120,000 + ₩1억 5,000만`; with the team's rates for all of them, one total first,
+    `≈ $228K ($120K + ₩150M)` (as the digest writes it)."""
+    amounts = dict(arr)
+    if len(amounts) > 1 and fx_total(amounts, fx) is not None:
+        return combined_short(amounts, locale, fx)
     return " + ".join(amount(total, currency, locale) or "" for currency, total in arr) or "—"
 
 
@@ -216,7 +221,7 @@ def parent_message(item: RoadmapItem, tally: Tally, locale: str) -> tuple[list[B
             fields=[
                 _field(locale, _key("parent", "status"), status),
                 _field(locale, _key("parent", "customers"), f"{tally.customers:,}"),
-                _field(locale, _key("parent", "arr"), _totals(tally.arr, locale)),
+                _field(locale, _key("parent", "arr"), _totals(tally.arr, locale, tally.fx)),
                 _field(locale, _key("parent", "renewing"), f"{tally.renewing:,}"),
                 _field(locale, _key("parent", "health"), health),
                 _field(locale, _key("parent", "notes"), f"{tally.notes:,}"),
@@ -356,7 +361,7 @@ def ranked_list(ranked: Sequence[RankedItem], locale: str, domain: str | None) -
             _key("list", "line"),
             status=status_label(item.status, locale),
             customers=f"{r.customers:,}",
-            arr=_totals(r.arr, locale),
+            arr=_totals(r.arr, locale, r.fx),
         )
         blocks.append(_section(f"{STATUS_EMOJI.get(item.status, '')} {name}\n{facts}"))
     if len(ranked) > LIST_ITEMS:

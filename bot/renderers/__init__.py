@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from slack_sdk import WebClient
 
+from bot.config import Settings
 from bot.i18n import normalize_locale
 from bot.outbox import Renderers
 from bot.renderers import customer, events, handoff, home, roadmap, schedules
@@ -22,6 +23,7 @@ def build(
     *,
     health_rules: HealthRules | None = None,
     clock: Callable[[], datetime] | None = None,
+    settings: Settings | None = None,
 ) -> Renderers:
     """Renderers for every outbox kind Baton queues."""
     ctx = Context(
@@ -30,6 +32,7 @@ def build(
         channel_locale=normalize_locale(default_locale),
         rules=health_rules or HealthRules(),
         clock=clock or (lambda: datetime.now(UTC)),
+        settings=settings,
     )
     r = Renderers()
     for feature in (handoff, events, customer, schedules, roadmap, home):

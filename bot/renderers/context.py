@@ -1,5 +1,5 @@
 """What every renderer may use besides the row: Slack, the user directory, the channel language, the health
-settings and the clock (built once by bot/renderers/__init__.py `build`)."""
+settings, the clock and the environment's settings (built once by bot/renderers/__init__.py `build`)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -7,6 +7,7 @@ from datetime import datetime
 
 from slack_sdk import WebClient
 
+from bot.config import Settings
 from bot.services.health_config import HealthRules
 from bot.slack_users import UserDirectory
 
@@ -18,3 +19,4 @@ class Context:
     channel_locale: str  # channel posts are in the team's default language
     rules: HealthRules
     clock: Callable[[], datetime]
+    settings: Settings | None = None  # None in tests that need no settings: App Home then sums up none

@@ -4,14 +4,17 @@ owe, the handoffs waiting for them, their overdue onboarding tasks; and Mark don
 Read when the tab is drawn (bot/renderers/home.py, from the outbox), so it is as current as the data; the
 people a change concerns get a redraw queued with it (bot/services/home_refresh.py)."""
 
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from bot.config import Settings
 from bot.errors import UserError
 from bot.models import DRAFT, SUBMITTED, Customer, Handoff, Promise
-from bot.services import health_state, onboarding
+from bot.services import health_state, onboarding, team_config
 from bot.services.health_config import HealthRules
 from bot.services.home_refresh import queue_now, queue_refresh
 from bot.services.meeting import main_currency, rank_arr
@@ -78,6 +81,49 @@ def book(db: Session, team_id: str, user_id: str, today: date, rules: HealthRule
         today=today,
         **{name: tuple(rows[: vh.MAX_ROWS]) for name, rows in lists.items()},
         totals={name: len(rows) for name, rows in lists.items()},
+        arr={"at_risk": _arr_total(at_risk), "renewals": _arr_total(renewals)},
+        fx=team_config.fx_rates(db, team_id),
+    )
+
+
+def _arr_total(customers: list[Customer]) -> dict[str, Decimal]:
+    """Total ARR per currency (customers with an ARR and a currency), the currency most of them are in first."""
+    arr: dict[str, Decimal] = defaultdict(Decimal)
+    count: Counter[str] = Counter()
+    for c in customers:
+        if c.arr is not None and c.currency:
+            arr[c.currency] += c.arr
+            count[c.currency] += 1
+    return {code: arr[code] for code in sorted(arr, key=lambda code: (-count[code], code))}
+
+
+def admin_settings(db: Session, team_id: str, settings: Settings) -> vh.AdminSettings:
+    """The settings an admin's Home tab sums up: the team's as the worker resolves them (a refused stored value
+    gives way to its default, and is named), and the environment's; of secrets only whether they are set."""
+    defaults = team_config.Defaults(
+        timezone=settings.timezone, locale=settings.default_locale, handoff_channel=settings.handoff_channel
+    )
+    cfg = team_config.load(db, team_id, defaults)
+    return vh.AdminSettings(
+        timezone=cfg.raw("timezone"),
+        locale=cfg.locale,
+        handoff_channel=settings.handoff_channel,
+        digest_channels=cfg.channels("digest.channels"),
+        digest_schedule=cfg.raw("digest.schedule"),
+        reminders_time=cfg.clock("reminders.time"),
+        renewal_days=cfg.days("renewal.days"),
+        renewal_ae_days=cfg.days("renewal.ae_days"),
+        meeting_channel=cfg.optional("meeting.channel"),
+        meeting_cadence=cfg.raw("meeting.cadence"),
+        meeting_day=cfg.raw("meeting.day"),
+        meeting_time=cfg.clock("meeting.time"),
+        fx=cfg.fx(),
+        hubspot_token=bool(settings.hubspot_access_token),
+        hubspot_webhooks=bool(settings.hubspot_client_secret),
+        crm_webhook=bool(settings.webhook_secret),
+        health_config=settings.health_config,
+        roadmap_channel=settings.roadmap_channel,
+        refused=tuple(sorted(team_config.refused(team_config.stored(db, team_id)))),
     )
 
 

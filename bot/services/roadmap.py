@@ -23,9 +23,9 @@ from sqlmodel import Session, col, select
 from bot.errors import UserError
 from bot.models import Customer, RoadmapItem, VocLink, VocNote
 from bot.models.voc import IMPORTANCES, STATUSES
-from bot.services import health, health_state, outbox
+from bot.services import health, health_state, outbox, team_config
 from bot.services.health_config import HealthRules
-from bot.viewdata.roadmap import MAX_TITLE, ItemSummary, LinkedNote, RankedItem, Tally
+from bot.viewdata.roadmap import MAX_TITLE, Fx, ItemSummary, LinkedNote, RankedItem, Tally
 
 RENEWAL_WINDOW = timedelta(days=90)
 TOP_QUOTES = 3
@@ -282,14 +282,16 @@ def tally(db: Session, team_id: str, item_id: int, today: date, rules: HealthRul
         at_risk=at_risk,
         unhealthy=unhealthy,
         top=tuple(top),
+        fx=team_config.fx_rates(db, team_id),
     )
 
 
 def ranked_items(
     db: Session, team_id: str, default_currency: str, *, statuses: tuple[str, ...] = OPEN
 ) -> list[RankedItem]:
-    """Items by ARR weight: the ARR of distinct customers asking for each, in the default currency, then the
-    number of customers, then the newest first."""
+    """Items by ARR weight: the ARR of distinct customers asking for each, in the default currency (with the
+    team's fx.rates, in their main currency, each currency they have a rate for converted), then the number of
+    customers, then the newest first."""
     items = list(
         db.exec(select(RoadmapItem).where(RoadmapItem.team_id == team_id, col(RoadmapItem.status).in_(statuses)))
     )
@@ -313,17 +315,29 @@ def ranked_items(
         counts[item_id] += count
         if total is not None:
             per_item[item_id][currency or ""] = Decimal(total)
+    fx = team_config.fx_rates(db, team_id)
     ranked = [
         RankedItem(
             ItemSummary(item.id, item.title, item.status, item.channel, item.ts, item.created_at),
             counts[item.id],
             tuple(sorted(per_item[item.id].items(), key=lambda kv: (-kv[1], kv[0]))),
-            per_item[item.id].get(default_currency, Decimal(0)),
+            _weight(per_item[item.id], default_currency, fx),
+            fx,
         )
         for item in items
     ]
     ranked.sort(key=lambda r: (-r.weight, -r.customers, -r.item.created_at.timestamp(), -r.item.id))
     return ranked
+
+
+def _weight(arr: dict[str, Decimal], default_currency: str, fx: Fx | None) -> Decimal:
+    """What an item's ARR weighs: the default currency's; with rates, every currency they cover, converted into
+    their main currency (one without a rate counts for nothing, as before)."""
+    if fx is None:
+        return arr.get(default_currency, Decimal(0))
+    base, pairs = fx
+    rates = {code: Decimal(rate) for code, rate in pairs} | {base: Decimal(1)}
+    return sum((amount * rates[code] for code, amount in arr.items() if code in rates), Decimal(0))
 
 
 def open_items(db: Session, team_id: str, limit: int = 100) -> list[RoadmapItem]:

@@ -345,6 +345,19 @@ def refused(stored_values: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def fx_rates(db: Session, team_id: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    """The team's `fx.rates` as `TeamConfig.fx()` gives them, read alone (for the views that add up ARR); None
+    when unset or refused (`load` warns about a refused value)."""
+    row = db.get(TeamSetting, (team_id, "fx.rates"))
+    if row is None:
+        return None
+    try:
+        value = _fx_rates(row.value)
+    except ConfigValueError:
+        return None
+    return TeamConfig(team_id, {"fx.rates": value}).fx()
+
+
 def stored(db: Session, team_id: str) -> dict[str, str]:
     return {r.key: r.value for r in db.exec(select(TeamSetting).where(TeamSetting.team_id == team_id))}
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 MAX_TITLE = 150
+Fx = tuple[str, tuple[tuple[str, str], ...]]  # the team's fx.rates: main currency, (code, rate) pairs
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Tally:
     at_risk: int
     unhealthy: int
     top: tuple[LinkedNote, ...]  # the weightiest quotes: importance, then customer ARR, then newest
+    fx: Fx | None = None  # the team's rates: mixed-currency ARR then reads as one total (≈ $1.1M ($240K + ₩1.2B))
 
 
 @dataclass(frozen=True)
@@ -51,4 +53,5 @@ class RankedItem:
     item: ItemSummary
     customers: int
     arr: tuple[tuple[str, Decimal], ...]
-    weight: Decimal  # ARR in the default currency (other currencies are listed, not converted)
+    weight: Decimal  # ARR in the default currency; with fx, in the main currency, the others it has a rate for added
+    fx: Fx | None = None  # the team's rates, as in Tally

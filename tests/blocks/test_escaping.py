@@ -13,7 +13,7 @@ import re
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
@@ -149,6 +149,8 @@ class Factory:
             return datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
         if hint is date:
             return date(2026, 3, 2)
+        if hint is time:
+            return time(9, 30)
         if hint is dict or hint is typing.Any or hint is object:
             return {}
         if origin in (types.UnionType, typing.Union):

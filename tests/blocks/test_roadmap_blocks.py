@@ -193,6 +193,62 @@ def test_parent_in_korean_formats_won_the_korean_way():
     assert "1억 5,000만 원" in text and "출시됨 · 2026년 11월 20일" in text and "아직 태그된 VoC가 없습니다" in text
 
 
+FX = ("USD", (("KRW", "0.00075"), ("EUR", "1.08")))
+MIXED = (("KRW", Decimal("1200000000")), ("USD", Decimal("240000")))
+
+
+def _arr_field(tally: Tally, locale: str) -> str:
+    raw = dumps(rb.parent_message(item("planned", description=None), tally, locale)[0])
+    return raw[1]["fields"][2]["text"].split("\n", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("arr", "fx", "locale", "expected"),
+    [
+        (MIXED, FX, "en", "≈ $1.1M (₩1.2B + $240K)"),
+        (MIXED, FX, "ko", "≈ $1.1M (12억 원 + $240K)"),
+        (MIXED, None, "en", "₩1,200,000,000 + $240,000"),
+        (MIXED, None, "ko", "12억 원 + $240,000"),
+        ((*MIXED, ("CHF", Decimal("5000"))), FX, "en", "₩1,200,000,000 + $240,000 + 5,000 CHF"),  # no CHF rate
+        ((*MIXED, ("", Decimal("7"))), FX, "en", "₩1,200,000,000 + $240,000 + 7"),  # ARR without a currency
+        ((("KRW", Decimal("1200000000")),), FX, "ko", "12억 원"),  # one currency: as it is
+    ],
+)
+def test_parent_adds_mixed_currencies_up_with_the_teams_rates(arr, fx, locale, expected):
+    """With the team's rates for every currency the ARR is one total first, as the digest writes it; without
+    them, or for a currency they lack, the amounts are listed as before."""
+    assert _arr_field(Tally(2, 2, arr, 0, 0, 0, (), fx=fx), locale) == expected
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_parent_worst_case_with_rates_for_every_currency_fits(locale):
+    """62 currencies of huge ARR, each with a rate: one total, the parts cut to the field's 2,000 characters."""
+    worst = worst_tally()
+    codes = [c for c, _ in worst.arr if c and c != "USD"]
+    tally = Tally(
+        **{
+            **worst.__dict__,
+            "arr": tuple(a for a in worst.arr if a[0]),
+            "fx": ("USD", tuple((c, "1.5") for c in codes)),
+        }
+    )
+    blocks, _text = rb.parent_message(item("planned"), tally, locale)
+    raw = dumps(blocks)
+    check_blocks(raw)
+    assert raw[1]["fields"][2]["text"].split("\n", 1)[1].startswith("≈ ")
+
+
+@pytest.mark.parametrize(
+    ("fx", "expected"), [(FX, "ARR: ≈ $1.1M (₩1.2B + $240K)"), (None, "ARR: ₩1,200,000,000 + $240,000")]
+)
+def test_ranked_list_adds_mixed_currencies_up_with_the_teams_rates(fx, expected):
+    """/roadmap's line of an item reads its ARR the way its parent message does."""
+    ranked = [RankedItem(item(), 2, MIXED, Decimal(0), fx)]
+    assert expected in check_blocks(dumps(rb.ranked_list(ranked, "en", None)[0]))
+    ko = check_blocks(dumps(rb.ranked_list(ranked, "ko", None)[0]))
+    assert ("ARR ≈ $1.1M (12억 원 + $240K)" if fx else "ARR 12억 원 + $240,000") in ko
+
+
 # --- the thread post ---------------------------------------------------------------------------------------
 
 

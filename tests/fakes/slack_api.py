@@ -289,6 +289,8 @@ class FakeSlack(FakeHTTPServer):
         locale: str = "en-US",
         tz: str = "America/New_York",
         is_bot: bool = False,
+        is_admin: bool = False,
+        is_owner: bool = False,
     ) -> dict:
         """Register a workspace member (as returned by users.info) and return it."""
         name = name or (email.split("@")[0] if email else user_id.lower())
@@ -302,8 +304,8 @@ class FakeSlack(FakeHTTPServer):
             "tz": tz,
             "tz_label": now.tzname(),
             "tz_offset": int(now.utcoffset().total_seconds()),  # type: ignore[union-attr]
-            "is_admin": False,
-            "is_owner": False,
+            "is_admin": is_admin or is_owner,  # Slack marks owners as admins too
+            "is_owner": is_owner,
             "is_bot": is_bot,
             "is_app_user": False,
             "updated": int(time.time()),

@@ -7,6 +7,7 @@ from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlmodel import select
 
 from bot.blocks import home as hb
 from bot.blocks import voc as vb
@@ -186,3 +187,103 @@ def test_handoff_changes_queue_one_debounced_redraw_per_person(baton, slack, boo
     baton.settle()
     assert sorted(c.args["user_id"] for c in slack.calls_to("views.publish")) == ["U_AE", "U_CSM2"]
     assert "*ACME Corp.*" in blocks_text(slack.home_view("U_CSM2")["blocks"])  # now the CSM's customer
+
+
+def add_at_risk(baton, today, name: str, owner: str, arr: str, currency: str) -> int:
+    """A customer of `owner`'s with signals that make it Unhealthy."""
+    with baton.deps.sessions.begin() as db:
+        c = add_customer(db, name, owner_user_id=owner, arr=Decimal(arr), currency=currency)
+        for signal, value in (("active_users", 5), ("nps", 0), ("license_utilisation", 5)):
+            db.add(
+                HealthSnapshot(team_id="T111", customer_id=c.id, signal=signal, as_of=today, value=value, source="t")
+            )
+        return c.id
+
+
+def set_fx(baton, value: str | None) -> None:
+    """What `python -m bot config set fx.rates VALUE` (or `unset`) stores."""
+    from bot.services import team_config
+
+    with baton.deps.sessions.begin() as db:
+        if value is None:
+            team_config.unset(db, "T111", "fx.rates")
+        else:
+            team_config.set_value(db, "T111", "fx.rates", value, now=baton.deps.clock(), by="cli")
+
+
+def headings(view: dict) -> list[str]:
+    return [b["text"]["text"].replace("\u200b", "") for b in view["blocks"] if b["type"] == "section"]
+
+
+def test_at_risk_arr_is_one_total_with_the_teams_rates(baton, slack, book, clock):
+    """The at-risk heading totals its customers' ARR: listed per currency without rates, one total once
+    fx.rates is set (the next redraw), in English and in Korean."""
+    add_at_risk(baton, clock().date(), "Hanbit Logistics", "U_CSM", "1200000000", "KRW")
+    assert "*🚨 At risk in your book* · 2 · ARR ₩1.2B · $120K" in headings(open_home(baton, slack))
+    set_fx(baton, "USD: KRW=0.00075, EUR=1.08")
+    view = open_home(baton, slack, event_id="EvHome2")
+    assert "*🚨 At risk in your book* · 2 · ARR ≈ $1M (₩1.2B + $120K)" in headings(view)
+    assert "*📅 Renewing in 90 days* · 1 · ARR $120K" in headings(view)  # one currency: as it is
+    with baton.deps.sessions.begin() as db:
+        for customer in db.exec(select(Customer).where(Customer.owner_user_id == "U_CSM")):
+            customer.owner_user_id = "U_KO"
+    assert "*🚨 담당 고객 중 위험* · 2곳 · ARR ≈ $1M (12억 원 + $120K)" in headings(
+        open_home(baton, slack, user="U_KO", event_id="EvHome3")
+    )
+    set_fx(baton, None)
+    assert "*🚨 담당 고객 중 위험* · 2곳 · ARR 12억 원 · $120K" in headings(
+        open_home(baton, slack, user="U_KO", event_id="EvHome4")
+    )
+
+
+def settings_section(view: dict) -> str | None:
+    found = [h for h in headings(view) if "⚙️" in h]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def test_admins_see_the_settings_summary_and_nobody_else_does(baton, slack, book, settings):
+    """A workspace admin's tab ends with Baton's settings (each with the key that changes it, secrets only as
+    set) and how to change them; a member's has none; an owner counts as an admin."""
+    slack.add_user("U_CSM", email="csm@example.com", name="Casey Success", is_admin=True)
+    slack.add_user("U_BOSS", name="Boss", is_owner=True)
+    view = open_home(baton, slack)
+    summary = settings_section(view)
+    assert summary is not None
+    assert "• *Handoff channel:* <#C0HANDOFF> · `BATON_HANDOFF_CHANNEL`" in summary
+    assert "• *Weekly digest:* <#C0HANDOFF> · every Monday, 9:00 AM" in summary
+    assert "• *Cross-team meeting:* not set (no meeting channel, no reminder)" in summary
+    assert "• *Exchange rates:* not set" in summary and "• *Roadmap channel:* not set" in summary
+    assert "HubSpot token set · HubSpot webhook secret set · other CRMs' webhook secret set" in summary
+    assert "`python -m bot config set KEY VALUE`" in blocks_text(view["blocks"])
+    published = json.dumps(slack.calls_to("views.publish")[-1].args)
+    for secret in (settings.hubspot_access_token, settings.hubspot_client_secret, settings.webhook_secret):
+        assert secret not in published
+    assert settings.slack_signing_secret not in published and settings.slack_bot_token not in published
+    assert settings_section(open_home(baton, slack, user="U_BOSS", event_id="EvHome2")) is not None
+    assert settings_section(open_home(baton, slack, user="U_AE", event_id="EvHome3")) is None
+
+
+def test_korean_admin_reads_the_summary_in_korean_with_the_teams_values(baton, slack, book):
+    """Team settings set with `config set` show at the next redraw, in the admin's language."""
+    slack.add_user("U_KO", email="minsu@example.co.kr", name="김민수", locale="ko-KR", tz="Asia/Seoul", is_admin=True)
+    from bot.services import team_config
+
+    with baton.deps.sessions.begin() as db:
+        for key, value in (("meeting.channel", "C0SYNC"), ("timezone", "Asia/Seoul"), ("renewal.days", "90,30")):
+            team_config.set_value(db, "T111", key, value, now=baton.deps.clock(), by="cli")
+    set_fx(baton, "USD: KRW=0.00072")
+    summary = settings_section(open_home(baton, slack, user="U_KO"))
+    assert summary is not None and summary.startswith("*⚙️ Baton 설정*")
+    assert "• *협업 회의:* 격주 목요일 오후 3:00 · 알림 채널 <#C0SYNC>" in summary
+    assert "• *갱신 알림:* 갱신 D-90, D-30 (AE에게도 D-60, D-30), 오전 9:00" in summary
+    assert "• *시간대와 언어:* Asia/Seoul · 채널 게시물은 영어" in summary
+    assert "• *환율:* `USD: KRW=0.00072` · 여러 통화의 ARR을 USD로 합산" in summary
+
+
+def test_the_admin_check_costs_no_slack_call_per_redraw(baton, slack, book):
+    """Redraws of an admin's tab ask users.info once (shared with the locale look-up), not once per redraw."""
+    slack.add_user("U_CSM", email="csm@example.com", name="Casey Success", is_admin=True)
+    for i in range(3):
+        assert settings_section(open_home(baton, slack, event_id=f"EvHomeA{i}")) is not None
+    assert len([c for c in slack.calls_to("users.info") if c.args.get("user") == "U_CSM"]) == 1

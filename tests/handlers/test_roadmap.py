@@ -455,6 +455,38 @@ def test_tally_follows_tags_untags_retags_and_double_clicks(rm, slack, tally_dat
     assert_all_delivered(rm)
 
 
+def set_fx(baton, value: str | None) -> None:
+    """What `python -m bot config set fx.rates VALUE` (or `unset`) stores."""
+    from bot.services import team_config
+
+    with baton.deps.sessions.begin() as db:
+        if value is None:
+            team_config.unset(db, TEAM, "fx.rates")
+        else:
+            team_config.set_value(db, TEAM, "fx.rates", value, now=baton.deps.clock(), by="cli")
+
+
+def test_tally_and_list_add_mixed_currencies_up_with_the_teams_rates(rm, slack, tally_data):
+    """With fx.rates set, the next tally update and `/roadmap` read ARR as one total (≈ $158K (₩50M + $120K)),
+    in English and Korean; unset, the amounts are listed again."""
+    item = new_item(rm, slack)
+    tag(rm, slack, tally_data["acme1"], item.id)
+    rm.settle()
+    assert fields(parent(slack, item))["Their total ARR"] == "$120,000"
+    set_fx(rm, "USD: KRW=0.00075")
+    tag(rm, slack, tally_data["globex"], item.id)
+    rm.settle()
+    assert fields(parent(slack, item))["Their total ARR"] == "≈ $158K (₩50M + $120K)"
+    assert "ARR: ≈ $158K (₩50M + $120K)" in blocks_text(command(rm, slack, "")["blocks"])
+    assert "ARR ≈ $158K (5,000만 원 + $120K)" in blocks_text(command(rm, slack, "", user="U_PM_KO")["blocks"])
+    set_fx(rm, None)
+    tag(rm, slack, tally_data["acme2"], item.id)
+    rm.settle()
+    assert fields(parent(slack, item))["Their total ARR"] == "₩50,000,000 + $120,000"
+    assert "ARR 5,000만 원 + $120,000" in blocks_text(command(rm, slack, "", user="U_PM_KO")["blocks"])
+    assert_all_delivered(rm)
+
+
 def test_concurrent_tags_both_reach_the_parent(rm, slack):
     """Two people tagging different notes at the same moment: both are counted and the last update shows both."""
     item = new_item(rm, slack)

@@ -266,3 +266,54 @@ def test_a_customer_tagged_after_the_ship_gets_its_owner_told_once(sessions):
         roadmap.tag(db, TEAM, second, it, "U", now=NOW)
         roadmap.tag(db, TEAM, third, it, "U", now=NOW)  # the same owner: no second DM
     assert sorted(p["user_id"] for *_, p in queued(sessions, "roadmap.shipped_dm")) == ["U_CSM1", "U_CSM2"]
+
+
+def set_fx(sessions: Sessions, value: str, team: str = TEAM) -> None:
+    from bot.services import team_config
+
+    with sessions.begin() as db:
+        team_config.set_value(db, team, "fx.rates", value, now=NOW)
+
+
+def test_tally_carries_the_teams_fx_rates(sessions):
+    """The tally carries the team's fx.rates (none until set, and another team's never), so its message can add
+    mixed-currency ARR up."""
+    usd = add_customer(sessions, "Acme", arr=Decimal("240000"), currency="USD")
+    krw = add_customer(sessions, "삼성전자", arr=Decimal("1200000000"), currency="KRW")
+    it, notes = item(sessions), [note(sessions, cid, "SSO") for cid in (usd, krw)]
+    with sessions.begin() as db:
+        for n in notes:
+            roadmap.tag(db, TEAM, n, it, "U", now=NOW)
+    set_fx(sessions, "USD: EUR=1.08", team="T999")
+    with sessions.begin() as db:
+        assert roadmap.tally(db, TEAM, it, TODAY, HealthRules()).fx is None
+    set_fx(sessions, "USD: KRW=0.00075")
+    with sessions.begin() as db:
+        t = roadmap.tally(db, TEAM, it, TODAY, HealthRules())
+    assert t.fx == ("USD", (("KRW", "0.00075"),))
+    assert t.arr == (("KRW", Decimal("1200000000")), ("USD", Decimal("240000")))
+
+
+def test_ranked_with_fx_rates_weighs_every_currency_they_convert(sessions):
+    """Without rates ₩900M weighs nothing against $500K (ranked by the default currency); with them it is $675K
+    and comes first; a currency the rates lack still weighs nothing."""
+    big = add_customer(sessions, "Big", arr=Decimal("500000"), currency="USD")
+    krw = add_customer(sessions, "원화", arr=Decimal("900000000"), currency="KRW")
+    chf = add_customer(sessions, "Zürich AG", arr=Decimal("9000000"), currency="CHF")
+    a, b, c = (item(sessions, t) for t in ("USD item", "KRW item", "CHF item"))
+    tags = [(note(sessions, cid, "x"), it) for cid, it in ((big, a), (krw, b), (chf, c))]
+    with sessions.begin() as db:
+        for n, it in tags:
+            roadmap.tag(db, TEAM, n, it, "U", now=NOW)
+    with sessions.begin() as db:
+        before = roadmap.ranked_items(db, TEAM, "USD")
+    assert [(r.item.title, r.weight, r.fx) for r in before][:1] == [("USD item", Decimal("500000"), None)]
+    set_fx(sessions, "USD: KRW=0.00075, EUR=1.08")
+    with sessions.begin() as db:
+        after = roadmap.ranked_items(db, TEAM, "USD")
+    assert [(r.item.title, r.weight) for r in after] == [
+        ("KRW item", Decimal("675000.00000")),
+        ("USD item", Decimal("500000")),
+        ("CHF item", Decimal("0")),
+    ]
+    assert {r.fx for r in after} == {("USD", (("KRW", "0.00075"), ("EUR", "1.08")))}
