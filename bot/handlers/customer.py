@@ -227,28 +227,37 @@ def handle_customer_open_handoff(
     open_modal(client, respond, body["trigger_id"], cm.handoff_view(locale, name, card, redact=redact), locale)
 
 
-def handle_customer_update_health(
-    ack: Ack, body: dict, client: WebClient, respond: Respond, deps: Deps, team_id: str, user_id: str
-) -> None:
-    """Update health: the modal for the CSM's own 1–5 rating and a note."""
-    ack()
+def _card_modal(body: dict, deps: Deps, team_id: str, user_id: str, respond: Respond):
+    """What a card button's modal needs: (locale, the modal's metadata, the customer's name), or None when the
+    button's value is not Baton's or the customer is gone (the asker is told)."""
     ref = read_action(cb.CardRef, body)
     if ref is None:
-        return
+        return None
     locale = deps.users.locale(team_id, user_id)
     try:
         with deps.sessions.begin() as db:
             name = cs.get_customer(db, team_id, ref.customer_id).name
     except cs.CustomerNotFound as exc:
         answer_privately(respond, error_text(locale, exc))
-        return
+        return None
     meta = cm.HealthMeta(
         customer_id=ref.customer_id,
         locale=locale,
         channel=ref.channel or _channel(body),
         response_url=body.get("response_url"),
     )
-    open_modal(client, respond, body["trigger_id"], cm.health_modal(locale, meta, name), locale)
+    return locale, meta, name
+
+
+def handle_customer_update_health(
+    ack: Ack, body: dict, client: WebClient, respond: Respond, deps: Deps, team_id: str, user_id: str
+) -> None:
+    """Rate health: the modal for the CSM's own 1–5 rating and a note."""
+    ack()
+    found = _card_modal(body, deps, team_id, user_id, respond)
+    if found is not None:
+        locale, meta, name = found
+        open_modal(client, respond, body["trigger_id"], cm.health_modal(locale, meta, name), locale)
 
 
 def handle_customer_health_submission(
@@ -283,24 +292,11 @@ def handle_customer_log_touch(
 ) -> None:
     """Log a touch: the modal for a call, meeting, email or note with this customer."""
     ack()
-    ref = read_action(cb.CardRef, body)
-    if ref is None:
-        return
-    locale = deps.users.locale(team_id, user_id)
-    try:
-        with deps.sessions.begin() as db:
-            name = cs.get_customer(db, team_id, ref.customer_id).name
-    except cs.CustomerNotFound as exc:
-        answer_privately(respond, error_text(locale, exc))
-        return
-    meta = cm.HealthMeta(
-        customer_id=ref.customer_id,
-        locale=locale,
-        channel=ref.channel or _channel(body),
-        response_url=body.get("response_url"),
-    )
-    view = cm.touch_modal(locale, meta, name, deps.clock().date())
-    open_modal(client, respond, body["trigger_id"], view, locale)
+    found = _card_modal(body, deps, team_id, user_id, respond)
+    if found is not None:
+        locale, meta, name = found
+        view = cm.touch_modal(locale, meta, name, deps.clock().date())
+        open_modal(client, respond, body["trigger_id"], view, locale)
 
 
 TOUCH_BLOCKS = {"kind": cb.TOUCH_KIND_BLOCK, "note": cb.TOUCH_NOTE_BLOCK, "date": cb.TOUCH_DATE_BLOCK}
