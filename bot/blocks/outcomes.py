@@ -36,6 +36,21 @@ REASON_MAX = 2000
 ARR_INPUT_MAX = 64
 NAME_LIMIT = 150
 NOTE_REASON_LIMIT = 300
+ERRORS = {
+    "empty": "reminders.outcome.err.empty",
+    "invalid": "reminders.outcome.err.invalid",
+    "not_positive": "reminders.outcome.err.not_positive",
+    "too_large": "reminders.outcome.err.too_large",
+    "currency_conflict": "reminders.outcome.err.currency_conflict",
+    "no_reason": "reminders.outcome.err.no_reason",
+    "gone": "reminders.outcome.err.gone",
+    "not_yours": "reminders.outcome.err.not_yours",
+}
+REFUSALS = {
+    "not_yours": "reminders.outcome.refused.not_yours",
+    "gone": "reminders.outcome.refused.gone",
+    "already": "reminders.outcome.refused.already",
+}
 NOTES = {
     "renewed": "reminders.outcome.note.renewed",
     "expanded": "reminders.outcome.note.expanded",
@@ -244,9 +259,9 @@ def churned_modal(
 def refusal(reason: str, locale: str, *, name: str | None = None, user: str | None = None, note: str = "") -> str:
     """Why an answer did nothing (an ephemeral for the clicker)."""
     who = f"<@{user}>" if user else t(locale, "reminders.nobody")
-    return t(locale, f"reminders.outcome.refused.{reason}", name=_name(name or "—"), user=who, note=note)
+    return t(locale, REFUSALS[reason], name=_name(name or "—"), user=who, note=note)
 
 
 def error_text(locale: str, code: str) -> str:
     """An error under a modal input (plain text, at most what Slack shows)."""
-    return truncate(t(locale, f"reminders.outcome.err.{code}"), 150)
+    return truncate(t(locale, ERRORS.get(code, ERRORS["invalid"])), 150)
