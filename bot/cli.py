@@ -1,4 +1,5 @@
-"""`python -m bot import customers|health FILE`, `tokens create|list|revoke`, `config list|get|set|unset` and
+"""`python -m bot import customers|health|movements|outcomes|nps FILE`, `tokens create|list|revoke`, `config
+list|get|set|unset` and
 `jobs list|run`.
 
 Each command is one or more units of work over the services in bot/services/imports/ and tokens.py.
@@ -20,13 +21,20 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
+from sqlmodel import Session
 
 from bot.config import Settings
 from bot.db import Sessions, schema_status
 from bot.services import health_state, imports, tokens
 from bot.services.health_config import HealthRules
+from bot.services.imports import revenue
 
 COMMANDS = ("import", "tokens", "config", "jobs", "health")
+REVENUE_FEEDS = {  # bot/services/imports/revenue.py
+    "movements": "ARR movements into the revenue ledger (id, customer, date, kind, amount[, currency, note])",
+    "outcomes": "renewal outcomes (customer, renewal_date, outcome[, arr_after, arr_before, currency, reason])",
+    "nps": "NPS survey answers (customer, respondent, score, date[, comment])",
+}
 WIDTH = 72  # progress line width
 _TEAM_RE = re.compile(r"[A-Z0-9]{2,32}")
 
@@ -42,6 +50,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--team", help="Slack team id (default: the installed workspace, from auth.test)")
         p.add_argument("--skip-invalid", action="store_true", help="import the valid rows, report the others")
     health.add_argument("--source", default="csv", help="source of the values when the file has no source column")
+    for name, text in REVENUE_FEEDS.items():
+        feed = what.add_parser(name, help=text)
+        feed.add_argument("file", help="CSV file with a header row")
+        feed.add_argument("--team", help="Slack team id (default: the installed workspace, from auth.test)")
+        feed.add_argument("--dry-run", action="store_true", help="check and count, then write nothing")
 
     tok = sub.add_parser("tokens", help="API tokens for POST /api/v1/health-snapshots")
     action = tok.add_subparsers(dest="action", required=True)
@@ -108,6 +121,11 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
             return _jobs_run(args, deps, team_id, out, err)
         if args.command == "tokens":
             return _tokens(args, deps.sessions, team_id, deps.clock(), out, err)
+        if args.what in REVENUE_FEEDS:
+            return import_revenue_command(
+                deps.sessions, Path(args.file), team_id, args.what, now=deps.clock(), dry_run=args.dry_run,
+                default_currency=settings.default_currency, rules=deps.health_rules, out=out, err=err,
+            )  # fmt: skip
         if args.what == "customers":
             find_user = _user_finder(deps) if settings.slack_bot_token else None
             if find_user is None:
@@ -371,6 +389,49 @@ def import_customers_command(
     return _report("customers", result, time.monotonic() - started, out, err)
 
 
+def import_revenue_command(
+    sessions: Sessions,
+    path: Path,
+    team_id: str,
+    kind: str,
+    *,
+    now: datetime,
+    dry_run: bool,
+    default_currency: str,
+    rules: HealthRules | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """`import movements|outcomes|nps`: one transaction, nothing written when any row is bad; `--dry-run` runs
+    the same import and rolls it back."""
+    started = time.monotonic()
+    try:
+        rows, warnings = revenue.read_file(path, kind)
+    except imports.FileError as exc:
+        return _refused_file(exc, err)
+    with Session(sessions.engine, expire_on_commit=False) as db:
+        try:
+            result = revenue.import_revenue(
+                db, team_id, kind, rows, source="csv", recorded_by=f"csv:{path.name}"[:64], now=now,
+                default_currency=default_currency, rules=rules,
+            )  # fmt: skip
+            result.warnings[:0] = warnings
+            if result.written and not dry_run:
+                db.commit()
+            else:
+                db.rollback()
+        except BaseException:
+            db.rollback()
+            raise
+    code = _report(REVENUE_NAMES[kind], result, time.monotonic() - started, out, err)
+    if code == 0 and dry_run:
+        print("dry run: nothing was written", file=out)
+    return code
+
+
+REVENUE_NAMES = {"movements": "ARR movements", "outcomes": "renewal outcomes", "nps": "NPS responses"}
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -395,7 +456,8 @@ def _report(what: str, result: imports.ImportResult, seconds: float, out: TextIO
     if not result.written:
         print(
             f"rejected: {result.error_rows:,} invalid row(s), nothing imported "
-            "(fix them, or pass --skip-invalid to import the valid rows)",
+            "(fix them"
+            + (")" if what in REVENUE_NAMES.values() else ", or pass --skip-invalid to import the valid rows)"),
             file=err,
         )
         return 1

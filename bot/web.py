@@ -201,6 +201,13 @@ class WebApp:
                 reply = body
             else:
                 reply = api.handle_health_snapshots(self.deps, headers=_headers(environ), body=body)
+        elif path in api.REVENUE_PATHS:
+            if method != "POST":
+                reply = Reply(405, {"error": "use POST"})
+            elif isinstance(body := _read_body(environ, api.MAX_BODY), Reply):
+                reply = body
+            else:
+                reply = api.handle_revenue(self.deps, path, headers=_headers(environ), body=body)
         else:
             reply = Reply(404, {"error": "not found"})
         payload = json.dumps(reply.body).encode()

@@ -42,7 +42,10 @@ MESSAGES: dict[str, str] = {
     "handoff.field.products_sold.placeholder": "Plan, products, scope, seats",
     "handoff.field.arr": "ARR / deal value",
     "handoff.field.arr.placeholder": "e.g. $120,000 or ₩150,000,000",
-    "handoff.field.arr.hint": "Amounts like 120000, 120,000, $120k or ₩1억 5천만 are fine.",
+    "handoff.field.arr.hint": (
+        "Amounts like 120000, 120,000, $120k or ₩1억 5천만 are fine. For a customer that already has ARR (an "
+        "upsell or renewal), the customer's total ARR after this deal, not the deal's amount."
+    ),
     "handoff.field.contract_start": "Contract start",
     "handoff.field.contract_start.placeholder": "Pick a date",
     "handoff.field.term_months": "Term (months)",

@@ -41,7 +41,10 @@ MESSAGES: dict[str, str] = {
     "handoff.field.products_sold.placeholder": "플랜, 제품, 범위, 좌석 수",
     "handoff.field.arr": "ARR / 계약 금액",
     "handoff.field.arr.placeholder": "예: ₩150,000,000 또는 $120,000",
-    "handoff.field.arr.hint": "120000, 120,000, $120k, ₩1억 5천만 같은 형식 모두 됩니다.",
+    "handoff.field.arr.hint": (
+        "120000, 120,000, $120k, ₩1억 5천만 같은 형식 모두 됩니다. 이미 ARR이 있는 고객(업셀, 갱신)이면 딜 금액이 "
+        "아니라 이 딜 이후 고객의 전체 ARR을 입력하세요."
+    ),
     "handoff.field.contract_start": "계약 시작일",
     "handoff.field.contract_start.placeholder": "날짜 선택",
     "handoff.field.term_months": "계약 기간(개월)",

@@ -91,4 +91,53 @@ MESSAGES: dict[str, str] = {
     "reminders.refused.gone": "This reminder is no longer in Baton (the customer or task may have been removed).",
     "reminders.refused.no_ae": "*{name}* has no AE on record, so there is nobody to hand it to. Set one in the CRM.",
     "reminders.refused.already": "Already done: {note}",
+    # the renewal ladder's question after the renewal date (bot/blocks/outcomes.py)
+    "reminders.outcome.title": "🗓️ *{name}*'s renewal date ({date}) has passed. What happened?",
+    "reminders.outcome.lead": "ARR on record: {arr}. Recording the outcome keeps Baton's ARR and retention right.",
+    "reminders.outcome.again": "⏰ Asked again: no outcome recorded yet.",
+    "reminders.outcome.why": (
+        "You get this as the owner CSM of {name} · asked every 7 days until an outcome is recorded"
+    ),
+    "reminders.outcome.text": "What happened at {name}'s renewal?",
+    "reminders.outcome.no_arr": "no ARR on record",
+    "reminders.outcome.button.renewed": "✅ Renewed",
+    "reminders.outcome.button.changed": "Changed ARR",
+    "reminders.outcome.button.churned": "Churned",
+    "reminders.outcome.confirm_title": "Renewed as it was?",
+    "reminders.outcome.confirm_text": "Record {name} as renewed at {arr}? Its renewal date moves on by its term.",
+    "reminders.outcome.confirm_yes": "Record renewed",
+    "reminders.outcome.note.renewed": "✅ Renewed at {after} · recorded by {by} · {when}",
+    "reminders.outcome.note.expanded": "📈 Expanded to {after} (from {before}) · recorded by {by} · {when}",
+    "reminders.outcome.note.contracted": "📉 Contracted to {after} (from {before}) · recorded by {by} · {when}",
+    "reminders.outcome.note.churned": "🚫 Churned ({before} ARR lost) · recorded by {by} · {when}",
+    "reminders.outcome.next": "next renewal {date}",
+    "reminders.outcome.reason": "Reason: “{reason}”",
+    "reminders.outcome.changed_title": "Changed ARR",
+    "reminders.outcome.churned_title": "Churned",
+    "reminders.outcome.submit": "Record",
+    "reminders.outcome.changed_intro": (
+        "What is *{name}*'s ARR after its renewal on {date}? On record: {arr}. Higher records an expansion, lower "
+        "a contraction."
+    ),
+    "reminders.outcome.churned_intro": (
+        "Record *{name}* as churned at its renewal on {date}: its ARR ({arr}) leaves the ledger and its stage "
+        "becomes churned."
+    ),
+    "reminders.outcome.arr_label": "ARR after the renewal",
+    "reminders.outcome.arr_hint": "The customer's total ARR from the renewal on, e.g. 150,000, $150k or ₩1억 5천만.",
+    "reminders.outcome.reason_label": "Reason",
+    "reminders.outcome.reason_placeholder": "What the customer said, what changed",
+    "reminders.outcome.err.empty": "Type the ARR after the renewal.",
+    "reminders.outcome.err.invalid": "Type an amount such as 150000, 150,000, $150k or ₩1억 5천만.",
+    "reminders.outcome.err.not_positive": "The ARR must be above 0 (use Churned if the customer left).",
+    "reminders.outcome.err.too_large": "That amount is too large.",
+    "reminders.outcome.err.currency_conflict": "Use one currency in the amount.",
+    "reminders.outcome.err.no_reason": "Say why the customer left.",
+    "reminders.outcome.err.gone": "This renewal question no longer exists.",
+    "reminders.outcome.err.not_yours": "Only the customer's owner CSM or AE can record its renewal outcome.",
+    "reminders.outcome.refused.not_yours": (
+        "Only the owner CSM ({user}) or the AE of *{name}* can record its renewal outcome."
+    ),
+    "reminders.outcome.refused.gone": "This renewal question no longer exists (the customer was removed).",
+    "reminders.outcome.refused.already": "The outcome of this renewal is already recorded: {note}",
 }

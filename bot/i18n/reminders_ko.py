@@ -88,4 +88,50 @@ MESSAGES: dict[str, str] = {
     "reminders.refused.gone": "이 알림은 더 이상 Baton에 없습니다(고객이나 작업이 삭제되었을 수 있습니다).",
     "reminders.refused.no_ae": "*{name}*에 지정된 AE가 없어 넘길 사람이 없습니다. CRM에서 AE를 지정하세요.",
     "reminders.refused.already": "이미 처리됨: {note}",
+    # 갱신일이 지난 뒤의 질문 (bot/blocks/outcomes.py)
+    "reminders.outcome.title": "🗓️ *{name}*의 갱신일({date})이 지났습니다. 갱신 결과는 어떻게 되었나요?",
+    "reminders.outcome.lead": "기록된 ARR: {arr}. 결과를 기록해야 Baton의 ARR과 고객 유지율이 정확해집니다.",
+    "reminders.outcome.again": "⏰ 다시 여쭙니다: 아직 결과가 기록되지 않았습니다.",
+    "reminders.outcome.why": "{name}의 담당 CSM이라 받는 질문입니다 · 결과가 기록될 때까지 7일마다 다시 여쭙니다",
+    "reminders.outcome.text": "{name} 갱신 결과를 알려 주세요",
+    "reminders.outcome.no_arr": "기록된 ARR 없음",
+    "reminders.outcome.button.renewed": "✅ 갱신됨",
+    "reminders.outcome.button.changed": "ARR 변경",
+    "reminders.outcome.button.churned": "이탈",
+    "reminders.outcome.confirm_title": "그대로 갱신되었나요?",
+    "reminders.outcome.confirm_text": (
+        "{name}을(를) {arr}에 갱신된 것으로 기록할까요? 갱신일은 계약 기간만큼 뒤로 옮겨집니다."
+    ),
+    "reminders.outcome.confirm_yes": "갱신으로 기록",
+    "reminders.outcome.note.renewed": "✅ {after}에 갱신 · 기록: {by} · {when}",
+    "reminders.outcome.note.expanded": "📈 {before}에서 {after}(으)로 확장 · 기록: {by} · {when}",
+    "reminders.outcome.note.contracted": "📉 {before}에서 {after}(으)로 축소 · 기록: {by} · {when}",
+    "reminders.outcome.note.churned": "🚫 이탈 (ARR {before} 감소) · 기록: {by} · {when}",
+    "reminders.outcome.next": "다음 갱신일 {date}",
+    "reminders.outcome.reason": "사유: “{reason}”",
+    "reminders.outcome.changed_title": "ARR 변경",
+    "reminders.outcome.churned_title": "이탈",
+    "reminders.outcome.submit": "기록",
+    "reminders.outcome.changed_intro": (
+        "{date} 갱신 이후 *{name}*의 ARR은 얼마인가요? 기록된 ARR: {arr}. 더 높으면 확장, 낮으면 축소로 기록됩니다."
+    ),
+    "reminders.outcome.churned_intro": (
+        "*{name}*을(를) {date} 갱신 시점에 이탈한 것으로 기록합니다. ARR({arr})이 원장에서 빠지고 단계가 이탈로 "
+        "바뀝니다."
+    ),
+    "reminders.outcome.arr_label": "갱신 이후 ARR",
+    "reminders.outcome.arr_hint": "갱신 이후 고객의 전체 ARR입니다. 예: 150,000, $150k, ₩1억 5천만",
+    "reminders.outcome.reason_label": "사유",
+    "reminders.outcome.reason_placeholder": "고객이 한 말, 달라진 점",
+    "reminders.outcome.err.empty": "갱신 이후 ARR을 입력하세요.",
+    "reminders.outcome.err.invalid": "150000, 150,000, $150k, ₩1억 5천만 같은 금액을 입력하세요.",
+    "reminders.outcome.err.not_positive": "ARR은 0보다 커야 합니다 (고객이 떠났다면 이탈을 고르세요).",
+    "reminders.outcome.err.too_large": "금액이 너무 큽니다.",
+    "reminders.outcome.err.currency_conflict": "금액에는 한 가지 통화만 쓰세요.",
+    "reminders.outcome.err.no_reason": "고객이 떠난 사유를 적어 주세요.",
+    "reminders.outcome.err.gone": "이 갱신 질문은 더 이상 없습니다.",
+    "reminders.outcome.err.not_yours": "고객의 담당 CSM이나 AE만 갱신 결과를 기록할 수 있습니다.",
+    "reminders.outcome.refused.not_yours": "*{name}*의 갱신 결과는 담당 CSM({user})이나 AE만 기록할 수 있습니다.",
+    "reminders.outcome.refused.gone": "이 갱신 질문은 더 이상 없습니다 (고객이 삭제되었습니다).",
+    "reminders.outcome.refused.already": "이 갱신의 결과는 이미 기록되었습니다: {note}",
 }

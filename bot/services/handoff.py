@@ -226,6 +226,7 @@ def save_handoff(
 
     customer = _customer_for(db, team_id, form["customer_name"], now, h.customer_id)
     first = h.status == DRAFT
+    arr_was = (h.arr, (h.currency or "").upper() or None)
     h.customer_id = customer.id
     for column, value in form.columns.items():  # every column the field table fills
         setattr(h, column, value)
@@ -238,9 +239,15 @@ def save_handoff(
     db.add(h)
     _flush_crm(db, team_id, h, customer, form.crm_ref)
     _update_customer(customer, h, form, now)
-    start = form["contract_start"] or now.date()
-    ref = f"handoff:{h.id}:v{h.version}"
-    ledger.set_arr(db, customer, form["arr"], form["currency"], start, source="handoff", ref=ref, by=user_id, now=now)
+    # The ledger follows a handoff when it is submitted, and when an edit changes its ARR or currency: an edit
+    # that leaves them alone (a stakeholder's email fixed) does not undo a later renewal outcome or import. The
+    # movement is dated the contract start (a CRM deal's close date prefills it), else the deal's close date.
+    if first or arr_was != (form["arr"], (form["currency"] or "").upper() or None):
+        start = form["contract_start"] or h.crm_close_date or now.date()
+        ref = f"handoff:{h.id}:v{h.version}"
+        ledger.set_arr(
+            db, customer, form["arr"], form["currency"], start, source="handoff", ref=ref, by=user_id, now=now
+        )
     db.add(customer)
     _flush_crm(db, team_id, h, customer, form.crm_ref)
     _write_children(db, h, form)
@@ -418,6 +425,14 @@ def create_draft_from_deal(
         return manual, False
     # A CRM amount Baton cannot store (negative, or beyond NUMERIC(18,2)) is left for the AE to type.
     amount = deal.amount if deal.amount is not None and 0 < deal.amount < MAX_ARR else None
+    currency = (deal.currency or default_currency) if amount else None
+    # A closed-won deal for a customer that already has ARR (an upsell, a renewal) is prefilled with the ARR on
+    # record, not the deal's amount: the form's ARR is the customer's total after the deal, and an upsell's
+    # amount is only the increment (submitting it would record a contraction). The AE types the new total;
+    # the ledger records the difference (expansion or contraction) on the contract start / close date.
+    held = ledger.balances(db, team_id, [customer.id]).get(customer.id) if customer.id else None  # type: ignore[list-item]
+    if held is not None and held.amount > 0:
+        amount, currency = held.amount, held.currency
     h = Handoff(
         team_id=team_id,
         customer_id=customer.id,
@@ -431,7 +446,7 @@ def create_draft_from_deal(
         crm_close_date=deal.close_date,
         customer_name=customer.name,
         arr=amount,
-        currency=(deal.currency or default_currency) if amount else None,
+        currency=currency,
         contract_start=deal.close_date,
         created_at=now,
         updated_at=now,

@@ -186,3 +186,48 @@ def set_arr(
         customer.arr, customer.currency = amount, currency  # nothing to churn: kept as given
     # a churn keeps the ARR the customer churned with on the row (the card's "ARR"); the ledger says 0
     return recorded
+
+
+CHURNED = "churned"
+
+
+def set_stage(
+    db: Session,
+    customer: Customer,
+    stage: str,
+    on: date,
+    *,
+    source: str,
+    ref: str,
+    by: str | None,
+    now: datetime,
+    note: str | None = None,
+) -> list[str]:
+    """Change a customer's journey stage the way every part of Baton must: a move to churned churns its ledger
+    ARR (a churn movement to zero, keyed `ref`), so no stage change leaves ARR behind the ledger. Leaving churned
+    records nothing by itself (the ARR a returning customer brings is a reactivation through `set_arr`).
+    Returns the movement kinds recorded now."""
+    recorded: list[str] = []
+    if stage == CHURNED and customer.stage != CHURNED:
+        recorded = set_arr(
+            db, customer, Decimal(0), customer.currency, on, source=source, ref=ref, by=by, now=now, note=note
+        )
+    if customer.stage != stage:
+        customer.stage = stage
+        customer.updated_at = now
+    return recorded
+
+
+def ensure_opened(db: Session, customer: Customer, now: datetime) -> Balance | None:
+    """The customer's balance, first opening its ledger when it has an ARR but no movement yet (a row written
+    outside Baton since migration 0012): the same `new` movement the migration records (`opening:<id>`, on the
+    contract start, else the day it was created), so every later movement is measured from it."""
+    balance = balances(db, customer.team_id, [customer.id]).get(customer.id)  # type: ignore[list-item]
+    if balance is not None or not customer.arr or customer.arr <= 0 or not customer.currency:
+        return balance
+    on = customer.contract_start or customer.created_at.date()
+    record(
+        db, customer.team_id, customer.id, "new", customer.arr, customer.currency, on,  # type: ignore[arg-type]
+        source="opening", ref=f"opening:{customer.id}", by="baton", now=now,
+    )  # fmt: skip
+    return balances(db, customer.team_id, [customer.id]).get(customer.id)  # type: ignore[list-item]

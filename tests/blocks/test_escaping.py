@@ -65,6 +65,8 @@ PER_BUILDER = {
     "reminders.refusal": {"reason": "no_ae"},
     "reminders.renewal_reminder": {"role": "csm"},
     "reminders.unmuted": {"kind": None},  # the customer's answer (a kind is drawn from the catalog)
+    "outcomes.refusal": {"reason": "not_yours"},
+    "outcomes.outcome_note": {"outcome": "expanded"},
 }
 
 # Functions of bot/blocks that draw no Slack text from user data, or take text their caller already escaped.
@@ -91,6 +93,8 @@ NOT_DRAWN_HERE = {
     "voc.split_mrkdwn": "takes mrkdwn its caller escaped",
     "roadmap.info_modal": "takes mrkdwn its caller escaped",
     "reminders.settled": "takes blocks and a note its caller drew",
+    "outcomes.answered": "takes blocks and a note its caller drew",
+    "outcomes.error_text": "an inline modal error: plain text, its code is a service code",
     "handoff.dumps_blocks": "serializes blocks",
     "handoff.view_json": "serializes a view",
     "roadmap.thread_link": "a URL from a domain, a channel id and a ts",

@@ -9,6 +9,7 @@ import pytest
 from bot.blocks import customer as cb
 from bot.blocks import customer_modals as cm
 from bot.blocks import handoff as hb
+from bot.blocks import outcomes as ob
 from bot.blocks import roadmap as rb
 from bot.blocks import voc as vb
 from bot.errors import UserError
@@ -191,6 +192,28 @@ def _modals() -> dict[str, tuple[dict, dict]]:
         rb.ITEM_MODAL: (
             rb.item_modal("en", rb.ItemFormMeta(channel="C_GENERAL", ts="1.000001"), "SSO", "U_AE"),
             {rb.TITLE_BLOCK: _text("SSO")},
+        ),
+        ob.CHANGED_MODAL: (
+            ob.changed_modal(
+                "en",
+                ob.OutcomeMeta(key="renewal:999:2026-01-01:outcome:0", customer_id=999),
+                "ACME",
+                date(2026, 1, 1),
+                None,
+                None,
+            ),
+            {ob.ARR_BLOCK: _text("$150k")},
+        ),
+        ob.CHURNED_MODAL: (
+            ob.churned_modal(
+                "en",
+                ob.OutcomeMeta(key="renewal:999:2026-01-01:outcome:0", customer_id=999),
+                "ACME",
+                date(2026, 1, 1),
+                None,
+                None,
+            ),
+            {ob.REASON_BLOCK: _text("Budget cut")},
         ),
         rb.TAG_MODAL: (
             rb.tag_modal("en", rb.TagMeta(voc_id=999), "ACME", "SSO", [rb.OpenItem(5, "SSO", "planned")]),

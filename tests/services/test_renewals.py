@@ -96,7 +96,8 @@ def run_days(sessions, first: date, last: date) -> dict[date, list[str]]:
 
 
 def test_each_step_goes_once_on_its_day_csm_at_every_step_and_ae_at_60_and_30(sessions):
-    """Scanning daily for 130 days sends T-120/90/60/30 to the CSM and T-60/30 to the AE, each exactly once."""
+    """Scanning daily for 130 days sends T-120/90/60/30 to the CSM and T-60/30 to the AE, each exactly once, and
+    the day after the renewal date the owner's outcome question."""
     renewal = START + timedelta(days=125)
     cid = customer(sessions, renewal)
     sent = run_days(sessions, START, renewal + timedelta(days=3))
@@ -106,6 +107,7 @@ def test_each_step_goes_once_on_its_day_csm_at_every_step_and_ae_at_60_and_30(se
         renewal - timedelta(days=90): [f"renewal:{cid}:{r}:90"],
         renewal - timedelta(days=60): [f"renewal:{cid}:{r}:60", f"renewal:{cid}:{r}:60:ae"],
         renewal - timedelta(days=30): [f"renewal:{cid}:{r}:30", f"renewal:{cid}:{r}:30:ae"],
+        renewal + timedelta(days=1): [f"renewal:{cid}:{r}:outcome:0"],
     }
     sent_rows = rows(sessions, status="queued")
     assert [(o.recipient, o.kind, o.step) for o in sent_rows] == [
@@ -115,6 +117,7 @@ def test_each_step_goes_once_on_its_day_csm_at_every_step_and_ae_at_60_and_30(se
         ("U_AE", "renewal.ae", 60),
         ("U_CSM", "renewal", 30),
         ("U_AE", "renewal.ae", 30),
+        ("U_CSM", "renewal.outcome", None),
     ]
     assert rows(sessions, status="skipped") == []
 
