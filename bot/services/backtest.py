@@ -486,7 +486,7 @@ def _horizon_report(
     recall: dict[str, list[Decimal]] = {}
     for i, r in enumerate(renewals):
         if r.churned and r.arr_before is not None:
-            sums = recall.setdefault(r.currency or "?", [Decimal(0), Decimal(0)])
+            sums = recall.setdefault(r.currency or "?", [Decimal("0.00"), Decimal("0.00")])
             if i in at and at[i].band in FLAGGED:  # an unscored churner was not on anyone's list: missed
                 sums[0] += r.arr_before
             sums[1] += r.arr_before

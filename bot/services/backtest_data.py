@@ -164,7 +164,7 @@ def write_accounts(db: Session, team_id: str, accounts: Sequence[Account]) -> No
     c = Customer.__table__
     ext = [a.customer["external_id"] for a in accounts]
     rows = conn.execute(select(c.c.external_id, c.c.id).where(c.c.team_id == team_id, c.c.external_id.in_(ext)))
-    ids: dict[str, int] = dict(rows.tuples().all())
+    ids: dict[str, int] = dict(rows.all())  # type: ignore[arg-type]
     snaps = [
         {
             "team_id": team_id,
