@@ -12,7 +12,7 @@ the outcomes are renewal_outcomes rows (churned, contracted, expanded or renewed
 
 import math
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -69,11 +69,12 @@ def population(
     config: HealthConfig,
     team_id: str = "TDEMO",
     keep_snapshot: Callable[[date, Sequence[date]], bool] | None = None,
-    keep_score: Callable[[date, Sequence[date]], bool] | None = None,
+    score_days: Callable[[Sequence[date]], Iterable[date]] | None = None,
 ) -> Iterator[Account]:
     """`n` accounts, the same for the same seed. Renewals fall in the `years` years before `end`; data starts a
-    year before the first. `keep_snapshot` / `keep_score` (day, renewal dates) -> bool thin what is returned
-    (the scores are still computed from every snapshot)."""
+    year before the first. `keep_snapshot(day, renewal dates)` thins the snapshots returned (the scores are still
+    computed from all of them); `score_days(renewal dates)` picks the days scored instead of every
+    `score_every`-th."""
     rng = random.Random(seed)
     for i in range(n):
         first_renewal = end - timedelta(days=365 * years) + timedelta(days=rng.randrange(365))
@@ -134,13 +135,15 @@ def population(
             day += timedelta(days=snapshot_every)
             step += 1
         scores: list[tuple[date, float, str]] = []
-        day = start
-        while day <= last:
-            if keep_score is None or keep_score(day, renewals):
-                score = weighted_score(subscores_from(series, day, config), config.weights)
-                if score is not None:
-                    scores.append((day, score, band_for(score, config)))
-            day += timedelta(days=score_every)
+        days = (
+            score_days(renewals)
+            if score_days
+            else (start + timedelta(days=d) for d in range(0, (last - start).days + 1, score_every))
+        )
+        for day in days:
+            score = weighted_score(subscores_from(series, day, config), config.weights)
+            if score is not None and start <= day <= last:
+                scores.append((day, score, band_for(score, config)))
         customer = {
             "team_id": team_id,
             "name": f"Backtest customer {i:06d}",
