@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlmodel import Session
 
+from bot import cli_backtest
 from bot.config import Settings
 from bot.db import Sessions, schema_status
 from bot.services import health_state, imports, tokens
@@ -94,6 +95,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "rebuild", help="replay every customer's snapshots: state and daily scores (after changing health settings)"
     )
     hrebuild.add_argument("--team", help="only this team (default: every team)")
+    cli_backtest.add_commands(hverb)
 
 
 def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -110,6 +112,8 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
             return 2
         if args.command == "jobs" and args.action == "list":
             return _jobs_list(deps, args.team, out)
+        if args.command == "health" and args.action in cli_backtest.ACTIONS:
+            return cli_backtest.run(args, deps, out, err)
         if args.command == "health":
             return _health_rebuild(deps, args.team, out, err)
         team_id = _team(args.team, deps, settings, err)
