@@ -149,7 +149,7 @@ def generate(url: str, n: int, seed: int = 42) -> dict:
     return counts
 
 
-def measure(url: str, runs: int) -> dict:
+def measure(url: str, runs: int, sample: int = bt.SAMPLE) -> dict:
     sessions = Sessions(make_engine(url))
     rules = HealthRules()
     totals, reads = [], []
@@ -157,7 +157,7 @@ def measure(url: str, runs: int) -> dict:
     for _ in range(runs):
         started = time.perf_counter()
         with sessions.begin() as db:
-            report = bt.backtest(db, TEAM, rules)
+            report = bt.backtest(db, TEAM, rules, sample=sample)
         totals.append(time.perf_counter() - started)
         with sessions.begin() as db:
             renewals = bt.load_renewals(db, TEAM)
@@ -192,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--data-dir", default="bench/.data")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sample", type=int, default=bt.SAMPLE, help="renewals the per-signal figures read")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{kind}: {'generating' if fresh else 'reusing'} {args.customers:,} customers")
         data = generate(url, args.customers) if fresh else {"reused": True}
         log(f"{kind}: {data}")
-        result = {"data": data, **measure(url, args.runs)}
+        result = {"data": data, "sample": args.sample, **measure(url, args.runs, args.sample)}
         out["results"][kind] = result
         log(f"{kind}: {json.dumps(result)}")
         if not args.keep:

@@ -1,4 +1,4 @@
-"""`python -m bot [serve|migrate|worker|import|tokens]`: one entry point for every run mode."""
+"""`python -m bot [serve|migrate|worker|import|tokens|config|jobs|health|crm]`: one entry point for every run mode."""
 
 import argparse
 import logging

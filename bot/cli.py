@@ -1,6 +1,5 @@
 """`python -m bot import customers|health|movements|outcomes|nps FILE`, `tokens create|list|revoke`, `config
-list|get|set|unset` and
-`jobs list|run`.
+list|get|set|unset`, `jobs list|run` and `crm reconcile`.
 
 Each command is one or more units of work over the services in bot/services/imports/ and tokens.py.
 Reports go to stderr (one line per bad row), the summary to stdout; exit 0 when the import went in,
@@ -30,7 +29,7 @@ from bot.services import health_state, imports, tokens
 from bot.services.health_config import HealthRules
 from bot.services.imports import revenue
 
-COMMANDS = ("import", "tokens", "config", "jobs", "health")
+COMMANDS = ("import", "tokens", "config", "jobs", "health", "crm")
 REVENUE_FEEDS = {  # bot/services/imports/revenue.py
     "movements": "ARR movements into the revenue ledger (id, customer, date, kind, amount[, currency, note])",
     "outcomes": "renewal outcomes (customer, renewal_date, outcome[, arr_after, arr_before, currency, reason])",
@@ -89,6 +88,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     jrun.add_argument("--dry-run", action="store_true", help="print the messages instead of sending them")
     jrun.add_argument("--team", help="Slack team id (default: the installed workspace, from auth.test)")
 
+    crm = sub.add_parser("crm", help="the CRMs Baton reads: reconcile won deals with handoffs")
+    cverb = crm.add_subparsers(dest="action", required=True)
+    crec = cverb.add_parser("reconcile", help="queue a draft handoff for every recently won deal that has none")
+    crec.add_argument("--dry-run", action="store_true", help="report what is missing, queue nothing")
+    crec.add_argument("--days", type=int, help="how many days back (default BATON_RECONCILE_DAYS, 7)")
+    crec.add_argument("--team", help="Slack team id (default: the installed workspace, from auth.test)")
+
     hl = sub.add_parser("health", help="the health state kept from the snapshots")
     hverb = hl.add_subparsers(dest="action", required=True)
     hrebuild = hverb.add_parser(
@@ -123,6 +129,8 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
             return _config(args, deps, team_id, out, err)
         if args.command == "jobs":
             return _jobs_run(args, deps, team_id, out, err)
+        if args.command == "crm":
+            return _crm_reconcile(args, deps, team_id, out, err)
         if args.command == "tokens":
             return _tokens(args, deps.sessions, team_id, deps.clock(), out, err)
         if args.what in REVENUE_FEEDS:
@@ -570,6 +578,42 @@ def _health_rebuild(deps, team: str | None, out: TextIO, err: TextIO) -> int:
             progress.finish()
     print(f"health state rebuilt: {written:,} daily scores in {time.monotonic() - started:.1f} s", file=out)
     return 0
+
+
+def _crm_reconcile(args: argparse.Namespace, deps, team_id: str, out: TextIO, err: TextIO) -> int:
+    """`crm reconcile`: one line per CRM (found, with a handoff, missing, queued), the missing deals' ids."""
+    from bot.jobs.crm_reconcile import reconcile
+
+    days = deps.settings.reconcile_days if args.days is None else args.days
+    if not 1 <= days <= 365:
+        print("baton: --days must be from 1 to 365", file=err)
+        return 2
+    if not deps.inbox.configured_crms():
+        print(
+            "baton: no CRM API is configured (HUBSPOT_ACCESS_TOKEN; SALESFORCE_INSTANCE_URL, SALESFORCE_CLIENT_ID "
+            "and SALESFORCE_CLIENT_SECRET; PIPEDRIVE_API_URL and PIPEDRIVE_API_TOKEN)",
+            file=err,
+        )
+        return 2
+    failed = False
+    for r in reconcile(deps, team_id, days=days, dry_run=args.dry_run):
+        if r.error:
+            failed = True
+            print(f"{r.crm}: cannot list won deals: {r.error}", file=err)
+            continue
+        done = "would queue" if args.dry_run else f"queued {r.queued} new, {r.requeued} again"
+        print(
+            f"{r.crm}: {r.found} won in the last {days} days, {r.with_handoff} with a handoff, "
+            f"{len(r.missing)} without ({done})",
+            file=out,
+        )
+        for deal_id in r.missing[:50]:
+            print(f"  {r.crm} deal {deal_id}", file=out)
+        if len(r.missing) > 50:
+            print(f"  ... and {len(r.missing) - 50} more", file=out)
+    if not args.dry_run:
+        print("the inbox (worker or web process) drafts the queued deals and sends their fill requests", file=out)
+    return 1 if failed else 0
 
 
 def _jobs_list(deps, team: str | None, out: TextIO) -> int:

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_HUBSPOT_API_URL = "https://api.hubapi.com"
+DEFAULT_SALESFORCE_API_VERSION = "62.0"
+MIN_STATIC_SECRET = 32  # a secret sent as-is (header, Basic password, URL token) must be long and random
 DEFAULT_DATABASE_URL = "sqlite:///baton.db"
 LOCALES = ("en", "ko")
 
@@ -35,6 +37,19 @@ WHERE = {
     "HUBSPOT_PORTAL_ID": "HubSpot > Settings > Account defaults > Hub ID (digits)",
     "BATON_CRM_URL_TEMPLATE": "a record page URL with {id}, e.g. https://acme.lightning.force.com/lightning/r/Account/{id}/view",
     "BATON_WEBHOOK_SECRET": "any long random string shared with your CRM automation (openssl rand -hex 32)",
+    "BATON_WEBHOOK_HEADER_SECRETS": "source=secret pairs, comma-separated, e.g. salesforce=<openssl rand -hex 32>",
+    "BATON_WEBHOOK_BASIC_AUTH": "source=user:password pairs, comma-separated, password from openssl rand -hex 32",
+    "SALESFORCE_ORG_ID": "Salesforce Setup > Company Information > Salesforce.com Organization ID (00D...)",
+    "SALESFORCE_OUTBOUND_TOKEN": "a long random string (openssl rand -hex 32) put in the Outbound Message's ?token=",
+    "SALESFORCE_INSTANCE_URL": "your My Domain URL, e.g. https://acme.my.salesforce.com",
+    "SALESFORCE_CLIENT_ID": "Salesforce Setup > App Manager > your connected app > Consumer Key",
+    "SALESFORCE_CLIENT_SECRET": "Salesforce Setup > App Manager > your connected app > Consumer Secret",
+    "SALESFORCE_API_VERSION": "a REST API version such as 62.0 (default)",
+    "PIPEDRIVE_API_TOKEN": "Pipedrive > Personal preferences > API > Your personal API token",
+    "PIPEDRIVE_API_URL": "your company's Pipedrive URL, e.g. https://acme.pipedrive.com",
+    "PIPEDRIVE_WEBHOOK_USER": "any user name you give the Pipedrive webhook's HTTP Basic auth, e.g. baton",
+    "PIPEDRIVE_WEBHOOK_PASSWORD": "a long random string (openssl rand -hex 32) for the webhook's HTTP Basic auth",
+    "BATON_RECONCILE_DAYS": "how many days back the daily CRM reconcile looks, default 7",
     "BATON_PUBLIC_URL": "the public https URL Slack and HubSpot call, e.g. https://baton.example.com",
     "WEB_CONCURRENCY": "number of HTTP worker processes, e.g. 1",
     "BATON_LISTENER_THREADS": "number of Bolt listener threads, e.g. 32",
@@ -79,6 +94,20 @@ class Settings:
     hubspot_portal_id: str | None = None  # links a HubSpot company's card to its record
     crm_url_template: str | None = None  # links other CRMs' records: {id} (and {source}) filled in
     webhook_secret: str | None = None
+    # /webhooks/deal-closed's other schemes, each secret bound to one source: ((source, secret), ...)
+    webhook_header_secrets: tuple[tuple[str, str], ...] = ()
+    webhook_basic_auth: tuple[tuple[str, str, str], ...] = ()  # ((source, user, password), ...)
+    salesforce_org_id: str | None = None  # Outbound Messages from any other org are refused
+    salesforce_outbound_token: str | None = None
+    salesforce_instance_url: str | None = None  # REST API (client credentials): reads and reconcile
+    salesforce_client_id: str | None = None
+    salesforce_client_secret: str | None = None
+    salesforce_api_version: str = DEFAULT_SALESFORCE_API_VERSION
+    pipedrive_api_token: str | None = None
+    pipedrive_api_url: str | None = None
+    pipedrive_webhook_user: str | None = None
+    pipedrive_webhook_password: str | None = None
+    reconcile_days: int = 7
     public_url: str | None = None
     web_concurrency: int = 1
     listener_threads: int = 32
@@ -100,13 +129,29 @@ class Settings:
             return value.strip() if value and value.strip() else None
 
         integer = partial(_integer, get)
-        values = {**_slack_settings(get, require_slack), **_team_settings(get), **_feature_settings(get)}
+        values = {
+            **_slack_settings(get, require_slack),
+            **_team_settings(get),
+            **_feature_settings(get),
+            **_crm_settings(get),
+        }
         return cls(
             **values,
             port=integer("PORT", 3000, 1, 65535),
             web_concurrency=integer("WEB_CONCURRENCY", 1, 1, 64),
             listener_threads=integer("BATON_LISTENER_THREADS", 32, 4, 512),
+            reconcile_days=integer("BATON_RECONCILE_DAYS", 7, 1, 90),
         )
+
+    @property
+    def salesforce_api(self) -> bool:
+        """Baton can read Salesforce (an instance URL and a connected app's client credentials are set)."""
+        return bool(self.salesforce_instance_url and self.salesforce_client_id and self.salesforce_client_secret)
+
+    @property
+    def pipedrive_api(self) -> bool:
+        """Baton can read Pipedrive (its company URL and an API token are set)."""
+        return bool(self.pipedrive_api_url and self.pipedrive_api_token)
 
     def __repr__(self) -> str:  # never print secrets
         db = redact_url(self.database_url)
@@ -235,6 +280,111 @@ def _feature_settings(get: Callable[[str], str | None]) -> dict:
         "voc_emoji": voc_emoji,
         "timezone": timezone,
         "post_interval": post_interval,
+    }
+
+
+_SECRET_CHARS = re.compile(r"[A-Za-z0-9._~+/=-]+")
+_SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}")
+_ORG_ID = re.compile(r"00D[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
+
+
+def _strong(name: str, secret: str, what: str = "secret") -> str:
+    """`secret` when it is long and random enough to be sent as-is; else a ConfigError that never echoes it."""
+    if len(secret) < MIN_STATIC_SECRET:
+        raise _err(name, f"{what} is too short: use at least {MIN_STATIC_SECRET} random characters")
+    if not _SECRET_CHARS.fullmatch(secret):
+        raise _err(name, f"{what} may only hold letters, digits and . _ ~ + / = -")
+    if len(set(secret)) < 10:
+        raise _err(name, f"{what} does not look random (too few distinct characters)")
+    return secret
+
+
+def _pairs(name: str, raw: str | None) -> list[tuple[str, str]]:
+    """`source=value, source=value` -> [(source, value)]; each source once."""
+    pairs: list[tuple[str, str]] = []
+    for i, item in enumerate(p.strip() for p in (raw or "").split(",")):
+        if not item:
+            continue
+        source, sep, value = item.partition("=")
+        source = source.strip().lower()
+        if not sep or not _SOURCE_NAME.fullmatch(source):
+            raise _err(name, f"entry {i + 1} must be source=value with a source like salesforce")
+        if source in {s for s, _ in pairs}:
+            raise _err(name, f"names the source {source!r} twice (one secret per source)")
+        pairs.append((source, value.strip()))
+    return pairs
+
+
+def _https_url(name: str, url: str | None) -> str | None:
+    if url and not re.fullmatch(r"https?://[^/\s?#]+/?", url):
+        raise _err(name, "must be an http(s) origin such as https://acme.example.com (no path)")
+    return url.rstrip("/") if url else None
+
+
+def _crm_settings(get: Callable[[str], str | None]) -> dict:
+    """Per-source webhook credentials (header secrets, Basic auth), Salesforce and Pipedrive."""
+    headers = [
+        (s, _strong("BATON_WEBHOOK_HEADER_SECRETS", v, f"{s}'s secret"))
+        for s, v in _pairs("BATON_WEBHOOK_HEADER_SECRETS", get("BATON_WEBHOOK_HEADER_SECRETS"))
+    ]
+    basic = []
+    for source, value in _pairs("BATON_WEBHOOK_BASIC_AUTH", get("BATON_WEBHOOK_BASIC_AUTH")):
+        user, sep, password = value.partition(":")
+        if not sep or not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", user):
+            raise _err("BATON_WEBHOOK_BASIC_AUTH", f"{source}'s entry must be {source}=user:password")
+        basic.append((source, user, _strong("BATON_WEBHOOK_BASIC_AUTH", password, f"{source}'s password")))
+    overlap = {s for s, _ in headers} & {s for s, _, _ in basic}
+    if overlap:
+        raise _err(
+            "BATON_WEBHOOK_BASIC_AUTH",
+            f"names {sorted(overlap)[0]!r}, already in BATON_WEBHOOK_HEADER_SECRETS (one secret per source)",
+        )
+    secrets = [v for _, v in headers] + [p for _, _, p in basic]
+    if len(set(secrets)) != len(secrets):
+        raise _err("BATON_WEBHOOK_HEADER_SECRETS", "gives two sources the same secret (one secret per source)")
+
+    org_id = get("SALESFORCE_ORG_ID")
+    if org_id and not _ORG_ID.fullmatch(org_id):
+        raise _err("SALESFORCE_ORG_ID", "must be a Salesforce organization id (15 or 18 characters, starts with 00D)")
+    token = get("SALESFORCE_OUTBOUND_TOKEN")
+    if token:
+        _strong("SALESFORCE_OUTBOUND_TOKEN", token, "the token")
+        if not org_id:
+            raise _err(
+                "SALESFORCE_ORG_ID",
+                "is required with SALESFORCE_OUTBOUND_TOKEN (Outbound Messages are checked against it)",
+            )
+    version = get("SALESFORCE_API_VERSION") or DEFAULT_SALESFORCE_API_VERSION
+    if not re.fullmatch(r"[0-9]{2,3}\.0", version):
+        raise _err("SALESFORCE_API_VERSION", f"must look like 62.0, got {version!r}")
+    client_id, client_secret = get("SALESFORCE_CLIENT_ID"), get("SALESFORCE_CLIENT_SECRET")
+    if bool(client_id) != bool(client_secret):
+        raise _err(
+            "SALESFORCE_CLIENT_SECRET" if client_id else "SALESFORCE_CLIENT_ID", "must be set together with the other"
+        )
+
+    user, password = get("PIPEDRIVE_WEBHOOK_USER"), get("PIPEDRIVE_WEBHOOK_PASSWORD")
+    if password:
+        _strong("PIPEDRIVE_WEBHOOK_PASSWORD", password, "the password")
+        if not user:
+            raise _err("PIPEDRIVE_WEBHOOK_USER", "is required with PIPEDRIVE_WEBHOOK_PASSWORD")
+    if user and not re.fullmatch(r"[A-Za-z0-9._@-]{1,64}", user):
+        raise _err("PIPEDRIVE_WEBHOOK_USER", "may only hold letters, digits and . _ @ - (up to 64)")
+    if user and not password:
+        raise _err("PIPEDRIVE_WEBHOOK_PASSWORD", "is required with PIPEDRIVE_WEBHOOK_USER")
+    return {
+        "webhook_header_secrets": tuple(headers),
+        "webhook_basic_auth": tuple(basic),
+        "salesforce_org_id": org_id,
+        "salesforce_outbound_token": token,
+        "salesforce_instance_url": _https_url("SALESFORCE_INSTANCE_URL", get("SALESFORCE_INSTANCE_URL")),
+        "salesforce_client_id": client_id,
+        "salesforce_client_secret": client_secret,
+        "salesforce_api_version": version,
+        "pipedrive_api_token": get("PIPEDRIVE_API_TOKEN"),
+        "pipedrive_api_url": _https_url("PIPEDRIVE_API_URL", get("PIPEDRIVE_API_URL")),
+        "pipedrive_webhook_user": user,
+        "pipedrive_webhook_password": password,
     }
 
 

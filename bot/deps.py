@@ -11,6 +11,8 @@ from slack_sdk import WebClient
 from bot import renderers
 from bot.config import Settings
 from bot.crm.hubspot import HubSpotClient
+from bot.crm.pipedrive import PipedriveClient
+from bot.crm.salesforce import SalesforceClient
 from bot.db import Sessions, make_engine
 from bot.inbox import Inbox
 from bot.outbox import Outbox, Pacer
@@ -35,6 +37,8 @@ class Deps:
     outbox: Outbox
     inbox: Inbox
     hubspot_factory: Callable[[], HubSpotClient | None]
+    salesforce_factory: Callable[[], SalesforceClient | None] = lambda: None
+    pipedrive_factory: Callable[[], PipedriveClient | None] = lambda: None
     health_rules: HealthRules = field(default_factory=HealthRules)
     lookup: CustomerLookup = field(default_factory=CustomerLookup)
     _team_id: str | None = None
@@ -116,5 +120,35 @@ def build_deps(
         health_rules=health_rules,
         lookup=lookup,
     )
-    deps.inbox = Inbox(settings, sessions, users, deps.team_id, clock, hubspot, on_enqueued=outbox.wake)
+
+    def salesforce() -> SalesforceClient | None:
+        if not settings.salesforce_api:
+            return None
+        kwargs = {"sleep": hubspot_sleep} if hubspot_sleep else {}
+        return SalesforceClient(
+            settings.salesforce_instance_url,  # type: ignore[arg-type]
+            settings.salesforce_client_id,  # type: ignore[arg-type]
+            settings.salesforce_client_secret,  # type: ignore[arg-type]
+            settings.salesforce_api_version,
+            **kwargs,
+        )
+
+    def pipedrive() -> PipedriveClient | None:
+        if not settings.pipedrive_api:
+            return None
+        kwargs = {"sleep": hubspot_sleep} if hubspot_sleep else {}
+        return PipedriveClient(settings.pipedrive_api_url, settings.pipedrive_api_token, **kwargs)  # type: ignore[arg-type]
+
+    deps.salesforce_factory, deps.pipedrive_factory = salesforce, pipedrive
+    deps.inbox = Inbox(
+        settings,
+        sessions,
+        users,
+        deps.team_id,
+        clock,
+        hubspot,
+        on_enqueued=outbox.wake,
+        salesforce=salesforce,
+        pipedrive=pipedrive,
+    )
     return deps

@@ -198,6 +198,9 @@ def serve(settings: Settings, *, socket_mode: bool = False, sleep: Callable[[flo
             # /customer end with "Server disconnected without sending a response" for a few).
             self.cfg.set("keepalive", 75)
             self.cfg.set("accesslog", "-")
+            # The request path without its query: Salesforce's Outbound Message URL carries its token there, and
+            # secrets are never logged (gunicorn's default format logs the whole request line).
+            self.cfg.set("access_log_format", '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"')
             self.cfg.set("proc_name", "baton-web")
 
         def load(self):  # runs in each worker after fork, so threads and connections are the worker's own

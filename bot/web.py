@@ -16,7 +16,14 @@ from sqlalchemy import text
 
 from bot import api, inputs
 from bot.deps import Deps
-from bot.webhooks import MAX_BODY, Reply, handle_deal_closed, handle_hubspot
+from bot.webhooks import (
+    MAX_BODY,
+    Reply,
+    handle_deal_closed,
+    handle_hubspot,
+    handle_pipedrive,
+    handle_salesforce_outbound,
+)
 
 log = logging.getLogger("baton.web")
 
@@ -169,6 +176,9 @@ def _envelope_problem(data: dict, what: str) -> str | None:
     return None
 
 
+WEBHOOKS = ("/webhooks/hubspot", "/webhooks/deal-closed", "/webhooks/salesforce", "/webhooks/pipedrive")
+
+
 class WebApp:
     """Routes by path. /slack/events is verified and checked here, then handed to Bolt (which verifies again)."""
 
@@ -184,7 +194,7 @@ class WebApp:
                 return self.slack(environ, start_response)
         elif path == "/healthz" and method in ("GET", "HEAD"):
             reply = self._health()
-        elif path in ("/webhooks/hubspot", "/webhooks/deal-closed"):
+        elif path in WEBHOOKS:
             if method != "POST":
                 reply = Reply(405, {"error": "use POST"})
             elif isinstance(body := _read_body(environ, MAX_BODY), Reply):
@@ -192,6 +202,11 @@ class WebApp:
             elif path == "/webhooks/hubspot":
                 uri = public_uri(environ, self.deps.settings.public_url)
                 reply = handle_hubspot(self.deps, method=method, uri=uri, headers=_headers(environ), body=body)
+            elif path == "/webhooks/salesforce":
+                query = environ.get("QUERY_STRING", "")
+                reply = handle_salesforce_outbound(self.deps, query=query, body=body)
+            elif path == "/webhooks/pipedrive":
+                reply = handle_pipedrive(self.deps, headers=_headers(environ), body=body)
             else:
                 reply = handle_deal_closed(self.deps, headers=_headers(environ), body=body)
         elif path == "/api/v1/health-snapshots":
@@ -210,10 +225,10 @@ class WebApp:
                 reply = api.handle_revenue(self.deps, path, headers=_headers(environ), body=body)
         else:
             reply = Reply(404, {"error": "not found"})
-        payload = json.dumps(reply.body).encode()
+        payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
         start_response(
             f"{reply.status} {_REASONS.get(reply.status, 'Status')}",
-            [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+            [("Content-Type", reply.content_type), ("Content-Length", str(len(payload)))],
         )
         return [payload]
 

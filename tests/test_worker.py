@@ -79,7 +79,7 @@ def test_every_job_is_registered_with_grace_and_coalescing(baton):
     scheduler = BackgroundScheduler(timezone="UTC")
     register_jobs(scheduler, baton.deps)
     jobs = {j.id: j for j in scheduler.get_jobs()}
-    assert set(jobs) == set(JOBS) == {"run_schedules", "roll_health_state", "prune_delivery_records"}
+    assert set(jobs) == set(JOBS) == {"run_schedules", "roll_health_state", "crm_reconcile", "prune_delivery_records"}
     assert all(j.misfire_grace_time == 3600 and j.coalesce and j.max_instances == 1 for j in jobs.values())
 
 

@@ -39,7 +39,8 @@ class PayloadError(ValueError):
         self.reason = reason
 
 
-def _load_json(body: bytes) -> Any:
+def load_json(body: bytes) -> Any:
+    """The JSON body, or PayloadError: not UTF-8, nested more than 64 levels, or not JSON."""
     try:
         return inputs.loads(body)
     except inputs.BadJson as exc:  # not UTF-8, nested too deeply, or not JSON at all
@@ -112,7 +113,7 @@ _HUBSPOT_FIELDS = ("eventId", "subscriptionType", "objectId", "portalId", "prope
 
 def parse_hubspot_events(body: bytes) -> list[HubSpotEvent]:
     """Parse a HubSpot webhook delivery: a JSON array of up to 1,000 events (may be empty)."""
-    data = _load_json(body)
+    data = load_json(body)
     if not isinstance(data, list):
         raise PayloadError("body must be a JSON array of events")
     if len(data) > MAX_HUBSPOT_EVENTS:
@@ -170,6 +171,7 @@ class GenericDeal:
     company_domain: str | None
     event_id: str | None
     source: str
+    company_id: str | None = None
 
 
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -198,6 +200,14 @@ def _domain(value: str) -> str:
     if len(host) > 253 or not _DOMAIN_RE.fullmatch(host):
         raise ValueError("must be a domain like example.com")
     return host
+
+
+def domain_or_none(value: str | None) -> str | None:
+    """The domain of a website or URL as the generic body takes it, None when there is none or it is not one."""
+    try:
+        return _domain(value) if value else None
+    except ValueError:
+        return None
 
 
 def _currency(value: str) -> str:
@@ -232,6 +242,7 @@ class _GenericDealBody(BaseModel):
     deal_name: Annotated[str, _str(255)] | None = None
     company_domain: Annotated[str, _str(300), AfterValidator(_domain)] | None = None
     event_id: _Id | None = None
+    company_id: _Id | None = None
     source: Annotated[str, _str(32), AfterValidator(_source)] = "webhook"
 
 
@@ -246,9 +257,11 @@ def _describe(err: dict) -> str:
     return f"{name}: {msg[:1].lower() + msg[1:]}"
 
 
-def parse_generic_deal(body: bytes) -> GenericDeal:
-    """Parse Baton's documented generic deal-won JSON object (unknown fields ignored)."""
-    data = _load_json(body)
+def parse_generic_deal(body: bytes, *, source: str | None = None) -> GenericDeal:
+    """Parse Baton's documented generic deal-won JSON object (unknown fields ignored).
+
+    `source` is the one the request's credential is bound to: the body may leave `source` out or repeat it."""
+    data = load_json(body)
     if not isinstance(data, dict):
         raise PayloadError("body must be a JSON object")
     # Integration tools send "" or null for unmapped optional fields: treat both as absent.
@@ -259,4 +272,8 @@ def parse_generic_deal(body: bytes) -> GenericDeal:
         m = _GenericDealBody.model_validate(data)
     except ValidationError as exc:
         raise PayloadError("; ".join(_describe(e) for e in exc.errors())) from exc
+    if source is not None:
+        if "source" in data and m.source != source:
+            raise PayloadError(f"source: must be {source} (or left out) with this credential, got {m.source!r}")
+        m.source = source
     return GenericDeal(**m.model_dump())

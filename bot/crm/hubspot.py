@@ -1,4 +1,4 @@
-"""HubSpot CRM v3 client (sync httpx): read a deal with its primary company and owner.
+"""HubSpot CRM v3 client (sync httpx): read a deal with its primary company and owner; search won deals.
 
 Blocking and retrying with sleeps, so use it from background jobs, never from a Slack listener.
 Retries 429/5xx/transport errors with exponential backoff honouring ``Retry-After``; other 4xx
@@ -11,7 +11,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -36,6 +36,8 @@ DEAL_PROPERTIES = (
 COMPANY_PROPERTIES = ("name", "domain")
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 30.0
+SEARCH_PAGE = 200
+SEARCH_MAX_PAGES = 50
 _ID_RE = re.compile(r"[0-9]{1,30}")
 
 
@@ -210,6 +212,31 @@ class HubSpotClient:
             owner_name=owner_name or None,
         )
 
+    def closed_won_since(self, stages: Iterable[str], since: datetime) -> list[str]:
+        """Ids of deals in one of `stages` whose close date is at or after `since` (CRM search API, paged)."""
+        body: dict[str, Any] = {
+            "filterGroups": [
+                {
+                    "filters": [
+                        {"propertyName": "dealstage", "operator": "IN", "values": sorted(stages)},
+                        {"propertyName": "closedate", "operator": "GTE", "value": str(int(since.timestamp() * 1000))},
+                    ]
+                }
+            ],
+            "properties": ["dealstage", "closedate"],
+            "sorts": [{"propertyName": "closedate", "direction": "ASCENDING"}],
+            "limit": SEARCH_PAGE,
+        }
+        ids: list[str] = []
+        for _ in range(SEARCH_MAX_PAGES):  # the search API stops at 10,000 results
+            data = self._request("POST", "/crm/v3/objects/deals/search", json=body)
+            ids += [str(r["id"]) for r in data.get("results") or [] if isinstance(r, dict) and _text(r.get("id"))]
+            after = ((data.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                break
+            body["after"] = str(after)
+        return ids
+
     # --- plumbing ------------------------------------------------------------------------------
 
     def _get_optional(self, getter: Callable[[str], dict], object_id: str | None) -> dict:
@@ -226,7 +253,7 @@ class HubSpotClient:
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "[redacted]")
 
-    def _error(self, response: httpx.Response, path: str) -> HubSpotError:
+    def _error(self, response: httpx.Response, path: str, method: str = "GET") -> HubSpotError:
         status = response.status_code
         try:
             data = response.json()
@@ -241,18 +268,23 @@ class HubSpotClient:
         retryable = status == 429 or status >= 500
         return HubSpotError(
             status,
-            self._scrub(f"HubSpot GET {path} -> {status} {detail}")[:500],
+            self._scrub(f"HubSpot {method} {path} -> {status} {detail}")[:500],
             retryable,
             retry_after=_retry_after(response) if retryable else None,
         )
 
     def _get(self, path: str, params: Mapping[str, str] | None = None) -> dict:
+        return self._request("GET", path, params=params)
+
+    def _request(self, method: str, path: str, *, params: Mapping[str, str] | None = None, json: Any = None) -> dict:
         attempt = 0
         while True:
             try:
-                response = self._http.get(path, params=params)
+                response = self._http.request(method, path, params=params, json=json)
             except httpx.TransportError as exc:
-                err = HubSpotError(None, self._scrub(f"HubSpot GET {path} failed: {type(exc).__name__}: {exc}"), True)
+                err = HubSpotError(
+                    None, self._scrub(f"HubSpot {method} {path} failed: {type(exc).__name__}: {exc}"), True
+                )
             else:
                 if response.is_success:
                     try:
@@ -260,9 +292,9 @@ class HubSpotClient:
                     except ValueError:
                         data = None
                     if not isinstance(data, dict):
-                        raise HubSpotError(response.status_code, f"HubSpot GET {path} returned a non-object body")
+                        raise HubSpotError(response.status_code, f"HubSpot {method} {path} returned a non-object body")
                     return data
-                err = self._error(response, path)
+                err = self._error(response, path, method)
                 if not err.retryable:
                     raise err
             # Our backoff is capped; a longer Retry-After is not slept through here: the caller reschedules.
@@ -278,7 +310,8 @@ class HubSpotClient:
                 )
             attempt += 1
             log.warning(
-                "HubSpot GET %s -> %s; retry %d/%d in %.1fs",
+                "HubSpot %s %s -> %s; retry %d/%d in %.1fs",
+                method,
                 path,
                 err.status,
                 attempt,

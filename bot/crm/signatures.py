@@ -1,4 +1,4 @@
-"""Webhook signature checks for CRM endpoints (HubSpot v3 and Baton's generic scheme).
+"""Webhook signature checks for CRM endpoints: HubSpot v3, Baton's generic HMAC, static secrets and HTTP Basic.
 
 Pure functions: no I/O, no clock (callers pass ``now``), so they are trivially testable.
 A failed check raises :class:`SignatureError`; the HTTP layer answers 401 with ``reason``.
@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
 
 HUBSPOT_SIGNATURE_HEADER = "X-HubSpot-Signature-v3"
 HUBSPOT_TIMESTAMP_HEADER = "X-HubSpot-Request-Timestamp"  # unix milliseconds
@@ -127,3 +128,65 @@ def verify_generic(
     results = [_matches(expected, g.lower()) for g in given]
     if not any(results):
         raise SignatureError("bad signature")
+
+
+# --- static secrets: a header (Salesforce Flow HTTP Callout), HTTP Basic (Pipedrive), a URL token -------------
+
+STATIC_SECRET_HEADER = "X-Baton-Secret"  # the whole secret, as configured (Flow callouts send fixed values only)
+_MAX_CREDENTIAL = 1024
+
+
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison of two texts (any characters; a non-ASCII guess never matches)."""
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "replace"))
+
+
+def match_secret(secrets: Iterable[tuple[str, str]], given: str | None) -> str:
+    """The source whose configured secret is `given`; every secret is compared, so timing tells nothing."""
+    if not given or not given.strip():
+        raise SignatureError("missing secret")
+    given = given.strip()
+    if len(given) > _MAX_CREDENTIAL:
+        raise SignatureError("bad secret")
+    found = None
+    for source, secret in secrets:
+        if _same(secret, given) and found is None:
+            found = source
+    if found is None:
+        raise SignatureError("bad secret")
+    return found
+
+
+def parse_basic(header: str | None) -> tuple[str, str]:
+    """(user, password) from an `Authorization: Basic base64(user:password)` header."""
+    if not header or not header.strip():
+        raise SignatureError("missing Authorization")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not token.strip() or len(token) > _MAX_CREDENTIAL:
+        raise SignatureError("Authorization is not HTTP Basic")
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise SignatureError("Authorization is not valid Basic credentials") from None
+    user, sep, password = decoded.partition(":")
+    if not sep:
+        raise SignatureError("Authorization is not valid Basic credentials")
+    return user, password
+
+
+def match_basic(credentials: Iterable[tuple[str, str, str]], header: str | None) -> str:
+    """The source whose (user, password) the Basic `header` carries; constant time over every entry."""
+    user, password = parse_basic(header)
+    found = None
+    for source, want_user, want_password in credentials:
+        ok = _same(want_user, user) & _same(want_password, password)  # both compared, always
+        if ok and found is None:
+            found = source
+    if found is None:
+        raise SignatureError("bad credentials")
+    return found
+
+
+def basic_header(user: str, password: str) -> str:
+    """`Basic base64(user:password)` (what Pipedrive sends for a webhook's HTTP auth)."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")

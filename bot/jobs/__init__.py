@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from apscheduler.schedulers.base import BaseScheduler
 
 from bot.deps import Deps
-from bot.jobs import health, maintenance, schedules
+from bot.jobs import crm_reconcile, health, maintenance, schedules
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ JOBS: dict[str, Job] = {
     ),
     "roll_health_state": Job(
         health.roll, 900, "every customer's daily health score carried to today; states that need it rebuilt"
+    ),
+    "crm_reconcile": Job(
+        crm_reconcile.run_daily, 3600, "once a day: deals won in each CRM that have no handoff yet, queued once"
     ),
     "prune_delivery_records": Job(maintenance.prune, 3600, "forget old event ids, webhooks, sent outbox rows, drafts"),
 }

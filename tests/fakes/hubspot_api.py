@@ -8,6 +8,7 @@ carries HubSpot's default properties (no ``hubspot_owner_id`` / ``deal_currency_
 from __future__ import annotations
 
 import copy
+import json
 import re
 import uuid
 from datetime import UTC, datetime
@@ -133,7 +134,7 @@ class FakeHubSpot(FakeHTTPServer):
             if failure:
                 status, extra, resp = self._failure_response(failure)
             else:
-                status, extra, resp = self._route(verb, path, query, headers)
+                status, extra, resp = self._route(verb, path, query, headers, body)
             call.status, call.response = status, resp
             self._record(call)
         return status, extra, resp
@@ -146,7 +147,36 @@ class FakeHubSpot(FakeHTTPServer):
             return status, {"Retry-After": failure.retry_after or 1}, body
         return _error(failure.status, "internal error", "INTERNAL_ERROR")
 
-    def _route(self, verb: str, path: str, query: dict, headers: dict) -> tuple[int, dict, Any]:
+    def _search(self, body: bytes) -> tuple[int, dict, Any]:
+        """POST /crm/v3/objects/deals/search: the `IN` and `GTE` filters Baton sends, `after` paging."""
+        request = json.loads(body or b"{}")
+        filters = [f for g in request.get("filterGroups", []) for f in g.get("filters", [])]
+        deals = []
+        for deal_id, record in sorted(self._deals.items()):
+            props, ok = record["props"], True
+            for f in filters:
+                value = props.get(f["propertyName"])
+                if f["operator"] == "IN":
+                    ok &= value in f["values"]
+                elif f["operator"] == "GTE" and f["propertyName"] == "closedate":
+                    moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+                    ok &= moment is not None and moment.timestamp() * 1000 >= int(f["value"])
+                else:
+                    return _error(400, f"fake: unsupported filter {f}", "VALIDATION_ERROR")
+            if ok:
+                deals.append(deal_id)
+        start, limit = int(request.get("after") or 0), int(request.get("limit") or 10)
+        page = deals[start : start + limit]
+        results = [
+            {"id": d, "properties": {p: self._deals[d]["props"].get(p) for p in request.get("properties", [])}}
+            for d in page
+        ]
+        out: dict[str, Any] = {"total": len(deals), "results": results}
+        if start + limit < len(deals):
+            out["paging"] = {"next": {"after": str(start + limit), "link": "?after=" + str(start + limit)}}
+        return 200, {}, out
+
+    def _route(self, verb: str, path: str, query: dict, headers: dict, body: bytes = b"") -> tuple[int, dict, Any]:
         auth = headers.get("authorization", "")
         if not auth.startswith("Bearer ") or not auth[len("Bearer ") :].strip():
             return _error(
@@ -157,6 +187,8 @@ class FakeHubSpot(FakeHTTPServer):
             )
         if auth[len("Bearer ") :].strip() != self.token:
             return _error(401, "Authentication credentials are invalid.", "INVALID_AUTHENTICATION")
+        if verb == "POST" and path == "/crm/v3/objects/deals/search":
+            return self._search(body)
         if verb != "GET":
             return _error(405, f"HTTP {verb} is not supported by this fake", "VALIDATION_ERROR")
         if m := _OWNER.match(path):
