@@ -200,20 +200,19 @@ def _query(kind: str, n: int, dialect: str):
         cols = {"rid": Integer, "day": Date, "score": Float, "band": String}
     elif kind == "window":
         sql = (
-            pts + "SELECT pts.rid, s.signal, s.as_of, s.value FROM pts JOIN health_snapshots s "
-            "ON s.team_id = :team AND s.customer_id = pts.cid AND s.as_of >= pts.lo AND s.as_of <= pts.day "
-            "ORDER BY pts.rid, s.as_of, s.id"
-        )
-        cols = {"rid": Integer, "signal": String, "as_of": Date, "value": Float}
+            pts + "SELECT pts.rid, s.signal, s.as_of, s.value, s.id FROM pts JOIN health_snapshots s "
+            "ON s.team_id = :team AND s.customer_id = pts.cid AND s.as_of >= pts.lo AND s.as_of <= pts.day"
+        )  # no ORDER BY: on SQLite it made the same read 40x slower (1.3 s instead of 33 ms per 500 points at
+        # 17M snapshots); the rows are sorted in Python (signal_series)
+        cols = {"rid": Integer, "signal": String, "as_of": Date, "value": Float, "id": Integer}
     else:  # carried: each signal's last value before the window
         sql = (
-            pts + "SELECT last.rid, s.signal, s.as_of, s.value FROM (SELECT pts.rid, pts.cid, s.signal, "
+            pts + "SELECT last.rid, s.signal, s.as_of, s.value, s.id FROM (SELECT pts.rid, pts.cid, s.signal, "
             "MAX(s.as_of) AS as_of FROM pts JOIN health_snapshots s ON s.team_id = :team AND s.customer_id = pts.cid "
             "AND s.as_of < pts.lo GROUP BY pts.rid, pts.cid, s.signal) last JOIN health_snapshots s "
-            "ON s.team_id = :team AND s.customer_id = last.cid AND s.signal = last.signal AND s.as_of = last.as_of "
-            "ORDER BY last.rid, s.id"
-        )
-        cols = {"rid": Integer, "signal": String, "as_of": Date, "value": Float}
+            "ON s.team_id = :team AND s.customer_id = last.cid AND s.signal = last.signal AND s.as_of = last.as_of"
+        )  # sorted in Python, as the window's rows
+        cols = {"rid": Integer, "signal": String, "as_of": Date, "value": Float, "id": Integer}
     binds = [bindparam("team", type_=String)]
     for i in range(n):
         binds += [bindparam(f"r{i}", type_=Integer), bindparam(f"c{i}", type_=Integer)]
@@ -297,17 +296,17 @@ def signal_series(db: Session, team_id: str, points: Sequence[tuple[int, date]])
             (start + i, cid, d, d - timedelta(days=PEAK_DAYS))
             for i, (cid, d) in enumerate(points[start : start + POINTS])
         ]
-        window_rows = _run(conn, "window", team_id, chunk)
+        window_rows = sorted(_run(conn, "window", team_id, chunk), key=lambda r: (r[0], r[2], r[4]))
         signals: set[str] = set()
         seen: dict[int, set[str]] = defaultdict(set)
-        for rid, signal, _as_of, _value in window_rows:
+        for rid, signal, _as_of, _value, _id in window_rows:
             signals.add(signal)
             seen[rid].add(signal)
         # Values older than the window count too (an NPS answer of last quarter): read them only for points missing
         # a signal the chunk has, or missing everything.
         carry = [row for row in chunk if not signals or not signals <= seen.get(row[0], set())]
-        carried_rows = _run(conn, "carried", team_id, carry) if carry else []
-        for rid, signal, as_of, value in [*carried_rows, *window_rows]:  # carried ones are older: order kept
+        carried_rows = sorted(_run(conn, "carried", team_id, carry), key=lambda r: (r[0], r[4])) if carry else []
+        for rid, signal, as_of, value, _id in [*carried_rows, *window_rows]:  # carried ones are older: order kept
             if signal not in names:
                 names[signal] = canonical_signal(signal)
             name = names[signal]
