@@ -7,7 +7,7 @@ from slack_bolt import App
 
 from bot.config import Settings
 from bot.deps import Deps
-from bot.handlers import baton, customer, events, handoff, home, reminders, roadmap, voc
+from bot.handlers import baton, customer, events, handoff, home, kpi, reminders, roadmap, voc
 from bot.handlers.errors import handle_error_after_ack, handle_errors
 from bot.handlers.middleware import ClockedRequestVerification, clean_payload, provide_deps, provide_product_managers
 from bot.handlers.registry import Registry
@@ -42,6 +42,7 @@ def create_app(settings: Settings, deps: Deps, *, executor: Executor | None = No
     roadmap.register(reg)
     reminders.register(reg)
     baton.register(reg)
+    kpi.register(reg)
     home.register(reg)
     events.register(reg)  # last: its catch-all must come after every other event listener
     app.error(handle_errors)
