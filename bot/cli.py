@@ -21,12 +21,13 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
+from bot import cli_kpi
 from bot.config import Settings
 from bot.db import Sessions, schema_status
 from bot.services import health_state, imports, tokens
 from bot.services.health_config import HealthRules
 
-COMMANDS = ("import", "tokens", "config", "jobs", "health")
+COMMANDS = ("import", "tokens", "config", "jobs", "health", "kpi")
 WIDTH = 72  # progress line width
 _TEAM_RE = re.compile(r"[A-Z0-9]{2,32}")
 
@@ -81,6 +82,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "rebuild", help="replay every customer's snapshots: state and daily scores (after changing health settings)"
     )
     hrebuild.add_argument("--team", help="only this team (default: every team)")
+    cli_kpi.add_commands(sub)
 
 
 def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -106,6 +108,8 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
             return _config(args, deps, team_id, out, err)
         if args.command == "jobs":
             return _jobs_run(args, deps, team_id, out, err)
+        if args.command == "kpi":
+            return cli_kpi.run(args, deps, team_id, out, err)
         if args.command == "tokens":
             return _tokens(args, deps.sessions, team_id, deps.clock(), out, err)
         if args.what == "customers":

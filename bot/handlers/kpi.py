@@ -18,7 +18,7 @@ from bot.viewdata.kpi import Filter, Period
 
 COMMAND = "/kpi"
 ME = frozenset({"me", "my", "mine", "나", "내"})
-_MENTION_RE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_MENTION_RE = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>")
 
 
 def read_args(text: str, user_id: str) -> tuple[Period | None, Filter, str | None]:

@@ -130,7 +130,8 @@ def _customers_in(db: Session, team_id: str, flt: Filter):
     c = Customer.__table__
     where = [c.c.team_id == team_id]
     if flt.segment:
-        where.append(func.lower(c.c.segment) == flt.segment.casefold())
+        wanted = _segment_key(flt.segment)
+        where.append(c.c.segment.in_([s for s in segments(db, team_id) if _segment_key(s) == wanted]))
     if flt.owner:
         where.append(c.c.owner_user_id == flt.owner)
     if flt.icp_fit:
@@ -311,21 +312,28 @@ def report(
 # --- what a filter can name ----------------------------------------------------------------------------------
 
 
+def _segment_key(text: str) -> str:
+    """Segments match whatever their case and spacing (`Mid  market ` is `mid market`)."""
+    return " ".join(text.split()).casefold()
+
+
 def segments(db: Session, team_id: str) -> list[str]:
-    """The team's segments as customers have them (for a refusal that lists them)."""
+    """The team's segments as customers spell them."""
     c = Customer.__table__
     stmt = select(c.c.segment).where(c.c.team_id == team_id, c.c.segment.is_not(None)).distinct()
-    return sorted({s for s in db.connection().execute(stmt).scalars() if s and s.strip()}, key=str.casefold)
+    return sorted({s for s in db.connection().execute(stmt).scalars() if s and s.strip()}, key=_segment_key)
 
 
 def find_segment(db: Session, team_id: str, text: str) -> str:
-    """The segment `text` names (case-insensitive), or KpiError("unknown_segment") listing the team's."""
-    wanted = text.strip().casefold()
+    """The segment `text` names (any case and spacing), as customers spell it, or KpiError("unknown_segment")
+    listing the team's segments. A filter on it keeps every spelling of it."""
+    wanted = _segment_key(text)
     known = segments(db, team_id)
     for s in known:
-        if s.casefold() == wanted:
-            return s
-    raise KpiError("unknown_segment", segment=text.strip(), known=", ".join(known) or "—")
+        if _segment_key(s) == wanted:
+            return " ".join(s.split())
+    shown = list(dict.fromkeys(" ".join(s.split()) for s in known))
+    raise KpiError("unknown_segment", segment=text.strip(), known=", ".join(shown) or "—")
 
 
 def icp_fit_of(word: str) -> str | None:
