@@ -223,9 +223,8 @@ def main(argv: list[str] | None = None) -> int:
                 data = build(url, args.customers, args.today)
                 if args.keep:
                     store._mark(name, args.today)
-                log(
-                    f"  {data['movements']:,} movements, {data['nps_responses']:,} NPS answers in {data['seconds']:.0f}s"
-                )
+                moved, answers = data["movements"], data["nps_responses"]
+                log(f"  {moved:,} movements, {answers:,} NPS answers in {data['seconds']:.0f}s")
             r = {"database": kind, "data": data, **bench(url, args.today, args.runs)}
             results.append(r)
             log(

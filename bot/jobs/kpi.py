@@ -4,7 +4,7 @@ in the `kpi.channel` channel, once per month and channel.
 The service (bot/services/kpi.py) computes the plain KpiReport; this job draws it with the Block Kit builder at
 plan time (a post records a moment: its parts are stored with the occurrence) and hands it to the engine. The
 occurrence key `kpi:<month>:<channel>` keeps a month to one post whatever reruns, restarts or second workers do;
-a post missed while no worker ran goes out when one starts, until the next month's is due.
+a post missed while no worker ran goes out when one starts within the week.
 """
 
 from datetime import datetime, timedelta
@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from bot.blocks.kpi import kpi_message
 from bot.services import kpi
-from bot.services.schedules import Context, Message, Part, Planned, Schedule, daily_fires, existing_keys, next_fire
+from bot.services.schedules import Context, Message, Part, Planned, Schedule, daily_fires, existing_keys
 from bot.services.team_config import TeamConfig
 
 
@@ -22,10 +22,13 @@ def _fires(cfg: TeamConfig, start: datetime, end: datetime) -> list[datetime]:
     return [f for f in daily_fires(cfg, "reminders.time", start, end) if cfg.local(f).day == 1]
 
 
+USEFUL_DAYS = 7
+
+
 def _useful_for(cfg: TeamConfig, fire: datetime) -> timedelta:
-    """Until the next month's post: a post missed during an outage still goes out (late) that month."""
-    later = next_fire(SCHEDULE, cfg, fire)
-    return later - fire if later else timedelta(days=28)
+    """A week: a post missed during an outage still goes out when a worker starts in the first week of the
+    month; a channel set later in the month waits for the next 1st (no stale month posted out of the blue)."""
+    return timedelta(days=USEFUL_DAYS)
 
 
 def key_for(ctx: Context, month: str, channel: str) -> str:
