@@ -5,6 +5,7 @@ change against the previous period and its one-line definition; each currency ha
 never added across currencies)."""
 
 import calendar
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
@@ -76,7 +77,7 @@ def _line(locale: str, name: str, value: str, change: str) -> str:
     return text.replace(" \n", "\n")  # no change to show: no trailing space
 
 
-def _ltv_value(k: CurrencyKpis, locale: str, end) -> str:
+def _ltv_value(k: CurrencyKpis, locale: str, end: date) -> str:
     if k.arpa is None:
         return t(locale, "kpi.none")
     if k.ltv is None:
@@ -97,7 +98,7 @@ def _ltv_change(k: CurrencyKpis, before: CurrencyKpis | None, prev: str, locale:
     return t(locale, "kpi.change", delta=delta if delta.startswith("-") else f"+{delta}", period=prev)
 
 
-def currency_section(k: CurrencyKpis, before: CurrencyKpis | None, prev: str, locale: str, end) -> str:
+def _currency_section(k: CurrencyKpis, before: CurrencyKpis | None, prev: str, locale: str, end: date) -> str:
     head = t(
         locale, "kpi.currency", currency=k.currency, cohort=k.cohort, active=k.active,
         start_arr=format_amount_short(k.start_arr, k.currency, locale),
@@ -114,7 +115,7 @@ def currency_section(k: CurrencyKpis, before: CurrencyKpis | None, prev: str, lo
     return "\n".join(lines)
 
 
-def nps_section(now: Nps, before: Nps, prev: str, locale: str) -> str:
+def _nps_section(now: Nps, before: Nps, prev: str, locale: str) -> str:
     if now.score is None:
         value = t(locale, "kpi.none")
         counts = t(locale, "kpi.nps.none")
@@ -149,8 +150,8 @@ def kpi_message(report: KpiReport, locale: str) -> tuple[list[Block], str]:
     for code in shown:
         k = report.current.currencies[code]
         before = report.previous.currencies.get(code)
-        blocks.append(SectionBlock(text=mrkdwn(currency_section(k, before, prev, locale, report.current.end))))
-    blocks.append(SectionBlock(text=mrkdwn(nps_section(report.current.nps, report.previous.nps, prev, locale))))
+        blocks.append(SectionBlock(text=mrkdwn(_currency_section(k, before, prev, locale, report.current.end))))
+    blocks.append(SectionBlock(text=mrkdwn(_nps_section(report.current.nps, report.previous.nps, prev, locale))))
     blocks.append(ContextBlock(elements=[mrkdwn(t(locale, "kpi.footer"))]))
     return blocks, text
 

@@ -5,6 +5,7 @@ hand). Stdlib only."""
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
 
 MONTH, QUARTER, YEAR = "month", "quarter", "year"
 DEFAULT_GROSS_MARGIN = Decimal("0.80")
@@ -21,7 +22,7 @@ def add_months(day: date, months: int) -> date:
 class Period:
     """A calendar month, quarter or year: named 2026-11, 2026-Q4, 2026."""
 
-    kind: str
+    kind: Literal["month", "quarter", "year"]
     year: int
     number: int = 1  # the month (1-12) or the quarter (1-4); 1 for a year
 
