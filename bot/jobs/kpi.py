@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.blocks.handoff import dumps_blocks
 from bot.blocks.kpi import kpi_message
 from bot.services import kpi
 from bot.services.schedules import Context, Message, Part, Planned, Schedule, daily_fires, existing_keys
@@ -49,7 +50,7 @@ def plan(db: Session, ctx: Context) -> list[Planned]:
         return []
     found = kpi.report(db, ctx.team_id, month, day, margin=kpi.gross_margin(ctx.cfg))
     blocks, text = kpi_message(found, ctx.cfg.locale)
-    parts = [Part(text, [b.to_dict() for b in blocks])]
+    parts = [Part(text, dumps_blocks(blocks))]
     return [Message(key=key, kind=kpi.KIND, parts=parts, channel=channel, subject=month.name, due_at=ctx.fire)]
 
 

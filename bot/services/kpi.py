@@ -49,6 +49,7 @@ from sqlmodel import Session
 from bot.errors import UserError
 from bot.models import ArrMovement, Customer, Handoff, NpsResponse
 from bot.models.handoff import ACCEPTED, SUBMITTED
+from bot.services.ledger import TAKES
 from bot.services.team_config import TeamConfig
 from bot.viewdata.handoff import ICP_FITS
 from bot.viewdata.kpi import (
@@ -170,7 +171,7 @@ def _movement_sums(db: Session, team_id: str, flt: Filter, current: Period, end:
     start, prev_start = current.start, prev.start
     window = months_back(end + timedelta(days=1), TRAILING_MONTHS)
     prev_window = months_back(start, TRAILING_MONTHS)
-    signed = case((m.c.kind.in_(("new", "expansion", "reactivation")), m.c.amount), else_=-m.c.amount)
+    signed = case((m.c.kind.in_(sorted(TAKES)), -m.c.amount), else_=m.c.amount)  # the ledger allows its 5 kinds only
     day = m.c.effective_on
 
     def after(day_from: date):
@@ -374,7 +375,7 @@ def cohorts(db: Session, team_id: str, today: date, *, currency: str | None = No
     # The quarters are computed in subqueries and grouped by name: PostgreSQL would not match an expression in
     # GROUP BY with the same one in SELECT (each carries its own bound constants).
     starts = select(first.c.customer_id, first.c.currency, _quarter_index(first.c.first_on).label("q0")).subquery()
-    signed = case((m.c.kind.in_(("new", "expansion", "reactivation")), m.c.amount), else_=-m.c.amount)
+    signed = case((m.c.kind.in_(sorted(TAKES)), -m.c.amount), else_=m.c.amount)  # the ledger allows its 5 kinds only
     joined = and_(starts.c.customer_id == m.c.customer_id, starts.c.currency == m.c.currency)
     moves = (
         select(m.c.currency, starts.c.q0, _quarter_index(m.c.effective_on).label("q"), signed.label("delta"))
