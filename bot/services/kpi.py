@@ -42,7 +42,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Integer, and_, case, cast, extract, func, literal, select
+from sqlalchemy import Integer, and_, case, cast, extract, func, literal, select, text
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
@@ -237,6 +237,10 @@ def _movement_sums(db: Session, team_id: str, flt: Filter, current: Period, end:
         **figures("p", b_ps, b_s, b_wp),
     }
     stmt = select(per.c.currency, *(v.label(k) for k, v in outer.items())).group_by(per.c.currency)
+    if db.get_bind().dialect.name == "postgresql":
+        # A parallel plan ships every customer's partial NUMERIC sums from the workers to be merged: at 100k
+        # customers that doubles the time (1.25 s against 0.65 s). For this transaction only.
+        db.connection().execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     return [row._mapping for row in db.connection().execute(stmt)]
 
 
