@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             if marker is not None:
                 log(f"{kind}: reusing {name} (generated {marker})")
                 url = store._url(name)
-                data = {"customers": args.customers, "reused": True}
+                data = {"reused": True, **_counts(url)}
             else:
                 url = store.fresh(name)
                 log(f"{kind}: generating {args.customers:,} customers x {YEARS} years of movements")
@@ -237,6 +237,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps({"meta": meta, "results": results}, indent=2, default=str))
     return 0
+
+
+def _counts(url: str) -> dict:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        counts = {
+            name: conn.execute(text(f"SELECT count(*) FROM {table} WHERE team_id = :t"), {"t": TEAM}).scalar_one()
+            for name, table in (("customers", "customers"), ("movements", "arr_movements"),
+                                ("nps_responses", "nps_responses"))
+        }  # fmt: skip
+    engine.dispose()
+    return counts
 
 
 def report_text(results: list[dict], meta: dict) -> str:
