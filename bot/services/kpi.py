@@ -32,7 +32,7 @@ handoff) filter keeps the customers that have it today: Baton keeps no history o
 ended is computed to `today` (its end is today). Each KPI comes with the previous period's (the month, quarter or
 year before), computed in the same query.
 
-Everything is aggregated in SQL: one pass over the team's movements up to the end, grouped by customer and
+Everything is aggregated in SQL: one pass over the team's movements, grouped by customer and
 currency, gives each customer's balance at the five days that matter, and an outer query sums those per currency
 (a few rows reach Python whatever the number of customers).
 """
@@ -176,7 +176,7 @@ def _money(value) -> Decimal:
 
 
 def _movement_sums(db: Session, team_id: str, flt: Filter, current: Period, end: date):
-    """One pass over the movements up to `end`: per currency, the outer sums of both periods."""
+    """One pass over the team's movements: per currency, the outer sums of both periods."""
     m = ArrMovement.__table__
     prev = current.previous()
     start, prev_start = current.start, prev.start
