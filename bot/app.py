@@ -7,7 +7,7 @@ from slack_bolt import App
 
 from bot.config import Settings
 from bot.deps import Deps
-from bot.handlers import baton, customer, events, handoff, home, outcomes, reminders, roadmap, voc
+from bot.handlers import baton, customer, events, handoff, home, kpi, outcomes, reminders, roadmap, voc
 from bot.handlers.errors import handle_error_after_ack, handle_errors
 from bot.handlers.middleware import ClockedRequestVerification, clean_payload, provide_deps, provide_product_managers
 from bot.handlers.registry import Registry
@@ -43,6 +43,7 @@ def create_app(settings: Settings, deps: Deps, *, executor: Executor | None = No
     reminders.register(reg)
     outcomes.register(reg)
     baton.register(reg)
+    kpi.register(reg)
     home.register(reg)
     events.register(reg)  # last: its catch-all must come after every other event listener
     app.error(handle_errors)

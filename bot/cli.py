@@ -22,14 +22,14 @@ from zoneinfo import ZoneInfo
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlmodel import Session
 
-from bot import cli_backtest
+from bot import cli_backtest, cli_kpi
 from bot.config import Settings
 from bot.db import Sessions, schema_status
 from bot.services import health_state, imports, tokens
 from bot.services.health_config import HealthRules
 from bot.services.imports import revenue
 
-COMMANDS = ("import", "tokens", "config", "jobs", "health", "crm")
+COMMANDS = ("import", "tokens", "config", "jobs", "health", "crm", "kpi")
 REVENUE_FEEDS = {  # bot/services/imports/revenue.py
     "movements": "ARR movements into the revenue ledger (id, customer, date, kind, amount[, currency, note])",
     "outcomes": "renewal outcomes (customer, renewal_date, outcome[, arr_after, arr_before, currency, reason])",
@@ -102,6 +102,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     hrebuild.add_argument("--team", help="only this team (default: every team)")
     cli_backtest.add_commands(hverb)
+    cli_kpi.add_commands(sub)
 
 
 def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -131,6 +132,8 @@ def run(args: argparse.Namespace, settings: Settings, *, out: TextIO | None = No
             return _jobs_run(args, deps, team_id, out, err)
         if args.command == "crm":
             return _crm_reconcile(args, deps, team_id, out, err)
+        if args.command == "kpi":
+            return cli_kpi.run(args, deps, team_id, out, err)
         if args.command == "tokens":
             return _tokens(args, deps.sessions, team_id, deps.clock(), out, err)
         if args.what in REVENUE_FEEDS:

@@ -16,7 +16,20 @@ from bot.services import team_config
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
 EN, KO = CATALOGS["en"], CATALOGS["ko"]
-NAMESPACES = ("common", "help", "handoff", "err", "customer", "voc", "roadmap", "digest", "reminders", "nudges", "home")
+NAMESPACES = (
+    "common",
+    "help",
+    "handoff",
+    "err",
+    "customer",
+    "voc",
+    "roadmap",
+    "digest",
+    "reminders",
+    "nudges",
+    "home",
+    "kpi",
+)
 KEY_RE = re.compile(rf"(?:{'|'.join(NAMESPACES)})\.[a-z0-9_.]*[a-z0-9_]")
 # t(locale, "key" ...) and t(locale, f"prefix.{...}" ...): the key is the second argument.
 T_LITERAL_RE = re.compile(r"""\bt\(\s*[\w.]+(?:\([^()]*\))?\s*,\s*"([^"]+)\"""")

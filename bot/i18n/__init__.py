@@ -13,6 +13,8 @@ from bot.i18n import (
     home_en,
     home_ko,
     ko,
+    kpi_en,
+    kpi_ko,
     nudges_en,
     nudges_ko,
     reminders_en,
@@ -37,6 +39,7 @@ _EN: dict[str, str] = {
     **reminders_en.MESSAGES,
     **nudges_en.MESSAGES,
     **home_en.MESSAGES,
+    **kpi_en.MESSAGES,
 }
 _KO: dict[str, str] = {
     **ko.MESSAGES,
@@ -47,6 +50,7 @@ _KO: dict[str, str] = {
     **reminders_ko.MESSAGES,
     **nudges_ko.MESSAGES,
     **home_ko.MESSAGES,
+    **kpi_ko.MESSAGES,
 }
 EN: dict[str, str] = {key: seal_emphasis(text) for key, text in _EN.items()}
 KO: dict[str, str] = {key: seal_emphasis(text) for key, text in _KO.items()}

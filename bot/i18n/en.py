@@ -26,6 +26,8 @@ MESSAGES: dict[str, str] = {
         "log the customer's voice\n"
         "• `/roadmap`: roadmap items by the ARR asking for them; `/roadmap new TITLE` adds one (also the "
         "*Make roadmap item* message shortcut)\n"
+        "• `/kpi [period] [segment | owner]`: retention, GRR, NRR, LTV and NPS with the change against the "
+        "period before, only for you\n"
         "• Help any time: `/baton`, or `help`, `?` or `도움말` in any command"
     ),
     # the form

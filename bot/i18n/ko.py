@@ -25,6 +25,8 @@ MESSAGES: dict[str, str] = {
         "• `/voc 삼성: 고객이 한 말`, 메시지 메뉴의 *Log as VoC* 바로가기 또는 :bulb: 반응: 고객의 목소리(VoC) 기록\n"
         "• `/roadmap`: 요청 고객의 ARR 순 로드맵 항목, `/roadmap new 제목`으로 추가 "
         "(메시지 메뉴의 *Make roadmap item*도 가능)\n"
+        "• `/kpi [기간] [세그먼트 | 담당자]`: 고객 유지율, GRR, NRR, LTV, NPS와 직전 기간 대비 변화를 나에게만 "
+        "보여 줍니다\n"
         "• 도움말은 언제든 `/baton`, 또는 어느 명령에서나 `help`·`?`·`도움말`"
     ),
     # the form

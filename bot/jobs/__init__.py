@@ -23,7 +23,7 @@ class Job:
 
 JOBS: dict[str, Job] = {
     "run_schedules": Job(
-        schedules.run_due, 60, "every team's schedules (digest, renewals, onboarding, meeting, nudges) that are due"
+        schedules.run_due, 60, "every team's schedules (digest, renewals, onboarding, meeting, kpi, nudges) when due"
     ),
     "roll_health_state": Job(
         health.roll, 900, "every customer's daily health score carried to today; states that need it rebuilt"

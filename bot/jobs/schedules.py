@@ -21,9 +21,9 @@ log = logging.getLogger("baton.schedules")
 
 def all_schedules() -> dict[str, Schedule]:
     """Every schedule, by name (imported here so the services stay independent of one another)."""
-    from bot.jobs import digest, meeting, nudges, onboarding, renewals
+    from bot.jobs import digest, kpi, meeting, nudges, onboarding, renewals
 
-    found = [digest.SCHEDULE, renewals.SCHEDULE, onboarding.SCHEDULE, meeting.SCHEDULE, *nudges.SCHEDULES]
+    found = [digest.SCHEDULE, renewals.SCHEDULE, onboarding.SCHEDULE, meeting.SCHEDULE, kpi.SCHEDULE, *nudges.SCHEDULES]
     return {s.name: s for s in found}
 
 

@@ -181,6 +181,18 @@ def _weekday(value: str) -> str:
     return v
 
 
+def _margin(value: str) -> str:
+    """A gross margin as a share (0.8) or a percentage (80%), above 0 and at most 1."""
+    text = value.strip()
+    try:
+        share = float(text.rstrip("%").strip()) / (100 if text.endswith("%") else 1)
+    except ValueError as exc:
+        raise ConfigValueError("a share such as 0.80 or a percentage such as 80%") from exc
+    if not 0 < share <= 1:
+        raise ConfigValueError("above 0 and at most 1 (100%), e.g. 0.80 or 80%")
+    return f"{share:.4f}".rstrip("0").rstrip(".") if share < 1 else "1"
+
+
 def _date(value: str) -> str:
     try:
         return date.fromisoformat(value.strip()).isoformat()
@@ -221,6 +233,8 @@ KEYS: dict[str, Key] = {
         Key("nudge.lead_hours", _int_range(1, 720), "72", "hours before the sales lead is reminded of it"),
         Key("nudge.accept_days", _int_range(1, 30), "1", "business days before an unaccepted handoff is raised"),
         Key("nudge.hours", _hours_range, "09:00-18:00", "working hours (Mon-Fri) in which nudges are sent"),
+        Key("kpi.channel", _channel, "", "channel of the monthly KPI post, on the 1st (none: no post)"),
+        Key("kpi.gross_margin", _margin, "0.80", "gross margin in LTV (ARPA x margin / churn rate), e.g. 0.80 or 80%"),
         Key(
             "fx.rates",
             _fx_rates,

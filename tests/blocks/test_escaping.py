@@ -23,6 +23,8 @@ from sqlmodel import SQLModel
 
 import bot.blocks
 from bot.viewdata import reminders as reminder_data
+from bot.viewdata.kpi import CurrencyKpis, KpiReport, Kpis, Nps, Period
+from bot.viewdata.kpi import Filter as KpiFilter
 
 EVIL = "<!channel> <@U1> <https://evil.example|x> &lt;"
 # What Slack would act on, if it reached mrkdwn or a notification text unescaped (in any case); and the typed
@@ -59,6 +61,17 @@ CODES: dict[str, object] = {
 }
 NUMBERS = {"arr", "amount_value"}  # typed `object`: whatever the database returned for a NUMERIC
 
+_NOV = Period("month", 2026, 11)
+_USD = CurrencyKpis("USD", 4, 3, Decimal(700), Decimal(420), Decimal(50), Decimal(50), Decimal(400), Decimal(120),
+                    Decimal(350), 1, Decimal(400), 4, Decimal(820), 4, 3)  # fmt: skip
+# A KPI report of a segment named with hostile text (periods are numbers Baton checked).
+KPI_REPORT = KpiReport(
+    "T1",
+    KpiFilter(segment=EVIL),
+    Kpis(_NOV, date(2026, 11, 30), {"USD": _USD}, Nps(2, 1, 1)),
+    Kpis(_NOV.previous(), date(2026, 10, 31), {"USD": _USD}, Nps()),
+)
+
 # Parameters that are codes in one builder only (elsewhere the same name is user text: a bad-fit reason, a
 # stakeholder's role).
 PER_BUILDER = {
@@ -67,6 +80,8 @@ PER_BUILDER = {
     "reminders.unmuted": {"kind": None},  # the customer's answer (a kind is drawn from the catalog)
     "outcomes.refusal": {"reason": "not_yours"},
     "outcomes.outcome_note": {"outcome": "expanded"},
+    "kpi.kpi_message": {"report": KPI_REPORT},
+    "kpi.period_label": {"period": _NOV},
 }
 
 # Functions of bot/blocks that draw no Slack text from user data, or take text their caller already escaped.
@@ -79,6 +94,7 @@ NOT_DRAWN_HERE = {
     "voc.customer_options": "options of a select: plain_text",
     "handoff.initial_values": "plain_text input values",
     "voc.left_unchanged": "a comparison",
+    "kpi.refusal": "a KpiError's text, escaped by its caller (handlers/messages.error_text)",
     "reminders.parse_value": "reads a button value",
     "reminders.buttons_of": "reads blocks",
     "reminders.key_value": "a button value",

@@ -18,6 +18,7 @@ from bot.models import Handoff
 from bot.services.customer import CustomerNotFound
 from bot.services.handoff import HandoffError
 from bot.services.home import PromiseError
+from bot.services.kpi import KpiError
 from bot.services.roadmap import RoadmapError
 from bot.services.voc import VocError
 from tests import payloads as p
@@ -69,6 +70,7 @@ REFUSALS = {
     RoadmapError: lambda: RoadmapError("unknown_item"),
     CustomerNotFound: lambda: CustomerNotFound(999),
     PromiseError: lambda: PromiseError("not_yours"),
+    KpiError: lambda: KpiError("two_periods"),
 }
 
 
