@@ -21,6 +21,7 @@ from slack_sdk.models.views import View
 from bot.blocks import kit
 from bot.blocks.customer import BAND_EMOJI, band_label
 from bot.blocks.kit import mrkdwn, plain, points, section
+from bot.blocks.kpi import kpi_summary
 from bot.i18n import format_date, format_time, t, t_count
 from bot.money import combined_short, format_amount_short
 from bot.text import escape_mrkdwn, truncate
@@ -176,6 +177,8 @@ def home_view(home: vh.Home, locale: str) -> View:
         blocks.extend(_more(total, len(rows), locale))
     if empty:
         blocks.append(ContextBlock(elements=[mrkdwn("✅ " + " · ".join(empty))]))
+    if home.kpis is not None:
+        blocks += [DividerBlock(), section(kpi_summary(home.kpis, locale))]
     if home.admin is not None:
         blocks += [DividerBlock(), *admin_blocks(home.admin, locale)]
     blocks += [DividerBlock(), section(t(locale, "help.text"))]

@@ -164,3 +164,49 @@ def kpi_usage(locale: str) -> tuple[list[Block], str]:
 def refusal(text: str) -> tuple[list[Block], str]:
     """A bad /kpi argument, said in one section (`text` already in the user's words)."""
     return [SectionBlock(text=mrkdwn(text))], text
+
+
+SUMMARY_CURRENCIES = 5  # App Home's short version: the first five currencies, the others counted
+
+
+def _short(name: str, value: Decimal | None, before: Decimal | None, locale: str) -> str:
+    text = t(locale, "kpi.short", name=t(locale, SHORT_NAMES[name]), value=percent(value, locale))
+    if value is not None and before is not None:
+        text += " " + t(locale, "kpi.short.change", delta=_signed((value - before) * 100))
+    return text
+
+
+def kpi_summary(report: KpiReport, locale: str) -> str:
+    """App Home's KPIs for leads: per currency one line (logo retention, GRR, NRR, expansion, LTV, each with its
+    change in points), then NPS, and where the full answer is (`/kpi`); within a section's 3,000 characters."""
+    period = period_label(report.current.period, locale)
+    prev = period_label(report.previous.period, locale)
+    lines = [t(locale, "kpi.summary.title", period=period, previous=prev)]
+    shown = [c for c in report.currencies if c in report.current.currencies]
+    if not shown:
+        lines.append(t(locale, "kpi.empty", date=format_date(report.current.end, locale)))
+    for code in shown[:SUMMARY_CURRENCIES]:
+        k, before = report.current.currencies[code], report.previous.currencies.get(code)
+        parts = [f"*{code}*"]
+        parts += [_short(n, getattr(k, n), getattr(before, n) if before else None, locale) for n in SUMMARY_RATES]
+        if k.ltv is not None:
+            parts.append(t(locale, "kpi.short", name=t(locale, "kpi.short.ltv"),
+                           value=format_amount_short(k.ltv, k.currency, locale)))  # fmt: skip
+        lines.append(" · ".join(parts))
+    if len(shown) > SUMMARY_CURRENCIES:
+        lines.append(t(locale, "common.and_more", count=len(shown) - SUMMARY_CURRENCIES))
+    nps = report.current.nps
+    if nps.score is not None:
+        score = f"{nps.score.quantize(Decimal('0.1'), ROUND_HALF_UP)}"
+        lines.append(t(locale, "kpi.summary.nps", score=score, responses=nps.responses))
+    lines.append(t(locale, "kpi.summary.more"))
+    return truncate("\n".join(lines), 3000)
+
+
+SUMMARY_RATES = ("logo_retention", "grr", "nrr", "expansion_rate")
+SHORT_NAMES = {
+    "logo_retention": "kpi.short.logo_retention",
+    "grr": "kpi.short.grr",
+    "nrr": "kpi.short.nrr",
+    "expansion_rate": "kpi.short.expansion_rate",
+}

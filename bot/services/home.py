@@ -14,12 +14,13 @@ from sqlmodel import Session, col, select
 from bot.config import Settings
 from bot.errors import UserError
 from bot.models import DRAFT, SUBMITTED, Customer, Handoff, Promise
-from bot.services import health_state, onboarding, team_config
+from bot.services import health_state, kpi, onboarding, team_config
 from bot.services.health_config import HealthRules
 from bot.services.home_refresh import queue_now, queue_refresh
 from bot.services.meeting import main_currency, rank_arr
 from bot.viewdata import home as vh
 from bot.viewdata.health import AT_RISK, UNHEALTHY
+from bot.viewdata.kpi import KpiReport
 from bot.viewdata.meeting import card_url
 
 RENEWAL_DAYS = 90
@@ -100,10 +101,7 @@ def _arr_total(customers: list[Customer]) -> dict[str, Decimal]:
 def admin_settings(db: Session, team_id: str, settings: Settings) -> vh.AdminSettings:
     """The settings an admin's Home tab sums up: the team's as the worker resolves them (a refused stored value
     gives way to its default, and is named), and the environment's; of secrets only whether they are set."""
-    defaults = team_config.Defaults(
-        timezone=settings.timezone, locale=settings.default_locale, handoff_channel=settings.handoff_channel
-    )
-    cfg = team_config.load(db, team_id, defaults)
+    cfg = _config(db, team_id, settings)
     return vh.AdminSettings(
         timezone=cfg.raw("timezone"),
         locale=cfg.locale,
@@ -125,6 +123,24 @@ def admin_settings(db: Session, team_id: str, settings: Settings) -> vh.AdminSet
         roadmap_channel=settings.roadmap_channel,
         refused=tuple(sorted(team_config.refused(team_config.stored(db, team_id)))),
     )
+
+
+def _config(db: Session, team_id: str, settings: Settings) -> team_config.TeamConfig:
+    defaults = team_config.Defaults(
+        timezone=settings.timezone, locale=settings.default_locale, handoff_channel=settings.handoff_channel
+    )
+    return team_config.load(db, team_id, defaults)
+
+
+def is_lead(db: Session, team_id: str, user_id: str, settings: Settings) -> bool:
+    """Whether the team setting `kpi.leads` names this person (workspace admins see the KPIs too)."""
+    return user_id in _config(db, team_id, settings).channels("kpi.leads")
+
+
+def team_kpis(db: Session, team_id: str, settings: Settings, today: date) -> KpiReport:
+    """Last month's KPIs of the whole team against the month before (what the monthly post shows)."""
+    cfg = _config(db, team_id, settings)
+    return kpi.report(db, team_id, kpi.last_month(today), today, margin=kpi.gross_margin(cfg))
 
 
 def _promises(db: Session, team_id: str, user_id: str, today: date) -> list[vh.OpenPromise]:

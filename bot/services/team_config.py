@@ -162,6 +162,16 @@ def _user(value: str) -> str:
     return value.strip()
 
 
+def _users(value: str) -> str:
+    if value.strip() in ("", "none", "-"):
+        return ""
+    items = [p for p in re.split(r"[\s,]+", value.strip()) if p]
+    bad = [p for p in items if not _USER.fullmatch(p)]
+    if bad:
+        raise ConfigValueError(f"Slack user ids (U0123ABCD), comma-separated; not a user id: {bad[0]}")
+    return ",".join(dict.fromkeys(items))
+
+
 def _locale(value: str) -> str:
     if value.strip() not in ("en", "ko"):
         raise ConfigValueError("en or ko")
@@ -234,6 +244,7 @@ KEYS: dict[str, Key] = {
         Key("nudge.accept_days", _int_range(1, 30), "1", "business days before an unaccepted handoff is raised"),
         Key("nudge.hours", _hours_range, "09:00-18:00", "working hours (Mon-Fri) in which nudges are sent"),
         Key("kpi.channel", _channel, "", "channel of the monthly KPI post, on the 1st (none: no post)"),
+        Key("kpi.leads", _users, "", "people whose App Home shows last month's KPIs, besides workspace admins"),
         Key("kpi.gross_margin", _margin, "0.80", "gross margin in LTV (ARPA x margin / churn rate), e.g. 0.80 or 80%"),
         Key(
             "fx.rates",

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
 
+from bot.viewdata.kpi import KpiReport
+
 MAX_ROWS = 10  # per section; the rest is counted
 Fx = tuple[str, tuple[tuple[str, str], ...]]  # the team's fx.rates: main currency, (code, rate) pairs
 
@@ -91,6 +93,7 @@ class Home:
     arr: Mapping[str, Mapping[str, Decimal]] = field(default_factory=dict)
     fx: Fx | None = None  # the team's rates: mixed-currency ARR then reads as one total (≈ $1.1M ($240K + ₩1.2B))
     admin: AdminSettings | None = None  # for workspace admins and owners only
+    kpis: KpiReport | None = None  # last month's KPIs, for team leads (kpi.leads) and workspace admins
 
     def total(self, name: str) -> int:
         return self.totals.get(name, len(getattr(self, name)))

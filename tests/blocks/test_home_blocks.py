@@ -236,3 +236,21 @@ def test_no_summary_without_admin_settings():
     text = json.dumps(view_of(home, "en"), ensure_ascii=False)
     assert "⚙️" not in text and "config set" not in text
     assert "⚙️" in json.dumps(view_of(replace(home, admin=admin()), "en"), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("locale", ["en", "ko"])
+def test_the_kpi_summary_for_leads_stays_within_a_section(locale):
+    """Sixty currencies of KPIs, a hostile segment: one section within 3,000 characters, the first five currencies
+    listed and the rest counted, NPS and where /kpi is."""
+    import dataclasses as dc
+
+    from bot.blocks.kpi import SUMMARY_CURRENCIES, kpi_summary
+    from tests.blocks.test_escaping import KPI_REPORT
+
+    one = next(iter(KPI_REPORT.current.currencies.values()))
+    many = {f"C{i:02d}"[:3].upper(): dc.replace(one, currency=f"C{i:02d}"[:3].upper()) for i in range(60)}
+    report = dc.replace(KPI_REPORT, current=dc.replace(KPI_REPORT.current, currencies=many))
+    text = kpi_summary(report, locale)
+    assert len(text) <= 3000
+    assert text.count("*C") == SUMMARY_CURRENCIES == 5
+    assert ("and 55 more" if locale == "en" else "55") in text and "NPS" in text and "/kpi" in text

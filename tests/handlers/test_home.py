@@ -287,3 +287,40 @@ def test_the_admin_check_costs_no_slack_call_per_redraw(baton, slack, book):
     for i in range(3):
         assert settings_section(open_home(baton, slack, event_id=f"EvHomeA{i}")) is not None
     assert len([c for c in slack.calls_to("users.info") if c.args.get("user") == "U_CSM"]) == 1
+
+
+def kpi_section(view: dict) -> str | None:
+    found = [h for h in headings(view) if "📊" in h]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def test_leads_and_admins_see_last_months_kpis_and_members_do_not(baton, slack, book, clock):
+    """Last month's KPIs from the ledger (per currency, change in points, NPS, where /kpi is) for a lead named
+    in kpi.leads and for a workspace admin, in their language; a member's tab has none."""
+    from bot.services import kpi, ledger, team_config
+
+    today = clock().date()
+    month = kpi.last_month(today)
+    with baton.deps.sessions.begin() as db:
+        for ref, kind, amount, on in (
+            ("a", "new", Decimal(100_000), month.start - timedelta(days=60)),
+            ("b", "expansion", Decimal(20_000), month.start + timedelta(days=3)),
+        ):
+            ledger.record(db, "T111", book["acme"], kind, amount, "USD", on, source="api", ref=ref, by="test",
+                          now=clock())  # fmt: skip
+        team_config.set_value(db, "T111", "kpi.leads", "U0LEAD, U0KOLEAD", now=clock(), by="cli")
+    slack.add_user("U_BOSS", name="Boss", is_admin=True)
+    slack.add_user("U0LEAD", name="Lee Lead")
+    slack.add_user("U0KOLEAD", name="이수진", locale="ko-KR", tz="Asia/Seoul")
+    lead = kpi_section(open_home(baton, slack, user="U0LEAD"))
+    assert lead is not None and lead.startswith("*📊 KPIs · ")
+    assert (
+        "*USD* · Logo retention 100.0% (+0.0 pts) · GRR 100.0% (+0.0 pts) · NRR 120.0% (+20.0 pts) · "
+        "Expansion 20.0% (+20.0 pts)"
+    ) in lead
+    assert "`/kpi` for each definition" in lead
+    assert kpi_section(open_home(baton, slack, user="U_BOSS", event_id="EvHome2")) == lead
+    ko = kpi_section(open_home(baton, slack, user="U0KOLEAD", event_id="EvHome3"))
+    assert ko is not None and ko.startswith("*📊 KPI · ") and "고객 유지율 100.0% (+0.0%p)" in ko
+    assert kpi_section(open_home(baton, slack, user="U_CSM", event_id="EvHome4")) is None
