@@ -22,18 +22,17 @@ def bearer_token(headers: dict[str, str]) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def handle_health_snapshots(deps: Deps, *, headers: dict[str, str], body: bytes) -> Reply:
-    """Store a batch of health snapshots for the token's team: all or nothing unless `skip_invalid`."""
+def _batch(deps: Deps, headers: dict[str, str], body: bytes, key: str) -> Reply | tuple[str, int, dict, list]:
+    """The steps every batch endpoint takes first: the bearer token (401), the size (413), strict JSON and a
+    `key` list of at most MAX_ITEMS (400); (team, token id, the body, the list) when all pass."""
     presented = bearer_token(headers)
     if presented is None:
         return Reply(401, {"error": "missing bearer token (Authorization: Bearer baton_...)"})
-    now = deps.clock()
     with deps.sessions.begin() as db:
-        token = tokens.authenticate(db, presented, now)
+        token = tokens.authenticate(db, presented, deps.clock())
         team_id, token_id = (token.team_id, token.id) if token else (None, None)
-    if team_id is None:
+    if team_id is None or token_id is None:
         return Reply(401, {"error": "invalid or revoked token"})
-
     if len(body) > MAX_BODY:
         return Reply(413, {"error": f"body larger than {MAX_BODY} bytes"})
     try:
@@ -41,12 +40,22 @@ def handle_health_snapshots(deps: Deps, *, headers: dict[str, str], body: bytes)
     except inputs.BadJson as exc:
         return Reply(400, {"error": exc.reason})
     if not isinstance(payload, dict):
-        return Reply(400, {"error": "the body must be a JSON object with a snapshots list"})
-    items = payload.get("snapshots")
+        return Reply(400, {"error": f"the body must be a JSON object with a {key} list"})
+    items = payload.get(key)
     if not isinstance(items, list):
-        return Reply(400, {"error": "snapshots must be a list"})
+        return Reply(400, {"error": f"{key} must be a list"})
     if len(items) > MAX_ITEMS:
-        return Reply(400, {"error": f"too many snapshots: {len(items)} (at most {MAX_ITEMS} per request)"})
+        return Reply(400, {"error": f"too many {key}: {len(items)} (at most {MAX_ITEMS} per request)"})
+    return team_id, token_id, payload, items
+
+
+def handle_health_snapshots(deps: Deps, *, headers: dict[str, str], body: bytes) -> Reply:
+    """Store a batch of health snapshots for the token's team: all or nothing unless `skip_invalid`."""
+    checked = _batch(deps, headers, body, "snapshots")
+    if isinstance(checked, Reply):
+        return checked
+    team_id, token_id, payload, items = checked
+    now = deps.clock()
     skip_invalid = payload.get("skip_invalid", False)
     if not isinstance(skip_invalid, bool):
         return Reply(400, {"error": "skip_invalid must be true or false"})
@@ -90,28 +99,11 @@ def handle_revenue(deps: Deps, path: str, *, headers: dict[str, str], body: byte
     a batch replayed adds nothing (each item's key: a movement's id, an outcome's customer and renewal date, a
     response's customer, respondent and date)."""
     kind, key = REVENUE_PATHS[path]
-    presented = bearer_token(headers)
-    if presented is None:
-        return Reply(401, {"error": "missing bearer token (Authorization: Bearer baton_...)"})
+    checked = _batch(deps, headers, body, key)
+    if isinstance(checked, Reply):
+        return checked
+    team_id, token_id, _payload, items = checked
     now = deps.clock()
-    with deps.sessions.begin() as db:
-        token = tokens.authenticate(db, presented, now)
-        team_id, token_id = (token.team_id, token.id) if token else (None, None)
-    if team_id is None:
-        return Reply(401, {"error": "invalid or revoked token"})
-    if len(body) > MAX_BODY:
-        return Reply(413, {"error": f"body larger than {MAX_BODY} bytes"})
-    try:
-        payload = inputs.loads(body)
-    except inputs.BadJson as exc:
-        return Reply(400, {"error": exc.reason})
-    if not isinstance(payload, dict):
-        return Reply(400, {"error": f"the body must be a JSON object with a {key} list"})
-    items = payload.get(key)
-    if not isinstance(items, list):
-        return Reply(400, {"error": f"{key} must be a list"})
-    if len(items) > MAX_ITEMS:
-        return Reply(400, {"error": f"too many {key}: {len(items)} (at most {MAX_ITEMS} per request)"})
     with deps.sessions.begin() as db:
         result = revenue.import_revenue(
             db,
