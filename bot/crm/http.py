@@ -101,9 +101,11 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 class JsonApi:
-    """A JSON API at `base_url`; use as a context manager or call ``close()``."""
+    """A JSON API at `base_url`; use as a context manager or call ``close()``. A CRM's client names itself
+    (`NAME`), may raise its own subclass of CrmApiError (`ERROR`) and read its own error bodies (`_detail`)."""
 
     NAME = "CRM"
+    ERROR: type[CrmApiError] = CrmApiError
 
     def __init__(
         self,
@@ -143,20 +145,23 @@ class JsonApi:
             message = message.replace(secret, "[redacted]")
         return message
 
+    def _detail(self, data: Any, response: httpx.Response) -> str:
+        """What an error answer says, from its decoded body (`data`, None when it is not JSON)."""
+        if isinstance(data, list) and data and isinstance(data[0], dict):  # Salesforce: [{message, errorCode}]
+            return f"{data[0].get('errorCode') or 'error'}: {data[0].get('message') or ''}"
+        if isinstance(data, dict):  # Pipedrive: {success: false, error, error_info}; OAuth: {error, ...}
+            return f"{data.get('error') or 'error'}: {data.get('error_description') or data.get('error_info') or ''}"
+        return " ".join(response.text.split())[:200]
+
     def _error(self, response: httpx.Response, what: str) -> CrmApiError:
         status = response.status_code
         try:
             data = response.json()
         except ValueError:
             data = None
-        if isinstance(data, list) and data and isinstance(data[0], dict):  # Salesforce: [{message, errorCode}]
-            detail = f"{data[0].get('errorCode') or 'error'}: {data[0].get('message') or ''}"
-        elif isinstance(data, dict):  # Pipedrive: {success: false, error, error_info}; OAuth: {error, ...}
-            detail = f"{data.get('error') or 'error'}: {data.get('error_description') or data.get('error_info') or ''}"
-        else:
-            detail = " ".join(response.text.split())[:200]
+        detail = self._detail(data, response)
         retryable = status == 429 or status >= 500
-        err = CrmApiError(
+        err = self.ERROR(
             status,
             self.scrub(f"{self.NAME} {what} -> {status} {detail}")[:500],
             retryable,
@@ -173,13 +178,13 @@ class JsonApi:
             try:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
-                err = CrmApiError(None, self.scrub(f"{self.NAME} {what} failed: {type(exc).__name__}: {exc}"), True)
+                err = self.ERROR(None, self.scrub(f"{self.NAME} {what} failed: {type(exc).__name__}: {exc}"), True)
             else:
                 if response.is_success:
                     try:
                         return response.json()
                     except ValueError:
-                        raise CrmApiError(response.status_code, f"{self.NAME} {what} returned no JSON") from None
+                        raise self.ERROR(response.status_code, f"{self.NAME} {what} returned no JSON") from None
                 err = self._error(response, what)
                 if not err.retryable:
                     raise err
@@ -187,7 +192,7 @@ class JsonApi:
             if delay is None:
                 delay = min(BACKOFF_BASE_S * 2 ** min(attempt, 16), BACKOFF_MAX_S)
             if attempt >= self._max_retries or delay > BACKOFF_MAX_S:
-                raise CrmApiError(
+                raise self.ERROR(
                     err.status,
                     f"{err.message} (gave up after {attempt + 1} attempts)",
                     True,

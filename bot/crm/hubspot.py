@@ -8,18 +8,18 @@ fail at once. The access token is sent only in the Authorization header and is n
 from __future__ import annotations
 
 import logging
-import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
 from bot import inputs
+from bot.crm.http import CrmApiError, JsonApi
 
 log = logging.getLogger(__name__)
 
@@ -34,27 +34,16 @@ DEAL_PROPERTIES = (
     "pipeline",
 )
 COMPANY_PROPERTIES = ("name", "domain")
-BACKOFF_BASE_S = 0.5
-BACKOFF_MAX_S = 30.0
 SEARCH_PAGE = 200
 SEARCH_MAX_PAGES = 50
 _ID_RE = re.compile(r"[0-9]{1,30}")
 
 
-class HubSpotError(Exception):
+class HubSpotError(CrmApiError):
     """A HubSpot call failed. ``retryable`` says whether trying again later may succeed.
 
     ``retry_after`` is set when HubSpot asked to wait longer than this client blocks for.
     """
-
-    def __init__(
-        self, status: int | None, message: str, retryable: bool = False, *, retry_after: float | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.retryable = retryable
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -126,16 +115,12 @@ def _primary_company_id(deal: Mapping[str, Any]) -> str | None:
     return (primary or [cid for _, cid in refs] or [None])[0]
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        seconds = float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return None  # absent or an HTTP-date: use our own backoff
-    return max(seconds, 0.0) if math.isfinite(seconds) else None
+class HubSpotClient(JsonApi):
+    """``HubSpotClient(HUBSPOT_API_BASE, token)``; use as a context manager or call ``close()``. The requests,
+    retries and errors are bot/crm/http.py's JsonApi, with HubSpot's error bodies and HubSpotError."""
 
-
-class HubSpotClient:
-    """``HubSpotClient(HUBSPOT_API_BASE, token)``; use as a context manager or call ``close()``."""
+    NAME = "HubSpot"
+    ERROR = HubSpotError
 
     def __init__(
         self,
@@ -149,27 +134,15 @@ class HubSpotClient:
     ) -> None:
         if not access_token:
             raise ValueError("HubSpot access token is not configured")
-        self._token = access_token
-        self._max_retries = max_retries
-        self._sleep = sleep
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+        super().__init__(
+            base_url,
+            headers={"Authorization": f"Bearer {access_token}"},
+            secrets=[access_token],
+            timeout=timeout,
+            max_retries=max_retries,
+            sleep=sleep,
             transport=transport,
         )
-
-    def __repr__(self) -> str:
-        return f"HubSpotClient(base_url={str(self._http.base_url)!r})"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
 
     # --- endpoints -----------------------------------------------------------------------------
 
@@ -250,72 +223,19 @@ class HubSpotClient:
             log.info("HubSpot object %s not found; leaving its fields empty", object_id)
             return {}
 
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._token, "[redacted]")
-
-    def _error(self, response: httpx.Response, path: str, method: str = "GET") -> HubSpotError:
-        status = response.status_code
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
+    def _detail(self, data: Any, response: httpx.Response) -> str:
+        if isinstance(data, dict):  # {status, message, correlationId, category}
             detail = f"{data.get('category') or 'error'}: {data.get('message') or ''}"
             if data.get("correlationId"):
                 detail += f" (correlationId {data['correlationId']})"
-        else:
-            detail = " ".join(response.text.split())[:200]
-        retryable = status == 429 or status >= 500
-        return HubSpotError(
-            status,
-            self._scrub(f"HubSpot {method} {path} -> {status} {detail}")[:500],
-            retryable,
-            retry_after=_retry_after(response) if retryable else None,
-        )
+            return detail
+        return " ".join(response.text.split())[:200]
 
     def _get(self, path: str, params: Mapping[str, str] | None = None) -> dict:
         return self._request("GET", path, params=params)
 
     def _request(self, method: str, path: str, *, params: Mapping[str, str] | None = None, json: Any = None) -> dict:
-        attempt = 0
-        while True:
-            try:
-                response = self._http.request(method, path, params=params, json=json)
-            except httpx.TransportError as exc:
-                err = HubSpotError(
-                    None, self._scrub(f"HubSpot {method} {path} failed: {type(exc).__name__}: {exc}"), True
-                )
-            else:
-                if response.is_success:
-                    try:
-                        data = response.json()
-                    except ValueError:
-                        data = None
-                    if not isinstance(data, dict):
-                        raise HubSpotError(response.status_code, f"HubSpot {method} {path} returned a non-object body")
-                    return data
-                err = self._error(response, path, method)
-                if not err.retryable:
-                    raise err
-            # Our backoff is capped; a longer Retry-After is not slept through here: the caller reschedules.
-            delay = err.retry_after
-            if delay is None:
-                delay = min(BACKOFF_BASE_S * 2 ** min(attempt, 16), BACKOFF_MAX_S)
-            if attempt >= self._max_retries or delay > BACKOFF_MAX_S:
-                raise HubSpotError(
-                    err.status,
-                    f"{err.message} (gave up after {attempt + 1} attempts)",
-                    True,
-                    retry_after=err.retry_after,
-                )
-            attempt += 1
-            log.warning(
-                "HubSpot %s %s -> %s; retry %d/%d in %.1fs",
-                method,
-                path,
-                err.status,
-                attempt,
-                self._max_retries,
-                delay,
-            )
-            self._sleep(delay)
+        data = self.request(method, path, params=params, json=json)
+        if not isinstance(data, dict):
+            raise HubSpotError(200, f"HubSpot {method} {path} returned a non-object body")
+        return data
