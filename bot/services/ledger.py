@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -45,6 +44,7 @@ class Balance:
     amount: Decimal
     currency: str | None
     moved: bool
+    movements: int = 0  # how many (in every currency, up to the day asked)
 
 
 def signed(kind: str, amount: Decimal) -> Decimal:
@@ -107,22 +107,23 @@ def balances(db: Session, team_id: str, customer_ids: Sequence[int], on: date | 
     """Each customer's ledger balance (at the end of `on`, or now) in its latest movement's currency; customers
     without movements are absent."""
     m = ArrMovement.__table__
-    amount = func.sum(case((m.c.kind.in_(sorted(ADDS)), m.c.amount), else_=-m.c.amount))
     ids = sorted(set(customer_ids))
-    sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     last: dict[int, tuple[date, int, str]] = {}
+    counts: dict[int, int] = defaultdict(int)
     for i in range(0, len(ids), CHUNK):
         where = [m.c.team_id == team_id, m.c.customer_id.in_(ids[i : i + CHUNK])]
         if on is not None:
             where.append(m.c.effective_on <= on)
-        stmt = sa_select(m.c.customer_id, m.c.currency, amount).where(*where).group_by(m.c.customer_id, m.c.currency)
-        for cid, currency, total in db.connection().execute(stmt):
-            sums[cid][currency] = Decimal(total)
-        latest = sa_select(m.c.customer_id, m.c.effective_on, m.c.id, m.c.currency).where(*where)
-        for cid, day, mid, currency in db.connection().execute(latest):
+        rows = sa_select(m.c.customer_id, m.c.currency, m.c.kind, m.c.amount, m.c.effective_on, m.c.id).where(*where)
+        for cid, currency, kind, value, day, mid in db.connection().execute(rows):  # one read: sums and the latest
+            sums[cid][currency] += signed(kind, Decimal(value))
+            counts[cid] += 1
             if cid not in last or (day, mid) > last[cid][:2]:
                 last[cid] = (day, mid, currency)
-    return {cid: Balance(sums[cid].get(cur, Decimal(0)), cur, True) for cid, (_day, _mid, cur) in last.items()}
+    return {
+        cid: Balance(sums[cid].get(cur, Decimal(0)), cur, True, counts[cid]) for cid, (_day, _mid, cur) in last.items()
+    }
 
 
 def _moves(balance: Balance | None, amount: Decimal, currency: str | None) -> list[tuple[str, Decimal, str]]:
@@ -165,12 +166,7 @@ def set_arr(
     currency = (currency or "").strip().upper() or None
     wanted = Decimal(amount).quantize(Decimal("0.01")) if amount is not None else Decimal(0)
     balance = balances(db, customer.team_id, [customer.id]).get(customer.id)  # type: ignore[list-item]
-    m = ArrMovement.__table__
-    seen = (
-        db.connection()
-        .execute(sa_select(func.count()).where(m.c.team_id == customer.team_id, m.c.customer_id == customer.id))
-        .scalar_one()
-    )
+    seen = balance.movements if balance else 0
     recorded = []
     for kind, value, cur in _moves(balance, wanted, currency):
         # Keyed by how many movements the customer had: two workers applying the same change at once record it
