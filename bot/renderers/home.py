@@ -30,7 +30,7 @@ def register(r: Renderers, ctx: Context) -> None:
         if hit is None or now - hit[0] >= KPI_TTL:
             if len(kpis) > 1000:  # a process serving many teams for months: start over
                 kpis.clear()
-            hit = kpis[key] = (now, home.team_kpis(db, team_id, ctx.settings, now.date()))  # type: ignore[arg-type]
+            hit = kpis[key] = (now, home.team_kpis(db, team_id, ctx.settings, now))  # type: ignore[arg-type]
         return hit[1]
 
     @r.register(HomeKind.PUBLISH)

@@ -137,9 +137,11 @@ def is_lead(db: Session, team_id: str, user_id: str, settings: Settings) -> bool
     return user_id in _config(db, team_id, settings).channels("kpi.leads")
 
 
-def team_kpis(db: Session, team_id: str, settings: Settings, today: date) -> KpiReport:
-    """Last month's KPIs of the whole team against the month before (what the monthly post shows)."""
+def team_kpis(db: Session, team_id: str, settings: Settings, now: datetime) -> KpiReport:
+    """Last month's KPIs of the whole team against the month before (what the monthly post shows), the month
+    being the team's, as /kpi's."""
     cfg = _config(db, team_id, settings)
+    today = cfg.today(now)
     return kpi.report(db, team_id, kpi.last_month(today), today, margin=kpi.gross_margin(cfg))
 
 
