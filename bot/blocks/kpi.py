@@ -168,6 +168,14 @@ def refusal(text: str) -> tuple[list[Block], str]:
 
 SUMMARY_CURRENCIES = 5  # App Home's short version: the first five currencies, the others counted
 
+SUMMARY_RATES = ("logo_retention", "grr", "nrr", "expansion_rate")
+SHORT_NAMES = {
+    "logo_retention": "kpi.short.logo_retention",
+    "grr": "kpi.short.grr",
+    "nrr": "kpi.short.nrr",
+    "expansion_rate": "kpi.short.expansion_rate",
+}
+
 
 def _short(name: str, value: Decimal | None, before: Decimal | None, locale: str) -> str:
     text = t(locale, "kpi.short", name=t(locale, SHORT_NAMES[name]), value=percent(value, locale))
@@ -201,12 +209,3 @@ def kpi_summary(report: KpiReport, locale: str) -> str:
         lines.append(t(locale, "kpi.summary.nps", score=score, responses=nps.responses))
     lines.append(t(locale, "kpi.summary.more"))
     return truncate("\n".join(lines), 3000)
-
-
-SUMMARY_RATES = ("logo_retention", "grr", "nrr", "expansion_rate")
-SHORT_NAMES = {
-    "logo_retention": "kpi.short.logo_retention",
-    "grr": "kpi.short.grr",
-    "nrr": "kpi.short.nrr",
-    "expansion_rate": "kpi.short.expansion_rate",
-}
